@@ -1,0 +1,347 @@
+"""The annotation domain.
+
+Models guard integrity (offset order, uniqueness, layer shape); rules that look at other rows
+or at the project's label schema live in `annotations.services` and `annotations.validation`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Project(models.Model):
+    """A corpus with its label schema, guidelines and annotation overlap."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    label_schema = models.JSONField(help_text="Label schema (validated JSON; see seeds/schema.json).")
+    schema_version = models.PositiveIntegerField(default=1, help_text="Bumped on every schema change.")
+    guidelines = models.TextField(blank=True, help_text="Annotation guidelines in Markdown.")
+    overlap = models.PositiveSmallIntegerField(
+        default=2, help_text="How many annotators see each article (overlap k)."
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="workbench_projects", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [models.CheckConstraint(condition=Q(overlap__gte=1), name="project_overlap_positive")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one project."""
+
+    class Role(models.TextChoices):
+        MANAGER = "manager", "Manager"
+        ANNOTATOR = "annotator", "Annotator"
+        REVIEWER = "reviewer", "Reviewer"
+        CONSUMER = "consumer", "Consumer (read-only, export)"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user")]
+        indexes = [models.Index(fields=["user", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} in {self.project.slug}"
+
+
+class Actor(models.Model):
+    """Canonical actor registry, used by the gazetteer and to link mentions across articles."""
+
+    class Sector(models.TextChoices):
+        GOV = "GOV", "Government"
+        MIL = "MIL", "Military"
+        PRM = "PRM", "Head of state / government"
+        IGO = "IGO", "Intergovernmental organisation"
+        REB = "REB", "Rebels / armed group"
+        PMC = "PMC", "Private military company"
+        MED = "MED", "Media"
+        CVL = "CVL", "Civilians"
+        BUS = "BUS", "Business"
+        OTH = "OTH", "Other"
+
+    name = models.CharField(max_length=200, unique=True)
+    aliases = models.JSONField(default=list, blank=True, help_text="Spelling variants and short forms.")
+    kind = models.CharField(max_length=32, help_text="Entity type code (PERSON, ORG, GPE, …).")
+    country = models.CharField(max_length=3, blank=True, help_text="ISO 3166-1 alpha-3 code.")
+    sector = models.CharField(max_length=8, choices=Sector.choices, blank=True)
+    wikidata_id = models.CharField(max_length=32, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind"]), models.Index(fields=["country"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Article(models.Model):
+    """A news article. Its text is immutable once imported: annotation offsets point into it."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="articles")
+    title = models.CharField(max_length=1000)
+    text = models.TextField()
+    source = models.CharField(max_length=500, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    published = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=16, default="en")
+    content_hash = models.CharField(max_length=64, help_text="sha256 of the normalised text.")
+    metadata = models.JSONField(default=dict, blank=True)
+    imported_from = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "content_hash"], name="article_unique_text_per_project")
+        ]
+        indexes = [
+            models.Index(fields=["project", "published"]),
+            models.Index(fields=["project", "language"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Layer(models.Model):
+    """All annotations on one article by one author: an annotator, the gold standard, or a model."""
+
+    class Kind(models.TextChoices):
+        ANNOTATOR = "annotator", "Annotator"
+        GOLD = "gold", "Gold"
+        MACHINE = "machine", "Machine"
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        ADJUDICATED = "adjudicated", "Adjudicated"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="layers")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="layers"
+    )
+    model_version = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
+    # Optimistic concurrency: every write to the layer names the version it read.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["article_id", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "annotator"],
+                condition=Q(kind="annotator"),
+                name="layer_one_per_annotator",
+            ),
+            models.UniqueConstraint(fields=["article"], condition=Q(kind="gold"), name="layer_one_gold"),
+            models.UniqueConstraint(
+                fields=["article", "model_version"],
+                condition=Q(kind="machine"),
+                name="layer_one_per_model_version",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="annotator", annotator__isnull=False, model_version="")
+                    | Q(kind="gold", model_version="")
+                    | (Q(kind="machine", annotator__isnull=True) & ~Q(model_version=""))
+                ),
+                name="layer_kind_shape",
+            ),
+        ]
+        indexes = [models.Index(fields=["annotator", "status"]), models.Index(fields=["kind", "status"])]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.ANNOTATOR:
+            who = str(self.annotator)
+        elif self.kind == self.Kind.MACHINE:
+            who = self.model_version
+        else:
+            who = "gold"
+        return f"{who} on article {self.article_id}"
+
+
+class Mention(models.Model):
+    """An entity mention: a label on the character span [start, end) of the article text."""
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="mentions")
+    label = models.CharField(max_length=32)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField(help_text="The quoted text, article.text[start:end].")
+    actor = models.ForeignKey(Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions")
+    score = models.FloatField(null=True, blank=True, help_text="Machine confidence; empty for people.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["layer_id", "start", "end", "label"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="mention_start_before_end"),
+            models.UniqueConstraint(fields=["layer", "start", "end", "label"], name="mention_unique_span_label"),
+        ]
+        indexes = [models.Index(fields=["layer", "start"]), models.Index(fields=["label"])]
+
+    def __str__(self) -> str:
+        return f"{self.label} [{self.start}, {self.end}) {self.text[:40]!r}"
+
+
+class Event(models.Model):
+    """An event: a typed trigger span with argument roles filled by mentions of the same layer."""
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(max_length=32)
+    trigger_start = models.PositiveIntegerField()
+    trigger_end = models.PositiveIntegerField()
+    trigger_text = models.TextField()
+    mode = models.CharField(max_length=32, blank=True)
+    realis = models.CharField(max_length=16, default="actual")
+    contexts = models.JSONField(default=list, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["layer_id", "trigger_start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(trigger_start__lt=models.F("trigger_end")), name="event_trigger_start_before_end"
+            ),
+        ]
+        indexes = [models.Index(fields=["layer", "trigger_start"]), models.Index(fields=["event_type"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.trigger_text!r}"
+
+
+class EventArgument(models.Model):
+    """One argument of an event: the mention that fills a role."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="arguments")
+    role = models.CharField(max_length=32)
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="arguments")
+
+    class Meta:
+        ordering = ["event_id", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "role", "mention"], name="argument_unique_role_mention")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} = {self.mention.text!r}"
+
+
+class Stance(models.Model):
+    """A stance: holder → target with FAVOR / AGAINST / NONE, backed by an evidence span."""
+
+    class Scope(models.TextChoices):
+        SENTENCE = "sentence", "Sentence"
+        DOCUMENT = "document", "Document"
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="stances")
+    # No holder mention means the article's author / outlet holds the stance.
+    holder = models.ForeignKey(
+        Mention, null=True, blank=True, on_delete=models.CASCADE, related_name="held_stances"
+    )
+    target = models.ForeignKey(
+        Mention, null=True, blank=True, on_delete=models.CASCADE, related_name="targeted_stances"
+    )
+    target_actor = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="targeted_stances"
+    )
+    label = models.CharField(max_length=32)
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.SENTENCE)
+    evidence_start = models.PositiveIntegerField(null=True, blank=True)
+    evidence_end = models.PositiveIntegerField(null=True, blank=True)
+    evidence_text = models.TextField(blank=True)
+    score = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["layer_id", "evidence_start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(evidence_start__isnull=True, evidence_end__isnull=True)
+                | Q(evidence_start__lt=models.F("evidence_end")),
+                name="stance_evidence_start_before_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(target__isnull=False) | Q(target_actor__isnull=False),
+                name="stance_has_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["layer", "label"])]
+
+    @property
+    def holder_is_author(self) -> bool:
+        return self.holder_id is None
+
+    def __str__(self) -> str:
+        holder = self.holder.text if self.holder_id else "author"
+        target = self.target.text if self.target_id else str(self.target_actor)
+        return f"{holder} {self.label} {target}"
+
+
+class Job(models.Model):
+    """A background run (pre-annotation, export, training, worker check) with its progress."""
+
+    class Kind(models.TextChoices):
+        PREANNOTATE = "preannotate", "Pre-annotation"
+        EXPORT = "export", "Export"
+        TRAIN = "train", "Training"
+        AGREEMENT = "agreement", "Agreement"
+        HEALTHCHECK = "healthcheck", "Worker check"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    params = models.JSONField(default=dict, blank=True)
+    model_version = models.CharField(max_length=200, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    log = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "kind", "status"])]
+        constraints = [models.CheckConstraint(condition=Q(done__lte=models.F("total")), name="job_done_le_total")]
+
+    @property
+    def progress(self) -> float:
+        return self.done / self.total if self.total else (1.0 if self.status == self.Status.SUCCEEDED else 0.0)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"

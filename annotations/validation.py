@@ -1,0 +1,123 @@
+"""Checks every annotation write against the article text and the project's label schema.
+
+Every write path (services called by the admin, the API, pre-annotation and import) goes
+through these functions. Each failure raises InvalidAnnotation naming the offending field.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from annotations.errors import InvalidAnnotation
+from annotations.schema import LabelSchema
+
+if TYPE_CHECKING:
+    from annotations.models import Mention
+
+
+def validate_span(
+    text: str, start: object, end: object, quoted: str | None, *, field: str = ""
+) -> str:
+    """Check [start, end) lies inside `text` and matches `quoted` when given; return the quote."""
+    prefix = f"{field}_" if field else ""
+    if not isinstance(start, int) or isinstance(start, bool):
+        raise InvalidAnnotation(f"{prefix}start", f"must be an integer, got {start!r}")
+    if not isinstance(end, int) or isinstance(end, bool):
+        raise InvalidAnnotation(f"{prefix}end", f"must be an integer, got {end!r}")
+    if start < 0:
+        raise InvalidAnnotation(f"{prefix}start", f"must be 0 or more, got {start}")
+    if end > len(text):
+        raise InvalidAnnotation(f"{prefix}end", f"{end} is past the end of the article text ({len(text)} characters)")
+    if start >= end:
+        raise InvalidAnnotation(f"{prefix}end", f"must be greater than start ({start}), got {end}")
+    actual = text[start:end]
+    if quoted is not None and quoted != actual:
+        raise InvalidAnnotation(
+            f"{prefix}text" if field else "text",
+            f"{quoted!r} does not match the article text at [{start}, {end}), which is {actual!r}",
+        )
+    if not actual.strip():
+        raise InvalidAnnotation(f"{prefix}start", f"the span [{start}, {end}) holds only white space")
+    return actual
+
+
+def validate_mention_label(schema: LabelSchema, label: object) -> None:
+    if label not in schema.entity_types:
+        raise InvalidAnnotation(
+            "label", f"unknown entity type {label!r}; the schema has {', '.join(schema.entity_types)}"
+        )
+
+
+def validate_event(
+    schema: LabelSchema,
+    *,
+    event_type: object,
+    mode: str,
+    realis: str,
+    contexts: Sequence[str],
+    arguments: Iterable[tuple[str, Mention]],
+    layer_id: int,
+) -> None:
+    """Event type, mode, realis and contexts from the schema; roles allowed, typed and counted."""
+    if event_type not in schema.event_types:
+        raise InvalidAnnotation(
+            "event_type", f"unknown event type {event_type!r}; the schema has {', '.join(schema.event_types)}"
+        )
+    spec = schema.event_types[str(event_type)]
+    if mode and mode not in spec.modes:
+        allowed = ", ".join(spec.modes) or "none"
+        raise InvalidAnnotation("mode", f"mode {mode!r} is not allowed for {spec.code} (allowed: {allowed})")
+    if realis not in schema.realis:
+        raise InvalidAnnotation("realis", f"unknown realis {realis!r}; allowed: {', '.join(schema.realis)}")
+    if not isinstance(contexts, (list, tuple)):
+        raise InvalidAnnotation("contexts", "must be a list of context names")
+    for context in contexts:
+        if context not in schema.contexts:
+            raise InvalidAnnotation(
+                "contexts", f"unknown context {context!r}; allowed: {', '.join(schema.contexts)}"
+            )
+    counts: Counter[str] = Counter()
+    seen: set[tuple[str, int]] = set()
+    for role, mention in arguments:
+        if role not in spec.roles:
+            raise InvalidAnnotation(
+                "arguments", f"role {role!r} is not allowed for {spec.code} (roles: {', '.join(spec.roles)})"
+            )
+        if mention.layer_id != layer_id:
+            raise InvalidAnnotation("arguments", f"mention {mention.pk} belongs to another layer")
+        allowed_types = spec.roles[role].entity_types
+        if mention.label not in allowed_types:
+            raise InvalidAnnotation(
+                "arguments",
+                f"role {role!r} of {spec.code} takes {', '.join(sorted(allowed_types))}, "
+                f"not a {mention.label} mention ({mention.text!r})",
+            )
+        if (role, mention.pk) in seen:
+            raise InvalidAnnotation("arguments", f"mention {mention.pk} fills role {role!r} twice")
+        seen.add((role, mention.pk))
+        counts[role] += 1
+    for role in spec.roles.values():
+        if role.max is not None and counts[role.name] > role.max:
+            raise InvalidAnnotation(
+                "arguments",
+                f"role {role.name!r} of {spec.code} takes at most {role.max} argument(s), got {counts[role.name]}",
+            )
+
+
+def validate_event_complete(schema: LabelSchema, *, event_type: str, role_counts: Counter[str]) -> list[str]:
+    """Roles still missing their minimum (a layer may be saved incomplete; `done` needs this empty)."""
+    spec = schema.event_types[event_type]
+    return [
+        f"{spec.code} needs at least {role.min} {role.name!r} argument(s), has {role_counts[role.name]}"
+        for role in spec.roles.values()
+        if role_counts[role.name] < role.min
+    ]
+
+
+def validate_stance_label(schema: LabelSchema, label: object) -> None:
+    if label not in schema.stance_labels:
+        raise InvalidAnnotation(
+            "label", f"unknown stance label {label!r}; allowed: {', '.join(schema.stance_labels)}"
+        )

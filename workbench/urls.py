@@ -1,0 +1,15 @@
+"""URL configuration: the admin (annotators' home) and the REST API."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Workbench — geopolitical event annotation"
+admin.site.site_title = "Workbench"
+admin.site.index_title = "Projects, articles and annotations"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
+]
