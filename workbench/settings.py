@@ -105,8 +105,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share the file: wait for locks instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
-    # Tests run a real worker process against the test database, so it must be a file.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_workbench.sqlite3")}
+    # Tests run a real worker process against the test database, so it must be a file; one per
+    # test process, so that two test runs on one checkout don't share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_workbench_{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
