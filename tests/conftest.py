@@ -43,3 +43,31 @@ def annotator(db):
 @pytest.fixture
 def layer(article, annotator):
     return LayerFactory(article=article, annotator=annotator)
+
+
+@pytest.fixture
+def worker_queue(settings):
+    """A queue of the test's own: tasks the test publishes go there and only its workers read it."""
+    import uuid
+
+    settings.CELERY_TASK_DEFAULT_QUEUE = f"test-{uuid.uuid4().hex[:10]}"
+    return settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+@pytest.fixture
+def start_worker(transactional_db, worker_queue):
+    """Start real `celery worker` processes on the test database; all are stopped afterwards."""
+    from tests.workers import WorkerProcess, broker_reachable
+
+    require_service(broker_reachable(), "the Celery broker (CELERY_BROKER_URL)")
+    started: list[WorkerProcess] = []
+
+    def start(concurrency: int = 1, **extra_env: str) -> WorkerProcess:
+        worker = WorkerProcess(worker_queue, concurrency=concurrency, extra_env=extra_env).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+        worker.log_path.unlink(missing_ok=True)

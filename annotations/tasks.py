@@ -1,0 +1,71 @@
+"""Celery tasks: ids in, one service call, the retry policy for transient errors only.
+
+Every task acknowledges late (settings: CELERY_TASK_ACKS_LATE), so a worker killed mid-task
+leaves its message to be delivered again; the services make a second delivery harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from celery import shared_task
+from celery.signals import worker_process_init
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+
+from annotations import jobs
+from annotations.models import JobChunk
+
+logger = logging.getLogger(__name__)
+
+# Worth another try: the database or broker was briefly away, or SQLite was locked.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionError, TimeoutError)
+MAX_RETRIES = 5
+
+
+@worker_process_init.connect
+def load_model_once(**_: Any) -> None:
+    """Load the spaCy model when a worker process starts, not per task and never in the web process."""
+    from annotations.nlp import load_spacy_model
+
+    try:
+        load_spacy_model(settings.SPACY_MODEL)
+    except Exception:  # the chunk that needs it reports the failure on its job
+        logger.exception("could not load spaCy model %s", settings.SPACY_MODEL)
+
+
+def _run(task: Any, job_id: int, call: Any) -> None:
+    try:
+        call()
+    except TRANSIENT_ERRORS as exc:
+        if task.request.retries >= MAX_RETRIES:
+            jobs.job_fail(job_id=job_id, error=f"gave up after {MAX_RETRIES} retries: {exc}")
+            raise
+        raise task.retry(exc=exc, countdown=min(2**task.request.retries, 30)) from exc
+    except Exception as exc:
+        jobs.job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+@shared_task(bind=True, ignore_result=True)
+def preannotate_job(self: Any, job_id: int) -> None:
+    from annotations.preannotation import preannotation_plan
+
+    _run(self, job_id, lambda: preannotation_plan(job_id=job_id))
+
+
+@shared_task(bind=True, ignore_result=True)
+def preannotate_chunk(self: Any, chunk_id: int) -> None:
+    from annotations.preannotation import preannotation_run_chunk
+
+    job_id = JobChunk.objects.values_list("job_id", flat=True).get(pk=chunk_id)
+    _run(self, job_id, lambda: preannotation_run_chunk(chunk_id=chunk_id))
+
+
+@shared_task(bind=True, ignore_result=True)
+def worker_check(self: Any, job_id: int) -> None:
+    """Round trip through the broker: the worker marks the job succeeded and names itself."""
+    _run(self, job_id, lambda: jobs.job_succeed(job_id=job_id, counts={"worker_pid": os.getpid()}))
