@@ -133,6 +133,8 @@ def validate_label_schema(document: Any) -> None:
         errors.append(f"schema.stance_labels: duplicate code {dup!r}")
     for dup in _duplicates(document["realis"]):
         errors.append(f"schema.realis: duplicate value {dup!r}")
+    for dup in _duplicates(document.get("contexts", [])):
+        errors.append(f"schema.contexts: duplicate value {dup!r}")
     known = set(entity_codes)
     for i, event_type in enumerate(document["event_types"]):
         role_names = [r["name"] for r in event_type["roles"]]

@@ -7,6 +7,7 @@ management commands call them; none of them writes models directly.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
 
 from annotations.errors import InvalidAnnotation, VersionConflict
 from annotations.models import (
@@ -32,7 +34,7 @@ from annotations.models import (
     Project,
     Stance,
 )
-from annotations.schema import LabelSchema, SchemaError, load_default_schema, validate_label_schema
+from annotations.schema import CODE_PATTERN, LabelSchema, SchemaError, load_default_schema, validate_label_schema
 from annotations.validation import (
     validate_event,
     validate_event_complete,
@@ -197,9 +199,19 @@ def _layer_touch(layer: Layer, expected_version: int | None) -> None:
     The conditional UPDATE is atomic in the database, so two writers holding the same version
     can't both succeed: the second gets VersionConflict and its transaction rolls back.
     """
-    updates: dict[str, Any] = {"version": F("version") + 1}
-    if layer.status == Layer.Status.NOT_STARTED and layer.kind == Layer.Kind.ANNOTATOR:
-        updates["status"] = Layer.Status.IN_PROGRESS
+    # queryset.update() skips auto_now, so updated_at is set here. The not-started → in-progress
+    # move is decided by the database row, not by a possibly stale in-memory status.
+    updates: dict[str, Any] = {
+        "version": F("version") + 1,
+        "updated_at": timezone.now(),
+        "status": Case(
+            When(
+                Q(status=Layer.Status.NOT_STARTED, kind=Layer.Kind.ANNOTATOR),
+                then=Value(Layer.Status.IN_PROGRESS),
+            ),
+            default=F("status"),
+        ),
+    }
     query = Layer.objects.filter(pk=layer.pk)
     if expected_version is not None:
         query = query.filter(version=expected_version)
@@ -215,10 +227,15 @@ def _schema_for(layer: Layer) -> LabelSchema:
 
 @transaction.atomic
 def layer_set_status(*, layer: Layer, status: str, expected_version: int | None = None) -> Layer:
-    """Mark a layer done (only when every event has its required roles) or reopen it."""
+    """Mark a layer done (only when every event has its required roles) or reopen it.
+
+    Only a gold layer can be adjudicated, and adjudicating needs the same completeness as done.
+    """
     if status not in Layer.Status.values:
         raise InvalidAnnotation("status", f"unknown status {status!r}; allowed: {', '.join(Layer.Status.values)}")
-    if status == Layer.Status.DONE:
+    if status == Layer.Status.ADJUDICATED and layer.kind != Layer.Kind.GOLD:
+        raise InvalidAnnotation("status", f"only a gold layer can be adjudicated; this is a {layer.kind} layer")
+    if status in (Layer.Status.DONE, Layer.Status.ADJUDICATED):
         schema = _schema_for(layer)
         problems: list[str] = []
         for event in layer.events.prefetch_related("arguments"):
@@ -228,7 +245,7 @@ def layer_set_status(*, layer: Layer, status: str, expected_version: int | None 
                 for p in validate_event_complete(schema, event_type=event.event_type, role_counts=counts)
             ]
         if problems:
-            raise InvalidAnnotation("status", "the layer can't be done yet: " + "; ".join(problems))
+            raise InvalidAnnotation("status", f"the layer can't be {status} yet: " + "; ".join(problems))
     _layer_touch(layer, expected_version)
     Layer.objects.filter(pk=layer.pk).update(status=status)
     layer.status = status
@@ -282,13 +299,19 @@ def mention_update(
     new_end = mention.end if end is None else end
     quoted = validate_span(layer.article.text, new_start, new_end, text)
     for argument in mention.arguments.select_related("event"):
-        allowed = schema.event_types[argument.event.event_type].roles[argument.role].entity_types
-        if new_label not in allowed:
+        spec = schema.event_types.get(argument.event.event_type)
+        role = spec.roles.get(argument.role) if spec else None
+        if role is None:
+            continue  # type or role left the schema: layer_set_status reports it, not this edit
+        if new_label not in role.entity_types:
             raise InvalidAnnotation(
                 "label",
                 f"the mention fills role {argument.role!r} of event {argument.event_id}, "
-                f"which takes {', '.join(sorted(allowed))}, not {new_label}",
+                f"which takes {', '.join(sorted(role.entity_types))}, not {new_label}",
             )
+    duplicate = Mention.objects.filter(layer=layer, start=new_start, end=new_end, label=new_label)
+    if duplicate.exclude(pk=mention.pk).exists():
+        raise InvalidAnnotation("start", f"a {new_label} mention on [{new_start}, {new_end}) already exists")
     _layer_touch(layer, expected_version)
     mention.label, mention.start, mention.end, mention.text = new_label, new_start, new_end, quoted
     if actor is not ...:
@@ -313,6 +336,11 @@ def mention_delete(*, mention: Mention, expected_version: int | None = None) -> 
 
 def _argument_mentions(layer: Layer, arguments: Iterable[tuple[str, int]]) -> list[tuple[str, Mention]]:
     pairs = list(arguments)
+    for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise InvalidAnnotation("arguments", f"each argument is a (role, mention id) pair, got {pair!r}")
+        if not isinstance(pair[1], int) or isinstance(pair[1], bool):
+            raise InvalidAnnotation("arguments", f"mention id must be an integer, got {pair[1]!r}")
     ids = {mention_id for _, mention_id in pairs}
     found = Mention.objects.in_bulk(ids)
     resolved: list[tuple[str, Mention]] = []
@@ -393,7 +421,8 @@ def event_update(
     if event_type is not None and event_type != event.event_type and mode is None:
         new_mode = ""  # modes belong to a type; a type change drops the old mode
     new_realis = event.realis if realis is None else realis
-    new_contexts = list(event.contexts if contexts is None else contexts)
+    # Validated as given: list() would turn a string "military" into its letters first.
+    new_contexts = event.contexts if contexts is None else contexts
     validate_event(
         schema,
         event_type=new_type,
@@ -404,7 +433,7 @@ def event_update(
         layer_id=layer.pk,
     )
     _layer_touch(layer, expected_version)
-    event.event_type, event.mode, event.realis, event.contexts = new_type, new_mode, new_realis, new_contexts
+    event.event_type, event.mode, event.realis, event.contexts = new_type, new_mode, new_realis, list(new_contexts)
     event.save()
     if arguments is not None:
         event.arguments.all().delete()
@@ -443,6 +472,9 @@ def stance_create(
     validate_stance_label(schema, label)
     if scope not in Stance.Scope.values:
         raise InvalidAnnotation("scope", f"unknown scope {scope!r}; allowed: {', '.join(Stance.Scope.values)}")
+    for field, mention_id in (("holder", holder_id), ("target", target_id)):
+        if mention_id is not None and (not isinstance(mention_id, int) or isinstance(mention_id, bool)):
+            raise InvalidAnnotation(field, f"mention id must be an integer, got {mention_id!r}")
     mentions = Mention.objects.in_bulk([i for i in (holder_id, target_id) if i is not None])
     for field, mention_id in (("holder", holder_id), ("target", target_id)):
         if mention_id is not None and (mention_id not in mentions or mentions[mention_id].layer_id != layer.pk):
@@ -490,7 +522,12 @@ def actor_upsert(
     """Create or update an actor by canonical name. Returns (actor, created)."""
     if not name.strip():
         raise ValidationError({"name": ["is empty"]})
-    if country and (len(country) != 3 or not country.isalpha() or not country.isupper()):
+    if len(name.strip()) > 200:
+        raise ValidationError({"name": [f"has {len(name.strip())} characters, over the limit of 200"]})
+    if not isinstance(kind, str) or not re.fullmatch(CODE_PATTERN, kind):
+        raise ValidationError({"kind": [f"{kind!r} is not an entity type code (such as GPE, ORG, PERSON)"]})
+    # ASCII only: str.isupper() would let "ÄÖÜ" through.
+    if country and not re.fullmatch(r"[A-Z]{3}", country):
         raise ValidationError({"country": [f"{country!r} is not an ISO 3166-1 alpha-3 code"]})
     if sector and sector not in Actor.Sector.values:
         raise ValidationError({"sector": [f"unknown sector {sector!r}; allowed: {', '.join(Actor.Sector.values)}"]})

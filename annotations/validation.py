@@ -44,7 +44,8 @@ def validate_span(
 
 
 def validate_mention_label(schema: LabelSchema, label: object) -> None:
-    if label not in schema.entity_types:
+    # isinstance first: an unhashable label (a list from a JSON body) must be a 400, not a TypeError.
+    if not isinstance(label, str) or label not in schema.entity_types:
         raise InvalidAnnotation(
             "label", f"unknown entity type {label!r}; the schema has {', '.join(schema.entity_types)}"
         )
@@ -61,27 +62,29 @@ def validate_event(
     layer_id: int,
 ) -> None:
     """Event type, mode, realis and contexts from the schema; roles allowed, typed and counted."""
-    if event_type not in schema.event_types:
+    if not isinstance(event_type, str) or event_type not in schema.event_types:
         raise InvalidAnnotation(
             "event_type", f"unknown event type {event_type!r}; the schema has {', '.join(schema.event_types)}"
         )
-    spec = schema.event_types[str(event_type)]
+    spec = schema.event_types[event_type]
+    if not isinstance(mode, str):
+        raise InvalidAnnotation("mode", f"must be a string (empty for no mode), got {mode!r}")
     if mode and mode not in spec.modes:
         allowed = ", ".join(spec.modes) or "none"
         raise InvalidAnnotation("mode", f"mode {mode!r} is not allowed for {spec.code} (allowed: {allowed})")
-    if realis not in schema.realis:
+    if not isinstance(realis, str) or realis not in schema.realis:
         raise InvalidAnnotation("realis", f"unknown realis {realis!r}; allowed: {', '.join(schema.realis)}")
     if not isinstance(contexts, (list, tuple)):
         raise InvalidAnnotation("contexts", "must be a list of context names")
     for context in contexts:
-        if context not in schema.contexts:
+        if not isinstance(context, str) or context not in schema.contexts:
             raise InvalidAnnotation(
                 "contexts", f"unknown context {context!r}; allowed: {', '.join(schema.contexts)}"
             )
     counts: Counter[str] = Counter()
     seen: set[tuple[str, int]] = set()
     for role, mention in arguments:
-        if role not in spec.roles:
+        if not isinstance(role, str) or role not in spec.roles:
             raise InvalidAnnotation(
                 "arguments", f"role {role!r} is not allowed for {spec.code} (roles: {', '.join(spec.roles)})"
             )
@@ -107,9 +110,16 @@ def validate_event(
 
 
 def validate_event_complete(schema: LabelSchema, *, event_type: str, role_counts: Counter[str]) -> list[str]:
-    """Roles still missing their minimum (a layer may be saved incomplete; `done` needs this empty)."""
-    spec = schema.event_types[event_type]
-    return [
+    """Roles still missing their minimum (a layer may be saved incomplete; `done` needs this empty).
+
+    An event whose type (or a role it uses) left the schema after a schema change is a problem too,
+    reported here rather than as a KeyError.
+    """
+    spec = schema.event_types.get(event_type)
+    if spec is None:
+        return [f"event type {event_type!r} is no longer in the label schema"]
+    unknown = sorted(role for role, count in role_counts.items() if count and role not in spec.roles)
+    return [f"role {role!r} is no longer allowed for {spec.code}" for role in unknown] + [
         f"{spec.code} needs at least {role.min} {role.name!r} argument(s), has {role_counts[role.name]}"
         for role in spec.roles.values()
         if role_counts[role.name] < role.min
@@ -117,7 +127,7 @@ def validate_event_complete(schema: LabelSchema, *, event_type: str, role_counts
 
 
 def validate_stance_label(schema: LabelSchema, label: object) -> None:
-    if label not in schema.stance_labels:
+    if not isinstance(label, str) or label not in schema.stance_labels:
         raise InvalidAnnotation(
             "label", f"unknown stance label {label!r}; allowed: {', '.join(schema.stance_labels)}"
         )
