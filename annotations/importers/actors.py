@@ -1,0 +1,91 @@
+"""The actor registry as JSON Lines: one actor per line.
+
+{"name": "Niger", "kind": "GPE", "aliases": ["Republic of Niger"], "country": "NER", "sector": "GOV",
+"wikidata_id": "Q1032", "description": "..."}: `name` and `kind` are required, the rest optional.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from annotations.errors import ImportFailed
+from annotations.importers.base import (
+    json_lines,
+    json_type_name,
+    max_length,
+    required_string,
+    string_field,
+    unknown_fields,
+)
+from annotations.models import Actor
+
+FIELDS = frozenset({"name", "kind", "aliases", "country", "sector", "wikidata_id", "description"})
+
+
+@dataclass(frozen=True)
+class ActorInput:
+    """One actor line, ready for `services.actor_upsert(**fields)`; `line` is where it came from."""
+
+    line: int
+    name: str
+    kind: str
+    aliases: list[str] = field(default_factory=list)
+    country: str = ""
+    sector: str = ""
+    wikidata_id: str = ""
+    description: str = ""
+
+    def upsert_kwargs(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "aliases": self.aliases,
+            "country": self.country,
+            "sector": self.sector,
+            "wikidata_id": self.wikidata_id,
+            "description": self.description,
+        }
+
+
+def actor_from(record: dict[str, Any], number: int, where: str) -> tuple[ActorInput | None, list[str]]:
+    errors = unknown_fields(record, FIELDS, where)
+    name, kind = (
+        required_string(record, column, where, errors, max_length=max_length(Actor, column))
+        for column in ("name", "kind")
+    )
+    country, sector, wikidata_id = (
+        string_field(record, column, where, errors, max_length=max_length(Actor, column))
+        for column in ("country", "sector", "wikidata_id")
+    )
+    description = string_field(record, "description", where, errors, max_length=100_000)
+    aliases = record.get("aliases") or []
+    if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
+        errors.append(f"{where}: field 'aliases' must be an array of strings, not {json_type_name(aliases)}")
+    if errors:
+        return None, errors
+    actor = ActorInput(
+        line=number,
+        name=name,
+        kind=kind,
+        aliases=aliases,
+        country=country,
+        sector=sector,
+        wikidata_id=wikidata_id,
+        description=description,
+    )
+    return actor, []
+
+
+def read_actors(path: Path) -> list[ActorInput]:
+    actors: list[ActorInput] = []
+    errors: list[str] = []
+    for number, record in json_lines(path, errors):
+        actor, problems = actor_from(record, number, f"{path}:{number}")
+        errors += problems
+        if actor is not None:
+            actors.append(actor)
+    if errors:
+        raise ImportFailed(errors)
+    return actors

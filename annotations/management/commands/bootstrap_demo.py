@@ -1,0 +1,61 @@
+"""python manage.py bootstrap_demo [--force]: the demo project, users and token. Safe to re-run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from annotations.importing import DEMO_ACTORS_FILE, DemoUser, demo_bootstrap
+from annotations.models import Membership
+
+PROJECT_SLUG = "seeds"
+PROJECT_NAME = "Seed articles — Russia–Niger military cooperation"  # noqa: RUF001 (the en dash is meant)
+ADMIN_URL = "http://127.0.0.1:8000/admin/"
+API_DOCS_URL = "http://127.0.0.1:8000/api/docs/"
+
+# Public on purpose: this is a demo. The command refuses to run with DEBUG off unless --force.
+DEMO_USERS: dict[str, DemoUser] = {
+    "admin": DemoUser("admin-demo-pass", Membership.Role.MANAGER, is_superuser=True),
+    "annotator1": DemoUser("annotator1-demo-pass", Membership.Role.ANNOTATOR),
+    "annotator2": DemoUser("annotator2-demo-pass", Membership.Role.ANNOTATOR),
+    "reviewer": DemoUser("reviewer-demo-pass", Membership.Role.REVIEWER),
+    "ml": DemoUser("ml-demo-pass", Membership.Role.CONSUMER, is_staff=False, api_token=True),
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo project from seeds/, the demo users with public passwords, and an API token."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (the passwords are public).")
+
+    def handle(self, *args: Any, force: bool, **options: Any) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG is off and the demo passwords are public; nothing done. Pass --force to run anyway."
+            )
+        seeds_dir = settings.SEEDS_DIR
+        report = demo_bootstrap(slug=PROJECT_SLUG, name=PROJECT_NAME, seeds_dir=seeds_dir, users=DEMO_USERS)
+        write = self.stdout.write
+        state = "created" if report.project_created else "already there"
+        write(f"Project {report.project.slug!r} ({report.project.name}): {state}")
+        write(f"Articles from {seeds_dir}: {report.articles.summary()}")
+        if report.actors is not None:
+            actors = report.actors
+            write(f"Actors from {seeds_dir / DEMO_ACTORS_FILE}: created {actors.created}, updated {actors.updated}")
+        elif not report.actor_errors:
+            write(f"Actors: no {seeds_dir / DEMO_ACTORS_FILE}; the actor registry was not loaded")
+        write("Users (username / password / role):")
+        for username, demo in DEMO_USERS.items():
+            kind = "superuser" if demo.is_superuser else "staff" if demo.is_staff else "API only"
+            write(f"  {username:<11} {demo.password:<21} {demo.role:<10} {kind:<9} {report.users[username]}")
+        for username, key in report.tokens.items():
+            write(f"API token for {username}: {key}  (send it as the header 'Authorization: Token <token>')")
+        write(f"Admin:    {ADMIN_URL}")
+        write(f"API docs: {API_DOCS_URL}")
+        for error in report.errors:
+            self.stderr.write(error)
+        if report.errors:
+            raise CommandError(f"{len(report.errors)} error(s) while loading the seeds; see above")
