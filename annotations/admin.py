@@ -1,0 +1,1092 @@
+"""The Django admin: where project leads inspect projects, articles, layers, annotations and jobs.
+
+Article text, titles, mention quotes, schema values and job logs are untrusted: every value is
+rendered through `format_html` / `format_html_join` (or Django's autoescaping), never `mark_safe`.
+Changelists annotate their counts and select their related rows, so a page costs a fixed number
+of queries however many rows it shows. Writes go through `annotations.services`; annotations
+(mentions, events, stances) and jobs are mostly read-only here, because the annotate view, the
+API and the workers own them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.forms.fields import InvalidJSONInput
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from annotations.errors import VersionConflict
+from annotations.models import (
+    Actor,
+    Article,
+    Event,
+    EventArgument,
+    Job,
+    JobChunk,
+    Layer,
+    Membership,
+    Mention,
+    Project,
+    Stance,
+)
+from annotations.schema import SchemaError, load_default_schema, validate_label_schema
+from annotations.services import (
+    ArticleInput,
+    article_check,
+    content_hash,
+    event_delete,
+    event_update,
+    mention_delete,
+    mention_update,
+    project_set_schema,
+    stance_delete,
+)
+
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+ACTIVE_JOB_STATUSES = (Job.Status.PENDING, Job.Status.RUNNING)
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def count_of(model: type[models.Model], fk: str) -> Coalesce:
+    """Rows of `model` pointing at the outer row, as a correlated subquery.
+
+    A subquery per count instead of Count() over joins: two joins multiply each other's rows.
+    """
+    counted = (
+        model._default_manager.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def admin_link(obj: models.Model | None, text: object = None) -> str:
+    """A link to an object's admin change (or view) page, its text escaped."""
+    if obj is None:
+        return "—"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj if text is None else text)
+
+
+def pre_block(value: str) -> str:
+    if not value:
+        return "—"
+    return format_html('<pre class="wb-pre">{}</pre>', value)
+
+
+def format_duration(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def counts_summary(counts: Any) -> str:
+    if not counts or not isinstance(counts, dict):
+        return "—"
+    return format_html_join(", ", "{}: {}", sorted((str(k), v) for k, v in counts.items()))
+
+
+def progress_bar(done: int, total: int, status: str) -> str:
+    """An HTML <progress> with "done / total · percent" beside it."""
+    if not total:
+        state = "nothing to do" if status == Job.Status.SUCCEEDED else "—"
+        return format_html('<span class="wb-progress wb-progress-empty">{}</span>', state)
+    percent = done * 100 // total  # floor: 100% only when everything is done
+    return format_html(
+        '<span class="wb-progress"><progress value="{}" max="{}">{}%</progress> '
+        '<span class="wb-progress-text">{} / {} · {}%</span></span>',
+        done,
+        total,
+        percent,
+        done,
+        total,
+        percent,
+    )
+
+
+def _role_cardinality(role: dict[str, Any]) -> str:
+    low = role.get("min", 0)
+    high = role.get("max")
+    return f"{low}..{'n' if high is None else high}"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def render_schema_summary(document: Any) -> str:
+    """Entity types with colour swatches, event types with roles, realis, contexts, stance labels."""
+    if not isinstance(document, dict):
+        return format_html('<p class="wb-muted">{}</p>', "The schema is not a JSON object.")
+    entity_rows = format_html_join(
+        "",
+        '<tr><td><span class="wb-swatch"{}></span></td><td><code>{}</code></td><td>{}</td>'
+        "<td><kbd>{}</kbd></td><td>{}</td></tr>",
+        (
+            (
+                format_html(' style="background-color: {}"', e["color"])
+                if isinstance(e.get("color"), str) and COLOUR.match(e["color"])
+                else "",
+                e.get("code", ""),
+                e.get("name", ""),
+                e.get("hotkey", ""),
+                e.get("description", ""),
+            )
+            for e in _as_list(document.get("entity_types"))
+            if isinstance(e, dict)
+        ),
+    )
+    event_rows = format_html_join(
+        "",
+        "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                e.get("code", ""),
+                format_html(' <span class="wb-badge">{}</span>', "extension") if e.get("extension") else "",
+                format_html_join(
+                    "",
+                    "<div><strong>{}</strong> {}: {}</div>",
+                    (
+                        (r.get("name", ""), _role_cardinality(r), ", ".join(map(str, _as_list(r.get("entity_types")))))
+                        for r in _as_list(e.get("roles"))
+                        if isinstance(r, dict)
+                    ),
+                ),
+                ", ".join(map(str, _as_list(e.get("modes")))) or "—",
+                e.get("description", ""),
+            )
+            for e in _as_list(document.get("event_types"))
+            if isinstance(e, dict)
+        ),
+    )
+    stance_labels = ", ".join(
+        str(s.get("code", "")) for s in _as_list(document.get("stance_labels")) if isinstance(s, dict)
+    )
+    return format_html(
+        '<div class="wb-schema">'
+        "<h4>Entity types ({})</h4>"
+        '<table class="wb-schema-table"><thead><tr><th>Colour</th><th>Code</th><th>Name</th><th>Hotkey</th>'
+        "<th>Description</th></tr></thead><tbody>{}</tbody></table>"
+        "<h4>Event types ({})</h4>"
+        '<table class="wb-schema-table"><thead><tr><th>Code</th><th>Roles</th><th>Modes</th>'
+        "<th>Description</th></tr></thead><tbody>{}</tbody></table>"
+        "<dl><dt>Realis</dt><dd>{}</dd><dt>Contexts</dt><dd>{}</dd><dt>Stance labels</dt><dd>{}</dd></dl>"
+        "</div>",
+        len(_as_list(document.get("entity_types"))),
+        entity_rows,
+        len(_as_list(document.get("event_types"))),
+        event_rows,
+        ", ".join(map(str, _as_list(document.get("realis")))) or "—",
+        ", ".join(map(str, _as_list(document.get("contexts")))) or "—",
+        stance_labels or "—",
+    )
+
+
+class PrettyJSONField(forms.JSONField):
+    """Shows JSON indented, so a schema or metadata object can be read and edited in a textarea."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
+JSON_WIDGET = forms.Textarea(attrs={"rows": 20, "class": "wb-json"})
+
+
+class _DryRun(Exception):
+    """Rolls back a service call made only to learn whether it would succeed."""
+
+
+def add_service_errors(form: forms.Form, call: Callable[[], object]) -> None:
+    """Run a service in a savepoint that is always rolled back; put its errors on the form.
+
+    The form then shows exactly what the service would refuse, with nothing written; the real
+    call happens in `save_model`.
+    """
+    try:
+        with transaction.atomic():
+            call()
+            raise _DryRun
+    except _DryRun:
+        pass
+    except VersionConflict as exc:
+        form.add_error(None, str(exc))
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            for message in exc.messages:
+                form.add_error(None, message)
+            return
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                if field in form.fields:
+                    form.add_error(field, message)
+                else:
+                    form.add_error(None, f"{field}: {message}")
+
+
+class DeferringChangeList(ChangeList):
+    """A change list that leaves out the big columns (article text, logs) its rows never show."""
+
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
+        queryset = super().get_queryset(request, exclude_parameters)
+        list_defer = getattr(self.model_admin, "list_defer", ())
+        return queryset.defer(*list_defer) if list_defer else queryset
+
+
+class WorkbenchAdmin(admin.ModelAdmin):
+    """Shared look (the workbench stylesheet) and lean change lists (`list_defer`)."""
+
+    list_defer: tuple[str, ...] = ()
+
+    class Media:
+        css = {"all": ("annotations/admin.css",)}
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return DeferringChangeList
+
+
+class ReadOnlyAdmin(WorkbenchAdmin):
+    """View-only pages: these rows are written by services, workers and the annotate view."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+# --- Projects -------------------------------------------------------------------------------
+
+
+class ProjectAdminForm(forms.ModelForm):
+    label_schema = PrettyJSONField(widget=JSON_WIDGET, help_text=Project._meta.get_field("label_schema").help_text)
+
+    class Meta:
+        model = Project
+        fields = ("slug", "name", "description", "overlap", "label_schema", "guidelines")
+
+    def clean_label_schema(self) -> Any:
+        document = self.cleaned_data["label_schema"]
+        try:
+            validate_label_schema(document)
+        except SchemaError as exc:
+            raise ValidationError(exc.errors) from exc
+        return document
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(Project)
+class ProjectAdmin(WorkbenchAdmin):
+    form = ProjectAdminForm
+    list_display = (
+        "slug",
+        "name",
+        "article_count",
+        "member_count",
+        "overlap",
+        "schema_version",
+        "updated_at",
+    )
+    search_fields = ("slug", "name")
+    list_defer = ("label_schema", "guidelines", "description")
+    inlines = (MembershipInline,)
+    readonly_fields = ("schema_version", "schema_summary", "articles_link", "created_at", "updated_at")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Project | None = None) -> Any:
+        main = ("slug", "name", "description", "overlap")
+        if obj is None:
+            return (
+                (None, {"fields": main}),
+                ("Label schema", {"fields": ("label_schema",)}),
+                ("Guidelines", {"fields": ("guidelines",)}),
+            )
+        return (
+            (None, {"fields": (*main, "articles_link")}),
+            ("Label schema", {"fields": ("schema_version", "schema_summary", "label_schema")}),
+            ("Guidelines", {"fields": ("guidelines",)}),
+            ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(article_count=count_of(Article, "project"), member_count=count_of(Membership, "project"))
+        )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # A new project starts from the default geopolitics schema.
+        return {"label_schema": load_default_schema(), **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="articles", ordering="article_count")
+    def article_count(self, obj: Project) -> int:
+        return obj.article_count  # type: ignore[attr-defined]
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, obj: Project) -> int:
+        return obj.member_count  # type: ignore[attr-defined]
+
+    @admin.display(description="articles")
+    def articles_link(self, obj: Project) -> str:
+        url = reverse("admin:annotations_article_changelist") + f"?project__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} article(s)</a>', url, obj.article_count)  # type: ignore[attr-defined]
+
+    @admin.display(description="schema summary")
+    def schema_summary(self, obj: Project) -> str:
+        return render_schema_summary(obj.label_schema)
+
+    def save_model(self, request: HttpRequest, obj: Project, form: forms.ModelForm, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Save the other edited fields without touching schema_version (another save may have
+        # bumped it), then change the schema through the service, which bumps the version.
+        other_fields = [name for name in form.changed_data if name != "label_schema"]
+        if other_fields:
+            obj.save(update_fields=[*other_fields, "updated_at"])
+        if "label_schema" in form.changed_data:
+            project_set_schema(project=obj, label_schema=obj.label_schema)
+
+
+@admin.register(Membership)
+class MembershipAdmin(WorkbenchAdmin):
+    list_display = ("user", "project", "role", "created_at")
+    list_filter = ("role", "project")
+    search_fields = ("user__username", "user__email", "project__slug", "project__name")
+    list_select_related = ("user", "project")
+    autocomplete_fields = ("user", "project")
+
+
+# --- Actors ---------------------------------------------------------------------------------
+
+
+class ActorAdminForm(forms.ModelForm):
+    aliases = PrettyJSONField(
+        widget=forms.Textarea(attrs={"rows": 4, "class": "wb-json"}),
+        required=False,
+        help_text='A JSON list of spellings, e.g. ["Niger", "Republic of Niger"].',
+    )
+
+    class Meta:
+        model = Actor
+        fields = ("name", "kind", "aliases", "country", "sector", "wikidata_id", "description")
+
+    def clean_aliases(self) -> list[str]:
+        aliases = self.cleaned_data["aliases"]
+        if aliases in (None, ""):
+            return []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise ValidationError("must be a JSON list of non-empty strings")
+        return [a.strip() for a in aliases]
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"]
+        if country and (len(country) != 3 or not country.isalpha() or not country.isupper()):
+            raise ValidationError(f"{country!r} is not an ISO 3166-1 alpha-3 code (three capital letters, e.g. NER)")
+        return country
+
+
+@admin.register(Actor)
+class ActorAdmin(WorkbenchAdmin):
+    form = ActorAdminForm
+    list_display = ("name", "kind", "country", "sector", "alias_count", "mention_count", "wikidata_id")
+    list_filter = ("kind", "sector", "country")
+    search_fields = ("name", "aliases__icontains", "wikidata_id")
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Actor]:
+        return super().get_queryset(request).annotate(mention_count=count_of(Mention, "actor"))
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Actor], search_term: str
+    ) -> tuple[QuerySet[Actor], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # JSON stored as text (SQLite) keeps non-ASCII aliases as \\u escapes: search that form too.
+        escaped = json.dumps(search_term.strip())[1:-1]
+        if escaped != search_term.strip():
+            results |= queryset.filter(aliases__icontains=escaped)
+        return results, may_have_duplicates
+
+    @admin.display(description="aliases")
+    def alias_count(self, obj: Actor) -> int:
+        return len(obj.aliases) if isinstance(obj.aliases, list) else 0
+
+    @admin.display(description="mentions", ordering="mention_count")
+    def mention_count(self, obj: Actor) -> int:
+        return obj.mention_count  # type: ignore[attr-defined]
+
+
+# --- Articles -------------------------------------------------------------------------------
+
+
+class LayersFilter(admin.SimpleListFilter):
+    title = "layers"
+    parameter_name = "layers"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("none", "No layers"),
+            ("any", "Any layer"),
+            (Layer.Kind.ANNOTATOR, "An annotator layer"),
+            (Layer.Kind.GOLD, "A gold layer"),
+            (Layer.Kind.MACHINE, "Machine suggestions"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Article]) -> QuerySet[Article]:
+        layers = Layer.objects.filter(article=OuterRef("pk"))
+        value = self.value()
+        if value == "none":
+            return queryset.filter(~Exists(layers))
+        if value == "any":
+            return queryset.filter(Exists(layers))
+        if value in Layer.Kind.values:
+            return queryset.filter(Exists(layers.filter(kind=value)))
+        return queryset
+
+
+class ArticleAdminForm(forms.ModelForm):
+    metadata = PrettyJSONField(widget=forms.Textarea(attrs={"rows": 6, "class": "wb-json"}), required=False)
+
+    class Meta:
+        model = Article
+        # The admin passes the fields each page shows; these are the ones `clean` reads.
+        fields = ("project", "title", "text", "metadata")
+
+    def clean_metadata(self) -> dict[str, Any]:
+        metadata = self.cleaned_data["metadata"]
+        if metadata in (None, ""):
+            return {}
+        if not isinstance(metadata, dict):
+            raise ValidationError("must be a JSON object")
+        return metadata
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "text" not in self.fields or self.errors:
+            return cleaned  # the text is only written when the article is created
+        text = cleaned["text"]
+        try:
+            article_check(
+                ArticleInput(
+                    title=cleaned.get("title", ""),
+                    text=text,
+                    url=cleaned.get("url", ""),
+                    metadata=cleaned.get("metadata"),
+                )
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+            return cleaned
+        digest = content_hash(text)
+        duplicate = Article.objects.filter(project=cleaned["project"], content_hash=digest).first()
+        if duplicate is not None:
+            self.add_error("text", f"article {duplicate.pk} of this project has the same text ({duplicate.title!r})")
+        self.instance.content_hash = digest
+        return cleaned
+
+
+class ArticleLayerInline(ReadOnlyInline):
+    model = Layer
+    fields = (
+        "layer_link",
+        "kind",
+        "annotator",
+        "model_version",
+        "status",
+        "version",
+        "mention_count",
+        "event_count",
+        "stance_count",
+        "updated_at",
+    )
+    readonly_fields = fields
+    show_change_link = False  # the first column links to the layer
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Layer]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("annotator")
+            .annotate(
+                mention_count=count_of(Mention, "layer"),
+                event_count=count_of(Event, "layer"),
+                stance_count=count_of(Stance, "layer"),
+            )
+        )
+
+    @admin.display(description="layer")
+    def layer_link(self, obj: Layer) -> str:
+        return admin_link(obj, f"Layer {obj.pk}")
+
+    @admin.display(description="mentions")
+    def mention_count(self, obj: Layer) -> int:
+        return obj.mention_count  # type: ignore[attr-defined]
+
+    @admin.display(description="events")
+    def event_count(self, obj: Layer) -> int:
+        return obj.event_count  # type: ignore[attr-defined]
+
+    @admin.display(description="stances")
+    def stance_count(self, obj: Layer) -> int:
+        return obj.stance_count  # type: ignore[attr-defined]
+
+
+@admin.register(Article)
+class ArticleAdmin(WorkbenchAdmin):
+    form = ArticleAdminForm
+    list_display = ("id", "title", "project", "source", "published", "language", "layer_count", "created_at")
+    list_display_links = ("id", "title")
+    list_filter = ("project", "language", ("published", admin.DateFieldListFilter), LayersFilter)
+    date_hierarchy = "published"
+    search_fields = ("title", "text", "source", "url")
+    list_select_related = ("project",)
+    list_defer = ("text", "metadata", "project__label_schema", "project__guidelines", "project__description")
+    inlines = (ArticleLayerInline,)
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 20, "class": "wb-text-input"})},
+        models.URLField: {"assume_scheme": "https"},
+    }
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        return super().get_queryset(request).annotate(layer_count=count_of(Layer, "article"))
+
+    def get_fieldsets(self, request: HttpRequest, obj: Article | None = None) -> Any:
+        if obj is None:
+            return (
+                (None, {"fields": ("project", "title", "source", "url", "published", "language")}),
+                ("Text", {"fields": ("text",), "description": "The text can't be changed once the article is saved."}),
+                ("Metadata", {"fields": ("metadata",)}),
+            )
+        return (
+            (None, {"fields": ("project", "title", "source", "url", "published", "language")}),
+            ("Text", {"fields": ("text_block", "content_hash")}),
+            ("Provenance", {"fields": ("metadata", "imported_from", "created_at")}),
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Article | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        # Offsets of every annotation point into the text, and layers follow the project's
+        # schema: neither may change after import.
+        return ("project", "text_block", "content_hash", "imported_from", "created_at")
+
+    @admin.display(description="layers", ordering="layer_count")
+    def layer_count(self, obj: Article) -> int:
+        return obj.layer_count  # type: ignore[attr-defined]
+
+    @admin.display(description="text")
+    def text_block(self, obj: Article) -> str:
+        return format_html(
+            '<pre class="wb-pre wb-article-text">{}</pre><p class="wb-muted">{} characters</p>',
+            obj.text,
+            f"{len(obj.text):,}",
+        )
+
+
+# --- Layers and annotations -----------------------------------------------------------------
+
+
+class MentionInline(ReadOnlyInline):
+    model = Mention
+    fields = ("start", "end", "label", "text", "actor", "score")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Mention]:
+        return super().get_queryset(request).select_related("actor")
+
+
+def argument_summary(event: Event) -> str:
+    """Role: quoted mention, one per line; expects `arguments__mention` to be prefetched."""
+    arguments = event.arguments.all()
+    if not arguments:
+        return "—"
+    return format_html_join("", "<div>{}: {}</div>", ((a.role, a.mention.text) for a in arguments))
+
+
+class EventInline(ReadOnlyInline):
+    model = Event
+    fields = ("event_type", "trigger_start", "trigger_end", "trigger_text", "mode", "realis", "arguments", "score")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("arguments", queryset=EventArgument.objects.select_related("mention")))
+        )
+
+    @admin.display(description="arguments")
+    def arguments(self, obj: Event) -> str:
+        return argument_summary(obj)
+
+
+def stance_holder(obj: Stance) -> str:
+    return obj.holder.text if obj.holder_id else "author / outlet"
+
+
+def stance_target(obj: Stance) -> str:
+    if obj.target_id:
+        return obj.target.text
+    return str(obj.target_actor) if obj.target_actor_id else "—"
+
+
+class StanceInline(ReadOnlyInline):
+    model = Stance
+    fields = ("holder_text", "label", "target_text", "scope", "evidence_text", "score")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Stance]:
+        return super().get_queryset(request).select_related("holder", "target", "target_actor")
+
+    @admin.display(description="holder")
+    def holder_text(self, obj: Stance) -> str:
+        return stance_holder(obj)
+
+    @admin.display(description="target")
+    def target_text(self, obj: Stance) -> str:
+        return stance_target(obj)
+
+
+@admin.register(Layer)
+class LayerAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "article",
+        "kind",
+        "annotator",
+        "model_version",
+        "status",
+        "version",
+        "mention_count",
+        "event_count",
+        "stance_count",
+        "updated_at",
+    )
+    list_filter = ("kind", "status", "article__project")
+    search_fields = ("article__title", "annotator__username", "model_version")
+    list_select_related = ("article", "annotator")
+    list_defer = ("article__text", "article__metadata")
+    inlines = (MentionInline, EventInline, StanceInline)
+    fields = ("article_link", "kind", "annotator", "model_version", "status", "version", "created_at", "updated_at")
+    readonly_fields = ("article_link",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Layer]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                mention_count=count_of(Mention, "layer"),
+                event_count=count_of(Event, "layer"),
+                stance_count=count_of(Stance, "layer"),
+            )
+        )
+
+    @admin.display(description="article")
+    def article_link(self, obj: Layer) -> str:
+        return admin_link(obj.article)
+
+    @admin.display(description="mentions", ordering="mention_count")
+    def mention_count(self, obj: Layer) -> int:
+        return obj.mention_count  # type: ignore[attr-defined]
+
+    @admin.display(description="events", ordering="event_count")
+    def event_count(self, obj: Layer) -> int:
+        return obj.event_count  # type: ignore[attr-defined]
+
+    @admin.display(description="stances", ordering="stance_count")
+    def stance_count(self, obj: Layer) -> int:
+        return obj.stance_count  # type: ignore[attr-defined]
+
+
+class MentionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Mention
+        fields = ("label", "start", "end", "actor")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors or self.instance.pk is None:
+            return cleaned
+        # The same checks as the annotate view (label in the schema, span in the text, roles
+        # the mention fills still accept its label), by dry-running the service.
+        current = Mention.objects.select_related("layer__article__project").get(pk=self.instance.pk)
+        add_service_errors(
+            self,
+            lambda: mention_update(
+                mention=current,
+                label=cleaned["label"],
+                start=cleaned["start"],
+                end=cleaned["end"],
+                actor=cleaned.get("actor"),
+            ),
+        )
+        return cleaned
+
+    def _post_clean(self) -> None:
+        # When the service has named the problem, the model's generic constraint message
+        # ("Constraint … is violated") would only repeat it.
+        if self._errors:
+            return
+        super()._post_clean()
+
+
+@admin.register(Mention)
+class MentionAdmin(WorkbenchAdmin):
+    form = MentionAdminForm
+    list_display = ("text", "label", "start", "end", "layer_kind", "article", "actor", "score")
+    list_filter = ("label", "layer__kind", "layer__article__project")
+    search_fields = ("text", "actor__name")
+    list_select_related = ("layer__article", "actor")
+    list_defer = ("layer__article__text", "layer__article__metadata")
+    autocomplete_fields = ("actor",)
+    fields = ("layer_link", "label", "start", "end", "text", "in_context", "actor", "score", "created_at")
+    readonly_fields = ("layer_link", "text", "in_context", "score", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # mentions are made in the annotate view, by the API and by pre-annotation
+
+    @admin.display(description="layer", ordering="layer__kind")
+    def layer_kind(self, obj: Mention) -> str:
+        return obj.layer.get_kind_display()
+
+    @admin.display(description="article", ordering="layer__article__title")
+    def article(self, obj: Mention) -> Article:
+        return obj.layer.article
+
+    @admin.display(description="layer")
+    def layer_link(self, obj: Mention) -> str:
+        return admin_link(obj.layer)
+
+    @admin.display(description="in context")
+    def in_context(self, obj: Mention) -> str:
+        text = obj.layer.article.text
+        return format_html(
+            '<span class="wb-context">…{}<mark>{}</mark>{}…</span>',
+            text[max(0, obj.start - 80) : obj.start],
+            text[obj.start : obj.end],
+            text[obj.end : obj.end + 80],
+        )
+
+    def save_model(self, request: HttpRequest, obj: Mention, form: forms.ModelForm, change: bool) -> None:
+        mention_update(mention=obj, label=obj.label, start=obj.start, end=obj.end, actor=obj.actor)
+
+    def delete_model(self, request: HttpRequest, obj: Mention) -> None:
+        mention_delete(mention=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Mention]) -> None:
+        for mention in queryset.select_related("layer"):
+            mention_delete(mention=mention)
+
+
+class EventArgumentInline(ReadOnlyInline):
+    model = EventArgument
+    fields = ("role", "mention_link", "mention_label")
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EventArgument]:
+        return super().get_queryset(request).select_related("mention")
+
+    @admin.display(description="mention")
+    def mention_link(self, obj: EventArgument) -> str:
+        return admin_link(obj.mention, obj.mention.text)
+
+    @admin.display(description="label")
+    def mention_label(self, obj: EventArgument) -> str:
+        return obj.mention.label
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "event_type",
+        "trigger_text",
+        "mode",
+        "realis",
+        "argument_count",
+        "layer_kind",
+        "article",
+        "score",
+        "created_at",
+    )
+    list_filter = ("event_type", "realis", "layer__kind", "layer__article__project")
+    search_fields = ("trigger_text", "layer__article__title")
+    list_select_related = ("layer__article",)
+    list_defer = ("layer__article__text", "layer__article__metadata")
+    inlines = (EventArgumentInline,)
+    fields = (
+        "layer_link",
+        "event_type",
+        "trigger_start",
+        "trigger_end",
+        "trigger_text",
+        "mode",
+        "realis",
+        "contexts",
+        "score",
+        "created_at",
+    )
+    readonly_fields = ("layer_link",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        return super().get_queryset(request).annotate(argument_count=count_of(EventArgument, "event"))
+
+    @admin.display(description="arguments", ordering="argument_count")
+    def argument_count(self, obj: Event) -> int:
+        return obj.argument_count  # type: ignore[attr-defined]
+
+    @admin.display(description="layer", ordering="layer__kind")
+    def layer_kind(self, obj: Event) -> str:
+        return obj.layer.get_kind_display()
+
+    @admin.display(description="article", ordering="layer__article__title")
+    def article(self, obj: Event) -> Article:
+        return obj.layer.article
+
+    @admin.display(description="layer")
+    def layer_link(self, obj: Event) -> str:
+        return admin_link(obj.layer)
+
+    def delete_model(self, request: HttpRequest, obj: Event) -> None:
+        event_delete(event=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        for event in queryset.select_related("layer"):
+            event_delete(event=event)
+
+
+@admin.register(EventArgument)
+class EventArgumentAdmin(ReadOnlyAdmin):
+    list_display = ("event", "role", "mention", "layer")
+    list_filter = ("role", "event__event_type")
+    search_fields = ("mention__text", "event__trigger_text")
+    list_select_related = ("event", "mention")
+
+    def delete_model(self, request: HttpRequest, obj: EventArgument) -> None:
+        # An argument is part of its event: the event is saved again without it, through the
+        # service (role cardinality, layer version).
+        event_update(
+            event=obj.event, arguments=[(a.role, a.mention_id) for a in obj.event.arguments.exclude(pk=obj.pk)]
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[EventArgument]) -> None:
+        for argument in queryset.select_related("event__layer"):
+            self.delete_model(request, argument)
+
+    @admin.display(description="layer", ordering="event__layer_id")
+    def layer(self, obj: EventArgument) -> int:
+        return obj.event.layer_id
+
+
+@admin.register(Stance)
+class StanceAdmin(ReadOnlyAdmin):
+    list_display = ("holder_text", "label", "target_text", "scope", "evidence", "layer_kind", "article", "score")
+    list_filter = ("label", "scope", "layer__kind", "layer__article__project")
+    search_fields = ("evidence_text", "holder__text", "target__text", "target_actor__name")
+    list_select_related = ("holder", "target", "target_actor", "layer__article")
+    list_defer = ("layer__article__text", "layer__article__metadata")
+    fields = (
+        "layer_link",
+        "holder",
+        "label",
+        "target",
+        "target_actor",
+        "scope",
+        "evidence_start",
+        "evidence_end",
+        "evidence_text",
+        "score",
+        "created_at",
+    )
+    readonly_fields = ("layer_link",)
+
+    @admin.display(description="holder")
+    def holder_text(self, obj: Stance) -> str:
+        return stance_holder(obj)
+
+    @admin.display(description="target")
+    def target_text(self, obj: Stance) -> str:
+        return stance_target(obj)
+
+    @admin.display(description="evidence")
+    def evidence(self, obj: Stance) -> str:
+        text = obj.evidence_text
+        return text if len(text) <= 120 else text[:119] + "…"
+
+    @admin.display(description="layer", ordering="layer__kind")
+    def layer_kind(self, obj: Stance) -> str:
+        return obj.layer.get_kind_display()
+
+    @admin.display(description="article", ordering="layer__article__title")
+    def article(self, obj: Stance) -> Article:
+        return obj.layer.article
+
+    @admin.display(description="layer")
+    def layer_link(self, obj: Stance) -> str:
+        return admin_link(obj.layer)
+
+    def delete_model(self, request: HttpRequest, obj: Stance) -> None:
+        stance_delete(stance=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Stance]) -> None:
+        for stance in queryset.select_related("layer"):
+            stance_delete(stance=stance)
+
+
+# --- Jobs -----------------------------------------------------------------------------------
+
+
+def job_duration(job: Job) -> str:
+    if job.started_at is None:
+        return "—"
+    if job.finished_at is None:
+        return f"{format_duration(timezone.now() - job.started_at)} so far"
+    return format_duration(job.finished_at - job.started_at)
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "project",
+        "status_badge",
+        "progress",
+        "counts_text",
+        "model_version",
+        "created_at",
+        "duration",
+    )
+    list_filter = ("kind", "status", "project")
+    search_fields = ("model_version", "error")
+    list_select_related = ("project",)
+    list_defer = ("log", "params", "project__label_schema", "project__guidelines", "project__description")
+    fieldsets = (
+        (None, {"fields": ("kind", "project", "status_badge", "progress", "counts_text", "chunks", "model_version")}),
+        ("Timing", {"fields": ("created_by", "created_at", "started_at", "finished_at", "duration")}),
+        ("Parameters", {"fields": ("params",)}),
+        ("Log", {"fields": ("error_block", "log_block")}),
+    )
+    readonly_fields = ("status_badge", "progress", "counts_text", "chunks", "duration", "error_block", "log_block")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Bulk delete would also take pending and running jobs away from their workers.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
+        if obj is not None and obj.status in ACTIVE_JOB_STATUSES:
+            return False  # a worker is (or will be) writing to it
+        return super().has_delete_permission(request, obj)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        # The change-list template reloads the page while a job is pending or running.
+        context = {"has_active_jobs": Job.objects.filter(status__in=ACTIVE_JOB_STATUSES).exists()}
+        return super().changelist_view(request, {**context, **(extra_context or {})})
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Job) -> str:
+        return format_html('<span class="wb-status wb-status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description="progress")
+    def progress(self, obj: Job) -> str:
+        return progress_bar(obj.done, obj.total, obj.status)
+
+    @admin.display(description="counts")
+    def counts_text(self, obj: Job) -> str:
+        return counts_summary(obj.counts)
+
+    @admin.display(description="duration")
+    def duration(self, obj: Job) -> str:
+        return job_duration(obj)
+
+    @admin.display(description="chunks")
+    def chunks(self, obj: Job) -> str:
+        totals = obj.chunks.aggregate(total=Count("pk"), done=Count("pk", filter=models.Q(done=True)))
+        if not totals["total"]:
+            return "—"
+        url = reverse("admin:annotations_jobchunk_changelist") + f"?job__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} of {} done</a>', url, totals["done"], totals["total"])
+
+    @admin.display(description="error")
+    def error_block(self, obj: Job) -> str:
+        return pre_block(obj.error)
+
+    @admin.display(description="log")
+    def log_block(self, obj: Job) -> str:
+        return pre_block(obj.log)
+
+
+@admin.register(JobChunk)
+class JobChunkAdmin(ReadOnlyAdmin):
+    list_display = ("job", "index", "article_count", "done", "attempts", "counts_text", "finished_at")
+    list_filter = ("done", "job__kind", "job__status")
+    search_fields = ("job__id",)
+    list_select_related = ("job",)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: JobChunk | None = None) -> bool:
+        # Progress is counted per chunk: only chunks of finished jobs may go (with their job).
+        if obj is not None and obj.job.status in ACTIVE_JOB_STATUSES:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description="articles")
+    def article_count(self, obj: JobChunk) -> int:
+        return len(obj.article_ids) if isinstance(obj.article_ids, list) else 0
+
+    @admin.display(description="counts")
+    def counts_text(self, obj: JobChunk) -> str:
+        return counts_summary(obj.counts)
