@@ -7,6 +7,7 @@ others. Readers live in `annotations.importers`; these functions store what they
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,25 +129,25 @@ def import_paths(*, project: Project, paths: Sequence[Path]) -> ImportReport:
 class ActorLoad:
     created: int
     updated: int
+    unchanged: int = 0
 
 
 @transaction.atomic
 def actors_load_file(*, path: Path) -> ActorLoad:
     """Create or update the actors of a JSON Lines file, all or none; errors name file and line."""
-    created = updated = 0
+    outcomes: Counter[str] = Counter()
     errors: list[str] = []
     for actor in read_actors(path):
         try:
             with transaction.atomic():
-                _, was_created = actor_upsert(**actor.upsert_kwargs())
+                _, outcome = actor_upsert(**actor.upsert_kwargs())
         except ValidationError as exc:
             errors += [f"{path}:{actor.line}: {message}" for message in validation_messages(exc)]
             continue
-        created += was_created
-        updated += not was_created
+        outcomes[outcome] += 1
     if errors:
         raise ImportFailed(errors)  # rolls back the lines that did load
-    return ActorLoad(created=created, updated=updated)
+    return ActorLoad(created=outcomes["created"], updated=outcomes["updated"], unchanged=outcomes["unchanged"])
 
 
 # --- Demo bootstrap -------------------------------------------------------------------------

@@ -20,9 +20,7 @@ class Project(models.Model):
     label_schema = models.JSONField(help_text="Label schema (validated JSON; see seeds/schema.json).")
     schema_version = models.PositiveIntegerField(default=1, help_text="Bumped on every schema change.")
     guidelines = models.TextField(blank=True, help_text="Annotation guidelines in Markdown.")
-    overlap = models.PositiveSmallIntegerField(
-        default=2, help_text="How many annotators see each article (overlap k)."
-    )
+    overlap = models.PositiveSmallIntegerField(default=2, help_text="How many annotators see each article (overlap k).")
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workbench_projects", blank=True
     )
@@ -259,14 +257,13 @@ class Stance(models.Model):
 
     layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="stances")
     # No holder mention means the article's author / outlet holds the stance.
-    holder = models.ForeignKey(
-        Mention, null=True, blank=True, on_delete=models.CASCADE, related_name="held_stances"
-    )
+    holder = models.ForeignKey(Mention, null=True, blank=True, on_delete=models.CASCADE, related_name="held_stances")
     target = models.ForeignKey(
         Mention, null=True, blank=True, on_delete=models.CASCADE, related_name="targeted_stances"
     )
+    # PROTECT: an actor that is a stance's only target can't vanish from under it.
     target_actor = models.ForeignKey(
-        Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="targeted_stances"
+        Actor, null=True, blank=True, on_delete=models.PROTECT, related_name="targeted_stances"
     )
     label = models.CharField(max_length=32)
     scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.SENTENCE)
@@ -281,7 +278,11 @@ class Stance(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(evidence_start__isnull=True, evidence_end__isnull=True)
-                | Q(evidence_start__lt=models.F("evidence_end")),
+                | Q(
+                    evidence_start__isnull=False,
+                    evidence_end__isnull=False,
+                    evidence_start__lt=models.F("evidence_end"),
+                ),
                 name="stance_evidence_start_before_end",
             ),
             models.CheckConstraint(
@@ -291,14 +292,14 @@ class Stance(models.Model):
         ]
         indexes = [models.Index(fields=["layer", "label"])]
 
-    @property
-    def holder_is_author(self) -> bool:
-        return self.holder_id is None
-
     def __str__(self) -> str:
         holder = self.holder.text if self.holder_id else "author"
         target = self.target.text if self.target_id else str(self.target_actor)
         return f"{holder} {self.label} {target}"
+
+    @property
+    def holder_is_author(self) -> bool:
+        return self.holder_id is None
 
 
 class Job(models.Model):
@@ -339,12 +340,12 @@ class Job(models.Model):
         indexes = [models.Index(fields=["project", "kind", "status"])]
         constraints = [models.CheckConstraint(condition=Q(done__lte=models.F("total")), name="job_done_le_total")]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
     @property
     def progress(self) -> float:
         return self.done / self.total if self.total else (1.0 if self.status == self.Status.SUCCEEDED else 0.0)
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
 
 
 class JobChunk(models.Model):

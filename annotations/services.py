@@ -274,9 +274,7 @@ def mention_create(
     if Mention.objects.filter(layer=layer, start=start, end=end, label=label).exists():
         raise InvalidAnnotation("start", f"a {label} mention on [{start}, {end}) already exists in this layer")
     _layer_touch(layer, expected_version)
-    return Mention.objects.create(
-        layer=layer, label=label, start=start, end=end, text=quoted, actor=actor, score=score
-    )
+    return Mention.objects.create(layer=layer, label=label, start=start, end=end, text=quoted, actor=actor, score=score)
 
 
 @transaction.atomic
@@ -287,7 +285,7 @@ def mention_update(
     start: int | None = None,
     end: int | None = None,
     text: str | None = None,
-    actor: Actor | None | type[Ellipsis] = ...,
+    actor: Actor | type[Ellipsis] | None = ...,
     expected_version: int | None = None,
 ) -> Mention:
     """Change a mention's label, span or actor link; arguments that it fills are re-checked."""
@@ -518,8 +516,8 @@ def actor_upsert(
     sector: str = "",
     wikidata_id: str = "",
     description: str = "",
-) -> tuple[Actor, bool]:
-    """Create or update an actor by canonical name. Returns (actor, created)."""
+) -> tuple[Actor, str]:
+    """Create or update an actor by canonical name. Returns (actor, "created" | "updated" | "unchanged")."""
     if not name.strip():
         raise ValidationError({"name": ["is empty"]})
     if len(name.strip()) > 200:
@@ -531,17 +529,23 @@ def actor_upsert(
         raise ValidationError({"country": [f"{country!r} is not an ISO 3166-1 alpha-3 code"]})
     if sector and sector not in Actor.Sector.values:
         raise ValidationError({"sector": [f"unknown sector {sector!r}; allowed: {', '.join(Actor.Sector.values)}"]})
-    return Actor.objects.update_or_create(
-        name=name.strip(),
-        defaults={
-            "kind": kind,
-            "aliases": list(aliases),
-            "country": country,
-            "sector": sector,
-            "wikidata_id": wikidata_id,
-            "description": description,
-        },
-    )
+    fields = {
+        "kind": kind,
+        "aliases": list(aliases),
+        "country": country,
+        "sector": sector,
+        "wikidata_id": wikidata_id,
+        "description": description,
+    }
+    actor = Actor.objects.select_for_update().filter(name=name.strip()).first()
+    if actor is None:
+        return Actor.objects.create(name=name.strip(), **fields), "created"
+    if all(getattr(actor, key) == value for key, value in fields.items()):
+        return actor, "unchanged"  # re-loading the same registry writes nothing
+    for key, value in fields.items():
+        setattr(actor, key, value)
+    actor.save()
+    return actor, "updated"
 
 
 __all__ = [

@@ -17,9 +17,7 @@ if TYPE_CHECKING:
     from annotations.models import Mention
 
 
-def validate_span(
-    text: str, start: object, end: object, quoted: str | None, *, field: str = ""
-) -> str:
+def validate_span(text: str, start: object, end: object, quoted: str | None, *, field: str = "") -> str:
     """Check [start, end) lies inside `text` and matches `quoted` when given; return the quote."""
     prefix = f"{field}_" if field else ""
     if not isinstance(start, int) or isinstance(start, bool):
@@ -78,9 +76,7 @@ def validate_event(
         raise InvalidAnnotation("contexts", "must be a list of context names")
     for context in contexts:
         if not isinstance(context, str) or context not in schema.contexts:
-            raise InvalidAnnotation(
-                "contexts", f"unknown context {context!r}; allowed: {', '.join(schema.contexts)}"
-            )
+            raise InvalidAnnotation("contexts", f"unknown context {context!r}; allowed: {', '.join(schema.contexts)}")
     counts: Counter[str] = Counter()
     seen: set[tuple[str, int]] = set()
     for role, mention in arguments:
@@ -128,6 +124,4 @@ def validate_event_complete(schema: LabelSchema, *, event_type: str, role_counts
 
 def validate_stance_label(schema: LabelSchema, label: object) -> None:
     if not isinstance(label, str) or label not in schema.stance_labels:
-        raise InvalidAnnotation(
-            "label", f"unknown stance label {label!r}; allowed: {', '.join(schema.stance_labels)}"
-        )
+        raise InvalidAnnotation("label", f"unknown stance label {label!r}; allowed: {', '.join(schema.stance_labels)}")

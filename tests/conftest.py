@@ -25,6 +25,12 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available here; CI runs this test for real")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The default PBKDF2 hasher makes every user a factory creates cost ~0.3 s.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def project(db):
     return ProjectFactory()

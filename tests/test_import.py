@@ -447,9 +447,9 @@ def test_actors_file_creates_then_updates_actors(tmp_path):
     first = actors_load_file(path=path)
     second = actors_load_file(path=path)
 
-    # then the actors are created once and updated the second time
-    assert (first.created, first.updated) == (2, 0)
-    assert (second.created, second.updated) == (0, 2)
+    # then the actors are created once and left alone the second time
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 2)
     niger = Actor.objects.get(name="Niger")
     assert (niger.kind, niger.aliases, niger.country, niger.sector, niger.wikidata_id) == (
         "GPE",

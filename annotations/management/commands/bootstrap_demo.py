@@ -11,7 +11,7 @@ from annotations.importing import DEMO_ACTORS_FILE, DemoUser, demo_bootstrap
 from annotations.models import Membership
 
 PROJECT_SLUG = "seeds"
-PROJECT_NAME = "Seed articles — Russia–Niger military cooperation"  # noqa: RUF001 (the en dash is meant)
+PROJECT_NAME = "Seed articles — Russia–Niger military cooperation"
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 API_DOCS_URL = "http://127.0.0.1:8000/api/docs/"
 
@@ -44,7 +44,10 @@ class Command(BaseCommand):
         write(f"Articles from {seeds_dir}: {report.articles.summary()}")
         if report.actors is not None:
             actors = report.actors
-            write(f"Actors from {seeds_dir / DEMO_ACTORS_FILE}: created {actors.created}, updated {actors.updated}")
+            write(
+                f"Actors from {seeds_dir / DEMO_ACTORS_FILE}: created {actors.created}, updated {actors.updated}, "
+                f"unchanged {actors.unchanged}"
+            )
         elif not report.actor_errors:
             write(f"Actors: no {seeds_dir / DEMO_ACTORS_FILE}; the actor registry was not loaded")
         write("Users (username / password / role):")

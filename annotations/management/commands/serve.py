@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 else:
                     self.stdout.write(
                         f"pre-annotating {len(ids)} article(s) of {project.slug} (job {job.pk}; "
-                        "progress under Annotation › Jobs in the admin)"
+                        "progress under Annotation > Jobs in the admin)"
                     )
         self.stdout.write(f"admin: http://{host}:{port}/admin/   API docs: http://{host}:{port}/api/docs/")
         call_command("runserver", f"{host}:{port}", use_reloader=False)
