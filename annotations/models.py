@@ -365,3 +365,66 @@ class JobChunk(models.Model):
 
     def __str__(self) -> str:
         return f"chunk {self.index} of job {self.job_id}"
+
+
+class SuggestionDecision(models.Model):
+    """An annotator's accept / reject / correct of a machine suggestion: a learning record.
+
+    The suggestion itself may be replaced by a later pre-annotation run, so what it was is kept
+    as a snapshot next to its model version.
+    """
+
+    class Decision(models.TextChoices):
+        ACCEPT = "accept", "Accepted"
+        REJECT = "reject", "Rejected"
+        CORRECT = "correct", "Corrected"
+
+    class ItemKind(models.TextChoices):
+        MENTION = "mention", "Mention"
+        EVENT = "event", "Event"
+        STANCE = "stance", "Stance"
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="decisions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions")
+    item_kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    model_version = models.CharField(max_length=200)
+    suggestion_id = models.BigIntegerField(help_text="Id of the machine item when the decision was made.")
+    label = models.CharField(max_length=32)
+    suggestion = models.JSONField(help_text="The suggestion as it was (offsets, label, score, arguments).")
+    result_id = models.BigIntegerField(null=True, blank=True, help_text="Id of the item created in the layer.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["layer", "item_kind", "suggestion_id"]),
+            models.Index(fields=["model_version", "decision"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.decision} {self.item_kind} {self.label}"
+
+
+class DatasetVersion(models.Model):
+    """An immutable stored export: what was selected, how many, and the sha256 of the bytes."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="dataset_versions")
+    name = models.CharField(max_length=100)
+    format = models.CharField(max_length=16)
+    params = models.JSONField(default=dict, blank=True, help_text="Layer, split, ratios, since.")
+    counts = models.JSONField(default=dict, blank=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to="datasets/", max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="dataset_versions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="dataset_version_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.project.slug} {self.name} ({self.format})"
