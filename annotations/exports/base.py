@@ -1,0 +1,269 @@
+"""What every writer reads and yields: the export document, chunks of output, archives.
+
+A writer is a generator: documents in, `Chunk`s out (bytes for one file of the export). A writer
+yields each file's chunks contiguously, so an archive can be streamed member after member with
+constant memory (`zip_stream`) and a folder written file after file (`write_folder`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, TypedDict
+
+from django.core.exceptions import ValidationError
+
+from annotations.schema import LabelSchema
+
+SPLITS = ("train", "dev", "test")
+
+# A per-split file stays in memory up to this size, then moves to a temporary file.
+SPOOL_MAX_BYTES = 8 * 1024 * 1024
+# Zip output is handed on in pieces of about this size.
+STREAM_PIECE_BYTES = 64 * 1024
+# Fixed member timestamp, so the same corpus gives the same archive bytes.
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class ExportOptionError(ValidationError):
+    """An export option is malformed or names something that doesn't exist. Maps to 400."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__({field: [message]})
+        self.field = field
+        self.text = f"{field}: {message}"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# --- The export document (also the native JSONL line) ---------------------------------------
+
+
+class ActorJSON(TypedDict):
+    name: str
+    country: str
+    sector: str
+    wikidata_id: str
+
+
+class MentionJSON(TypedDict):
+    id: str
+    label: str
+    start: int
+    end: int
+    text: str
+    actor: ActorJSON | None
+    score: float | None
+
+
+class SpanJSON(TypedDict):
+    start: int
+    end: int
+    text: str
+
+
+class ArgumentJSON(TypedDict):
+    role: str
+    mention: str
+
+
+class EventJSON(TypedDict):
+    id: str
+    type: str
+    trigger: SpanJSON
+    mode: str | None
+    realis: str
+    contexts: list[str]
+    score: float | None
+    arguments: list[ArgumentJSON]
+
+
+class StanceJSON(TypedDict):
+    id: str
+    holder: str | None
+    target: str | None
+    target_actor: ActorJSON | None
+    label: str
+    scope: str
+    evidence: SpanJSON | None
+    score: float | None
+
+
+class LayerJSON(TypedDict):
+    kind: str
+    annotator: str | None
+    model_version: str | None
+    status: str
+
+
+class ExportDocument(TypedDict):
+    """One article with one layer's annotations. Ids are positional (m0, e0, s0), not database ids."""
+
+    id: str
+    title: str
+    text: str
+    source: str
+    url: str
+    published: str | None
+    language: str
+    metadata: dict[str, Any]
+    split: str
+    layer: LayerJSON
+    mentions: list[MentionJSON]
+    events: list[EventJSON]
+    stances: list[StanceJSON]
+
+
+# --- Writers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Bytes to append to one file of the export (`member` is its path inside the archive)."""
+
+    member: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class WriterContext:
+    project_slug: str
+    schema: LabelSchema
+    # Schema entity codes in schema order, then any other label found in the exported layers.
+    entity_labels: tuple[str, ...]
+    # The requested splits, in SPLITS order.
+    splits: tuple[str, ...]
+
+
+Writer = Callable[[Iterable[ExportDocument], WriterContext], Iterator[Chunk]]
+
+
+def per_split_files(
+    pieces: Iterable[tuple[str, bytes]], splits: tuple[str, ...], name: Callable[[str], str]
+) -> Iterator[Chunk]:
+    """One file per requested split from (split, bytes) pieces that arrive interleaved.
+
+    With one split the pieces pass straight through. With several, each split's file is spooled
+    (in memory up to SPOOL_MAX_BYTES, then on disk) and emitted whole at the end, in split order,
+    so members stay contiguous. Every requested split gets its file, empty or not.
+    """
+    if len(splits) == 1:
+        (only,) = splits
+        yield Chunk(name(only), b"")
+        for split, data in pieces:
+            if split == only:
+                yield Chunk(name(only), data)
+        return
+    with contextlib.ExitStack() as stack:
+        spools: dict[str, IO[bytes]] = {
+            split: stack.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)) for split in splits
+        }
+        for split, data in pieces:
+            if split in spools:
+                spools[split].write(data)
+        for split in splits:
+            spool = spools[split]
+            spool.seek(0)
+            yield Chunk(name(split), b"")
+            while data := spool.read(STREAM_PIECE_BYTES):
+                yield Chunk(name(split), data)
+
+
+# --- Packaging --------------------------------------------------------------------------------
+
+
+class _Drain:
+    """A write-only file object whose content is taken out by the generator feeding zipfile."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        if data:
+            self.parts.append(bytes(data))
+            self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts, self.size = [], 0
+        return data
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def zip_stream(chunks: Iterable[Chunk]) -> Iterator[bytes]:
+    """A zip archive of the chunks' files, streamed: constant memory, byte-stable output.
+
+    zipfile writes to a non-seekable sink with data descriptors, so nothing is buffered beyond
+    the compressor's window and one piece of output.
+    """
+    sink = _Drain()
+    done: set[str] = set()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
+        current: str | None = None
+        entry: IO[bytes] | None = None
+        for chunk in chunks:
+            if chunk.member != current:
+                if entry is not None:
+                    entry.close()
+                    assert current is not None
+                    done.add(current)
+                if chunk.member in done:
+                    raise RuntimeError(f"writer came back to {chunk.member!r} after another file")
+                current = chunk.member
+                entry = archive.open(_zip_info(current), "w", force_zip64=True)
+            assert entry is not None
+            entry.write(chunk.data)
+            if sink.size >= STREAM_PIECE_BYTES:
+                yield sink.take()
+        if entry is not None:
+            entry.close()
+    yield sink.take()
+
+
+def concatenated(chunks: Iterable[Chunk]) -> Iterator[bytes]:
+    """The bytes of a single-file export."""
+    for chunk in chunks:
+        if chunk.data:
+            yield chunk.data
+
+
+def write_folder(chunks: Iterable[Chunk], folder: Path) -> list[Path]:
+    """Write each file of the export under `folder`; returns the files written, in order."""
+    written: list[Path] = []
+    handle: IO[bytes] | None = None
+    current: str | None = None
+    root = folder.resolve()
+    try:
+        for chunk in chunks:
+            if chunk.member != current:
+                if handle is not None:
+                    handle.close()
+                current = chunk.member
+                path = (folder / current).resolve()
+                if not path.is_relative_to(root):
+                    raise RuntimeError(f"refusing to write {current!r} outside {folder}")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle = path.open("wb")
+                written.append(path)
+            assert handle is not None
+            handle.write(chunk.data)
+    finally:
+        if handle is not None:
+            handle.close()
+    return written

@@ -1,0 +1,68 @@
+"""The export formats by name. Add a format here and in its own module.
+
+`packaging` says what one export is as a byte stream:
+- "file": always one file (JSONL, with the split in each line);
+- "per_split": one file per split, zipped when more than one split is exported;
+- "archive": always a zip (several kinds of file per export).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from annotations.exports import brat, conll, dygie, hf, jsonl, spacy_docbin
+from annotations.exports.base import Writer
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    description: str
+    write: Writer
+    packaging: Literal["file", "per_split", "archive"]
+    extension: str  # of the single file, when the export is one file
+    media_type: str
+
+    def is_archive(self, splits: tuple[str, ...]) -> bool:
+        return self.packaging == "archive" or (self.packaging == "per_split" and len(splits) > 1)
+
+
+FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat(
+            "jsonl",
+            "native JSON Lines, lossless (text, mentions, events, stance, provenance, split)",
+            jsonl.write,
+            "file",
+            "jsonl",
+            "application/x-ndjson",
+        ),
+        ExportFormat(
+            "spacy",
+            "spaCy DocBin parts per split (doc.ents, doc.spans['sc'], events in user_data)",
+            spacy_docbin.write,
+            "archive",
+            "zip",
+            "application/zip",
+        ),
+        ExportFormat("conll", "CoNLL-2003 IOB2 columns per split", conll.write, "per_split", "conll", "text/plain"),
+        ExportFormat(
+            "brat", "brat standoff (.txt + .ann + annotation.conf)", brat.write, "archive", "zip", "application/zip"
+        ),
+        ExportFormat("dygie", "DyGIE++ JSON lines per split", dygie.write, "per_split", "json", "application/x-ndjson"),
+        ExportFormat(
+            "hf",
+            "Hugging Face token classification JSON lines per split + labels.json",
+            hf.write,
+            "archive",
+            "zip",
+            "application/zip",
+        ),
+    )
+}
+
+
+def export_format(name: str) -> ExportFormat | None:
+    return FORMATS.get(name)

@@ -1,0 +1,956 @@
+"""Corpus exports: selection, splits, every format read back by a reader we didn't write."""
+
+# ruff: noqa: RUF001  (the seed articles use typographic quotes and dashes)
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+import subprocess
+import sys
+import zipfile
+from collections import Counter
+from collections.abc import Iterable
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from annotations.errors import ImportFailed
+from annotations.exporting import (
+    ExportOptionError,
+    corpus_import_jsonl,
+    export_chunks,
+    export_documents,
+    export_request,
+    export_stream,
+    export_write,
+)
+from annotations.exports import splits as splitting
+from annotations.exports.brat import fragments
+from annotations.exports.tokens import non_overlapping
+from annotations.importing import actors_load_file, import_paths
+from annotations.models import Actor, Article, Layer, Mention, Project
+from annotations.services import (
+    ArticleInput,
+    articles_create,
+    content_hash,
+    event_create,
+    layer_for_annotator,
+    layer_gold,
+    layer_set_status,
+    mention_create,
+    project_create,
+    stance_create,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SEEDS = Path(settings.SEEDS_DIR)
+PYTHON = sys.executable
+
+# (pattern, label): found with word boundaries in each seed text. "Russian Federation" and
+# "Russian" overlap on purpose, so the non-overlapping entity choice is exercised.
+GAZETTEER = [
+    ("Salifou Modi", "PERSON"),
+    ("Yunus-Bek Yevkurov", "PERSON"),
+    ("Yunus Bek Yevkurov", "PERSON"),
+    ("Abdourahamane Tiani", "PERSON"),
+    ("Lamine Zeine", "PERSON"),
+    ("Wagner Group", "ORG"),
+    ("Russian Federation", "GPE"),
+    ("Niamey", "GPE"),
+    ("Niger", "GPE"),
+    ("Russia", "GPE"),
+    ("Mali", "GPE"),
+    ("France", "GPE"),
+    ("Bamako", "GPE"),
+    ("Moscow", "GPE"),
+    ("Russian", "NORP"),
+    ("Nigerien", "NORP"),
+    ("July 26", "DATE"),
+    ("Sahel", "LOC"),
+]
+
+
+# --- Building a corpus through the services ---------------------------------------------------
+
+
+def annotate(layer: Layer) -> Layer:
+    """Gazetteer mentions, AGREE/AID events on "signed"/"sent", up to two stances; all through services."""
+    text = layer.article.text
+    niger = Actor.objects.filter(name="Niger").first()
+    mentions: list[Mention] = []
+    for pattern, label in GAZETTEER:
+        for match in re.finditer(rf"\b{re.escape(pattern)}\b", text):
+            actor = niger if pattern == "Niger" else None
+            score = 0.9 if layer.kind == Layer.Kind.MACHINE else None
+            mentions.append(
+                mention_create(layer=layer, label=label, start=match.start(), end=match.end(), actor=actor, score=score)
+            )
+
+    def on_line(offset: int) -> list[Mention]:
+        start, end = text.rfind("\n", 0, offset) + 1, text.find("\n", offset)
+        end = len(text) if end < 0 else end
+        return [m for m in mentions if start <= m.start and m.end <= end]
+
+    for trigger, event_type in (("signed", "AGREE"), ("sent", "AID")):
+        match = re.search(rf"\b{trigger}\b", text)
+        if not match:
+            continue
+        near = on_line(match.start())
+        actors = [m for m in near if m.label == "PERSON"][:2] or [m for m in near if m.label == "GPE"][:1]
+        if not actors:
+            continue
+        arguments = [("actor", m.pk) for m in actors]
+        recipients = [m for m in near if m.label == "GPE" and m.start > match.end() and m not in actors]
+        arguments += [("recipient", m.pk) for m in recipients[:1]]
+        event_create(
+            layer=layer,
+            event_type=event_type,
+            trigger_start=match.start(),
+            trigger_end=match.end(),
+            mode="military" if event_type == "AID" else "",
+            contexts=["military", "diplomatic"] if event_type == "AGREE" else ["military"],
+            arguments=arguments,
+        )
+    target = next((m for m in mentions if m.text == "France"), None) or next(
+        (m for m in mentions if m.text == "Russia"), None
+    )
+    if target is not None:
+        stance_create(layer=layer, label="AGAINST", target_id=target.pk, scope="document")
+    # a person's stance toward a country named on the same line, the line as evidence
+    pairs = [
+        (person, target)
+        for person in sorted(mentions, key=lambda m: m.start)
+        if person.label == "PERSON"
+        for target in on_line(person.start)
+        if target.label == "GPE"
+    ]
+    if pairs:
+        holder, target = pairs[0]
+        line_start = text.rfind("\n", 0, holder.start) + 1
+        line_end = text.find("\n", holder.start)
+        stance_create(
+            layer=layer,
+            label="FAVOR",
+            holder_id=holder.pk,
+            target_id=target.pk,
+            evidence_start=line_start,
+            evidence_end=len(text) if line_end < 0 else line_end,
+        )
+    return layer
+
+
+@pytest.fixture
+def seeded() -> Project:
+    """The five seed articles, the actor registry, and a gold layer on each (status done)."""
+    project = project_create(slug="niger", name="Niger coverage")
+    report = import_paths(project=project, paths=sorted(SEEDS.glob("*.txt")))
+    assert report.errors == [] and report.imported == 5
+    actors_load_file(path=SEEDS / "actors.jsonl")
+    for article in project.articles.order_by("id"):
+        layer = annotate(layer_gold(article=article))
+        layer_set_status(layer=layer, status=Layer.Status.DONE)
+    return project
+
+
+def seed_article(project: Project, number: str) -> Article:
+    path = next(SEEDS.glob(f"{number}_*.txt"))
+    return project.articles.get(imported_from=str(path))
+
+
+def stream(project: Project, **options: Any) -> bytes:
+    return b"".join(export_stream(export_request(project=project, **options)))
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def jsonl_lines(data: bytes) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in data.splitlines()]
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("export_corpus", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def run_failing(*args: str) -> str:
+    with pytest.raises(CommandError) as failure:
+        call_command("export_corpus", *args, stdout=StringIO(), stderr=StringIO())
+    return str(failure.value)
+
+
+def reader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a third-party reader in its own process (no network, no project settings)."""
+    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([PYTHON, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=540, check=False)
+
+
+# --- Native JSONL ---------------------------------------------------------------------------
+
+
+def test_jsonl_line_holds_the_article_its_layer_and_positional_annotations(seeded):
+    # given the seeds with gold layers
+    article = seed_article(seeded, "000")
+
+    # when the gold layer is exported as JSONL
+    lines = jsonl_lines(stream(seeded, format="jsonl"))
+
+    # then there is one line per article, in article order, keyed by content hash
+    assert [line["id"] for line in lines] == list(seeded.articles.order_by("id").values_list("content_hash", flat=True))
+    line = next(line for line in lines if line["id"] == article.content_hash)
+    assert list(line) == sorted(line)
+    assert (line["title"], line["text"], line["published"]) == (article.title, article.text, "2023-04-12")
+    assert line["metadata"] == {"dateline": "Published on: April 12, 2023 – 9:04 p.m"}
+    assert line["split"] in ("train", "dev", "test")
+    assert line["layer"] == {"kind": "gold", "annotator": None, "model_version": None, "status": "done"}
+    # mentions in text order with positional ids, the quoted text and the actor link
+    assert [m["id"] for m in line["mentions"]] == [f"m{i}" for i in range(len(line["mentions"]))]
+    assert [(m["start"], m["end"]) for m in line["mentions"]] == sorted(
+        (m["start"], m["end"]) for m in line["mentions"]
+    )
+    assert all(article.text[m["start"] : m["end"]] == m["text"] for m in line["mentions"])
+    niger = next(m for m in line["mentions"] if m["text"] == "Niger")
+    assert niger["actor"] == {"name": "Niger", "country": "NER", "sector": "GOV", "wikidata_id": "Q1032"}
+    # the AGREE event on "signed": both signatories as actors, referenced by mention id
+    by_id = {m["id"]: m for m in line["mentions"]}
+    (agree,) = [e for e in line["events"] if e["type"] == "AGREE"]
+    assert agree["trigger"]["text"] == "signed" and agree["realis"] == "actual" and agree["mode"] is None
+    assert agree["contexts"] == ["military", "diplomatic"]
+    assert [(a["role"], by_id[a["mention"]]["text"]) for a in agree["arguments"]] == [
+        ("actor", "Salifou Modi"),
+        ("actor", "Yunus Bek Yevkurov"),
+    ]
+    # stance: the author against Russia (no holder, no evidence), and a person's stance
+    author = next(s for s in line["stances"] if s["holder"] is None)
+    assert (by_id[author["target"]]["text"], author["label"], author["scope"], author["evidence"]) == (
+        "Russia",
+        "AGAINST",
+        "document",
+        None,
+    )
+    held = next(s for s in line["stances"] if s["holder"] is not None)
+    assert by_id[held["holder"]]["label"] == "PERSON" and held["label"] == "FAVOR"
+    assert article.text[held["evidence"]["start"] : held["evidence"]["end"]] == held["evidence"]["text"]
+
+
+def test_jsonl_export_import_export_gives_identical_bytes(seeded, tmp_path):
+    # given the JSONL export of the seeds
+    first = stream(seeded, format="jsonl")
+    path = tmp_path / "corpus.jsonl"
+    path.write_bytes(first)
+
+    # when it is imported into a fresh project and exported again
+    fresh = project_create(slug="fresh", name="Fresh")
+    outcome = corpus_import_jsonl(project=fresh, path=path)
+    second = stream(fresh, format="jsonl")
+
+    # then the bytes are identical, annotations included
+    assert (outcome.articles, outcome.duplicates) == (5, [])
+    assert outcome.mentions == Mention.objects.filter(layer__article__project=seeded).count()
+    assert second == first
+    # and importing the file again skips every article as a duplicate
+    again = corpus_import_jsonl(project=fresh, path=path)
+    assert (again.articles, len(again.duplicates)) == (0, 5)
+
+
+def test_jsonl_import_reports_bad_lines_with_file_and_line_and_imports_nothing(seeded, tmp_path):
+    # given an export whose first line points an argument at a mention that doesn't exist,
+    # and whose third line has a mention with a label the schema doesn't know
+    lines = jsonl_lines(stream(seeded, format="jsonl"))
+    lines[0]["events"][0]["arguments"][0]["mention"] = "m999"
+    lines[2]["mentions"][0]["label"] = "SPACESHIP"
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    fresh = project_create(slug="fresh", name="Fresh")
+
+    # when it is imported
+    with pytest.raises(ImportFailed) as failure:
+        corpus_import_jsonl(project=fresh, path=path)
+
+    # then both problems are named with file:line and nothing was stored
+    assert failure.value.errors[0].startswith(f"{path}:1: malformed annotation (KeyError")
+    assert failure.value.errors[1].startswith(f"{path}:3: label unknown entity type 'SPACESHIP'")
+    assert Article.objects.filter(project=fresh).count() == 0
+
+
+# --- Selection ------------------------------------------------------------------------------
+
+
+def test_layer_selectors_pick_annotator_machine_and_latest_layers(seeded):
+    # given an annotator's layer on one article and machine layers of two versions
+    alice = UserFactory(username="alice")
+    first, second = seeded.articles.order_by("id")[:2]
+    annotate(layer_for_annotator(article=first, annotator=alice))
+    old = Layer.objects.create(article=first, kind=Layer.Kind.MACHINE, model_version="sm-1")
+    annotate(old)
+    new = Layer.objects.create(article=second, kind=Layer.Kind.MACHINE, model_version="sm-2")
+    annotate(new)
+
+    def exported(layer: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(line["id"], line["layer"]) for line in jsonl_lines(stream(seeded, format="jsonl", layer=layer))]
+
+    # then each selector exports only the articles that have that layer
+    assert exported("annotator:alice") == [
+        (
+            first.content_hash,
+            {"kind": "annotator", "annotator": "alice", "model_version": None, "status": "in_progress"},
+        )
+    ]
+    assert exported("machine:sm-1") == [
+        (first.content_hash, {"kind": "machine", "annotator": None, "model_version": "sm-1", "status": "not_started"})
+    ]
+    assert [key for key, _ in exported("machine:latest")] == [second.content_hash]
+    assert len(exported("gold")) == 5
+    # machine scores travel with the mentions
+    line = jsonl_lines(stream(seeded, format="jsonl", layer="machine:sm-2"))[0]
+    assert {m["score"] for m in line["mentions"]} == {0.9}
+
+
+def test_status_and_since_filters(seeded):
+    # given one gold layer reopened, and one article imported later
+    reopened = Layer.objects.get(article=seed_article(seeded, "003"), kind="gold")
+    layer_set_status(layer=reopened, status=Layer.Status.IN_PROGRESS)
+    cutoff = Article.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+    (late,) = articles_create(
+        project=seeded, articles=[ArticleInput(title="Late", text="Niger and Russia met in Niamey again.")]
+    ).imported
+    annotate(layer_gold(article=late))
+
+    # then --status keeps only layers with that status, --since only articles created after it
+    done = jsonl_lines(stream(seeded, format="jsonl", status="done"))
+    assert len(done) == 4 and reopened.article.content_hash not in {line["id"] for line in done}
+    recent = jsonl_lines(stream(seeded, format="jsonl", since=cutoff.isoformat()))
+    assert [line["id"] for line in recent] == [late.content_hash]
+    assert jsonl_lines(stream(seeded, format="jsonl", since="2999-01-01")) == []
+
+
+def _corpus(project: Project, count: int) -> None:
+    base = (SEEDS / "000_238f7cd63fdac120.txt").read_text(encoding="utf-8")
+    inputs = [ArticleInput(title=f"Copy {i}", text=f"Story number {i} of {count}.\n{base}") for i in range(count)]
+    for article in articles_create(project=project, articles=inputs).imported:
+        annotate(layer_gold(article=article))
+
+
+def test_export_queries_do_not_grow_with_the_number_of_articles(django_assert_max_num_queries):
+    # given a project with 3 annotated articles and one with 12
+    small, large = project_create(slug="small", name="Small"), project_create(slug="large", name="Large")
+    _corpus(small, 3)
+    _corpus(large, 12)
+
+    def queries(project: Project) -> int:
+        request = export_request(project=project, format="jsonl", batch_size=5)
+        with CaptureQueriesContext(connection) as captured:
+            documents = list(export_documents(request))
+        assert documents and all(d["mentions"] and d["events"] and d["stances"] for d in documents)
+        return len(captured)
+
+    # then reading all articles costs a fixed number of queries per batch of 5, never per article:
+    # the article pre-pass (1) + per batch: layers, mentions, events, arguments, stances (5)
+    assert queries(small) == 1 + 5
+    assert queries(large) == 1 + 3 * 5
+    # and with the default batch size, 12 articles are read in one batch, the labels included
+    with django_assert_max_num_queries(8):
+        assert len(stream(large, format="hf")) > 0
+
+
+# --- Splits ---------------------------------------------------------------------------------
+
+
+def test_split_for_key_is_deterministic_and_follows_the_ratios():
+    keys = [f"{i:064x}" for i in range(3000)]
+    counts = Counter(splitting.split_for_key(k, splitting.DEFAULT_RATIOS) for k in keys)
+    assert [splitting.split_for_key(k, splitting.DEFAULT_RATIOS) for k in keys[:50]] == [
+        splitting.split_for_key(k, splitting.DEFAULT_RATIOS) for k in keys[:50]
+    ]
+    assert 0.77 < counts["train"] / 3000 < 0.83 and 0.08 < counts["dev"] / 3000 < 0.12
+    assert {splitting.split_for_key(k, splitting.Ratios(1, 0, 0)) for k in keys} == {"train"}
+    assert {splitting.split_for_key(k, splitting.Ratios(0, 0, 1)) for k in keys} == {"test"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0.8,0.1", "ratios: expected three numbers train,dev,test such as 0.8,0.1,0.1; got '0.8,0.1'"),
+        ("0.8,0.1,0.2", "ratios: train, dev and test must add up to 1, they add up to 1.1"),
+        ("1.2,-0.1,-0.1", "ratios: the dev ratio must be a number from 0 to 1, got '-0.1'"),
+        ("0.8,ten,0.1", "ratios: the dev ratio 'ten' is not a number"),
+        ("nan,0,1", "ratios: the train ratio must be a number from 0 to 1, got 'nan'"),
+    ],
+)
+def test_malformed_ratios_are_rejected_naming_the_option(value, message):
+    with pytest.raises(ExportOptionError) as failure:
+        splitting.parse_ratios(value)
+    assert str(failure.value) == message
+
+
+def _seed_texts() -> dict[str, str]:
+    return {path.name[:3]: path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))}
+
+
+def test_no_seed_pair_is_a_near_duplicate_by_5_shingle_minhash():
+    # given the five seeds: 000, 001 and 004 report the same Niamey visit, each in its own words
+    texts = _seed_texts()
+    signatures = {key: splitting.signature(text) for key, text in texts.items()}
+
+    # then their exact 5-shingle Jaccard similarity is far below the threshold, MinHash agrees,
+    # and no cluster forms: paraphrases are not near-duplicates by this measure
+    assert round(splitting.jaccard(texts["000"], texts["001"]), 2) == 0.02
+    assert round(splitting.jaccard(texts["001"], texts["004"]), 2) == 0.02
+    for a in texts:
+        for b in texts:
+            if a < b:
+                assert splitting.jaccard(texts[a], texts[b]) < 0.05
+                assert splitting.estimated_jaccard(signatures[a], signatures[b]) < 0.15
+    assert splitting.near_duplicate_groups(texts.items()) == []
+
+
+def _edited(text: str, changes: int, seed: int) -> str:
+    rng = random.Random(seed)
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), changes):
+        words[i] = rng.choice(["reportedly", "officially", "indeed", "also"])
+    return " ".join(words)
+
+
+@pytest.mark.parametrize("ratios", ["0.8,0.1,0.1", "0.34,0.33,0.33", "0.5,0.5,0", "0.1,0.1,0.8", "0.2,0.6,0.2"])
+def test_a_lightly_edited_copy_lands_in_the_split_of_its_original_whatever_the_ratios(ratios):
+    # given the seeds plus a republished 000 with five words changed and a new header line
+    texts = _seed_texts()
+    copy = "Reposted from our partners\n" + _edited(texts["000"], 5, seed=7)
+    assert 0.7 < splitting.jaccard(texts["000"], copy) < 0.95
+    rows = [(i, content_hash(text), text) for i, text in enumerate([*texts.values(), copy])]
+
+    # when the splits are assigned
+    split_of = splitting.assign_splits(rows, splitting.parse_ratios(ratios))
+
+    # then the copy shares the split of 000, which is that of the pair's smallest key
+    assert split_of[5] == split_of[0]
+    smallest = min(rows[0][1], rows[5][1])
+    assert split_of[0] == splitting.split_for_key(smallest, splitting.parse_ratios(ratios))
+
+
+@pytest.mark.parametrize("ratios", ["0.8,0.1,0.1", "0.1,0.1,0.8"])
+def test_an_exported_copy_of_a_seed_shares_its_split(seeded, ratios):
+    # given a lightly edited copy of seed 000 in the project, with its own gold layer
+    original = seed_article(seeded, "000")
+    (copy,) = articles_create(
+        project=seeded, articles=[ArticleInput(title="Copy", text=_edited(original.text, 4, seed=3))]
+    ).imported
+    annotate(layer_gold(article=copy))
+
+    # when the project is exported
+    split_of = {line["id"]: line["split"] for line in jsonl_lines(stream(seeded, format="jsonl", ratios=ratios))}
+
+    # then the copy is in the split of the original
+    assert split_of[copy.content_hash] == split_of[original.content_hash]
+
+
+def test_lsh_clusters_only_the_near_duplicates_among_many_articles():
+    # given 400 unrelated random texts and three edited copies of three of them
+    rng = random.Random(1)
+    vocabulary = [f"w{i}" for i in range(5000)]
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(150)) for _ in range(400)]
+    pairs = [(f"k{i:04d}", text) for i, text in enumerate(texts)]
+    pairs += [(f"z{i}", _edited(texts[i], 3, seed=i)) for i in (10, 20, 30)]
+
+    # then exactly the three pairs are grouped
+    assert splitting.near_duplicate_groups(pairs) == [["k0010", "z10"], ["k0020", "z20"], ["k0030", "z30"]]
+
+
+def test_splits_ignore_the_layer_and_period_exported(seeded):
+    # the split of an article is the same in a gold export and in a one-split export
+    gold = {line["id"]: line["split"] for line in jsonl_lines(stream(seeded, format="jsonl"))}
+    for split in ("train", "dev", "test"):
+        only = jsonl_lines(stream(seeded, format="jsonl", split=split))
+        assert {line["id"] for line in only} == {key for key, s in gold.items() if s == split}
+
+
+# --- Token alignment ------------------------------------------------------------------------
+
+
+def test_non_overlapping_prefers_longer_then_earlier_spans():
+    spans = [("a", 0, 1), ("b", 0, 2), ("c", 1, 3), ("d", 3, 4), ("e", 3, 4)]
+    assert non_overlapping(spans) == ["b", "d"]
+
+
+def test_brat_fragments_split_spans_at_line_breaks():
+    text = "The Russian\nFederation signed.\tYes"
+    assert fragments(text, 4, 22) == [(4, 11), (12, 22)]
+    assert fragments(text, 23, 34) == [(23, 30), (31, 34)]
+
+
+# --- spaCy ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ner_config(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("spacy-config")
+    result = reader(
+        "-m", "spacy", "init", "config", "ner.cfg", "--pipeline", "ner", "--lang", "en", "--force", cwd=folder
+    )
+    assert result.returncode == 0, result.stderr
+    return folder / "ner.cfg"
+
+
+def _export_folder(project: Project, fmt: str, out: Path, **options: Any) -> Path:
+    export_write(export_request(project=project, format=fmt, **options), out)
+    return out
+
+
+def test_spacy_docbin_holds_ents_spans_and_events(seeded, tmp_path):
+    from spacy.tokens import DocBin
+
+    from annotations.exports.tokens import segmenter
+
+    # when the seeds are exported as spaCy DocBins, all in train
+    out = _export_folder(seeded, "spacy", tmp_path / "spacy", ratios="1,0,0")
+
+    # then every split has a folder of parts, and the docs carry the annotations
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.spacy")) == [
+        "dev/part-00000.spacy",
+        "test/part-00000.spacy",
+        "train/part-00000.spacy",
+    ]
+    docs = list(DocBin().from_disk(out / "train" / "part-00000.spacy").get_docs(segmenter().vocab))
+    assert len(docs) == 5 and len(DocBin().from_disk(out / "dev" / "part-00000.spacy")) == 0
+    doc = next(d for d in docs if d.user_data["workbench"]["id"] == seed_article(seeded, "000").content_hash)
+    data = doc.user_data["workbench"]
+    assert doc.text == seed_article(seeded, "000").text
+    assert len(doc.spans["sc"]) == len(data["mentions"]) >= len(doc.ents) > 0
+    assert ("Russian Federation", "GPE") not in [(e.text, e.label_) for e in doc.ents]  # not in this seed
+    assert {(e.text, e.label_) for e in doc.ents} >= {("Salifou Modi", "PERSON"), ("Niamey", "GPE")}
+    (agree,) = [e for e in data["events"] if e["type"] == "AGREE"]
+    start, end = agree["trigger_tokens"]
+    assert doc[start:end].text == "signed"
+    assert data["layer"]["kind"] == "gold" and data["stances"]
+
+
+def test_spacy_ents_drop_the_shorter_of_overlapping_mentions(seeded, tmp_path):
+    from spacy.tokens import DocBin
+
+    from annotations.exports.tokens import segmenter
+
+    out = _export_folder(seeded, "spacy", tmp_path / "spacy", ratios="1,0,0")
+    docs = list(DocBin().from_disk(out / "train" / "part-00000.spacy").get_docs(segmenter().vocab))
+    doc = next(d for d in docs if "Russian Federation" in d.text)
+    spans = {(s.text, s.label_) for s in doc.spans["sc"]}
+    ents = {(e.text, e.label_) for e in doc.ents}
+    assert {("Russian Federation", "GPE"), ("Russian", "NORP")} <= spans
+    assert ("Russian Federation", "GPE") in ents
+    assert all(e.text != "Russian" or doc[e.end].text != "Federation" for e in doc.ents)
+
+
+@pytest.fixture
+def sentence_corpus() -> Project:
+    """Every sentence of the seeds (of four words or more) as an article with a gold layer:
+    `spacy debug data` wants at least 100 training documents for a new pipeline."""
+    project = project_create(slug="sentences", name="Seed sentences")
+    sentences = {
+        sentence
+        for path in sorted(SEEDS.glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").split("\n")
+        for sentence in re.split(r"(?<=[.!?])\s+", line.strip())
+        if len(sentence.split()) >= 4
+    }
+    inputs = [ArticleInput(title=s[:60], text=s) for s in sorted(sentences)]
+    for article in articles_create(project=project, articles=inputs).imported:
+        annotate(layer_gold(article=article))
+    return project
+
+
+def test_spacy_train_and_debug_data_accept_the_docbins(sentence_corpus, tmp_path, ner_config):
+    # given the seed sentences exported as DocBins (all in train; dev reads the same folder)
+    out = _export_folder(sentence_corpus, "spacy", tmp_path / "corpus", ratios="1,0,0")
+    paths = ["--paths.train", str(out / "train"), "--paths.dev", str(out / "train")]
+
+    # when spaCy checks the data and trains a few steps on it
+    debug = reader("-m", "spacy", "debug", "data", str(ner_config), *paths, cwd=tmp_path)
+    train = reader(
+        "-m",
+        "spacy",
+        "train",
+        str(ner_config),
+        *paths,
+        "--training.max_steps",
+        "5",
+        "--training.eval_frequency",
+        "5",
+        "--output",
+        str(tmp_path / "model"),
+        cwd=tmp_path,
+    )
+
+    # then both succeed and a model is written
+    assert debug.returncode == 0, debug.stdout + debug.stderr
+    assert "119 training docs" in debug.stdout
+    assert train.returncode == 0, train.stdout + train.stderr
+    assert (tmp_path / "model" / "model-last" / "meta.json").exists()
+
+
+# --- CoNLL ----------------------------------------------------------------------------------
+
+
+def test_conll_is_read_by_spacy_convert(seeded, tmp_path):
+    from spacy.tokens import DocBin
+
+    from annotations.exports.tokens import segmenter
+
+    # given the seeds as one CoNLL file
+    path = tmp_path / "train.conll"
+    export_write(export_request(project=seeded, format="conll", split="train", ratios="1,0,0"), path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("-DOCSTART- -X- O O\n\n") and text.count("-DOCSTART- -X- O O") == 5
+    assert "Salifou -X- _ B-PERSON\nModi -X- _ I-PERSON\n" in text
+    assert all(len(line.split()) == 4 for line in text.splitlines() if line)
+
+    # when spaCy converts it
+    result = reader("-m", "spacy", "convert", str(path), str(tmp_path), "--converter", "ner", cwd=tmp_path)
+
+    # then it reads five documents with the same entities as the DocBin export
+    assert result.returncode == 0, result.stdout + result.stderr
+    converted = list(DocBin().from_disk(tmp_path / "train.spacy").get_docs(segmenter().vocab))
+    out = _export_folder(seeded, "spacy", tmp_path / "spacy", ratios="1,0,0")
+    native = list(DocBin().from_disk(out / "train" / "part-00000.spacy").get_docs(segmenter().vocab))
+    assert len(converted) == 5
+    assert [[([t.text for t in e], e.label_) for e in d.ents] for d in converted] == [
+        [([t.text for t in e if not t.is_space], e.label_) for e in d.ents] for d in native
+    ]
+    assert [len(list(d.sents)) for d in converted] == [
+        len([s for s in d.sents if any(not t.is_space for t in s)]) for d in native
+    ]
+
+
+def test_conll_for_all_splits_is_a_zip_of_one_file_per_split(seeded):
+    files = members(stream(seeded, format="conll"))
+    assert sorted(files) == ["dev.conll", "test.conll", "train.conll"]
+    assert sum(f.count(b"-DOCSTART-") for f in files.values()) == 5
+
+
+# --- Hugging Face ---------------------------------------------------------------------------
+
+
+def test_hf_export_loads_with_datasets_and_declared_features(seeded, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import datasets
+
+    # given the seeds exported for Hugging Face (all in train)
+    out = _export_folder(seeded, "hf", tmp_path / "hf", ratios="1,0,0")
+    labels = orjson.loads((out / "labels.json").read_bytes())
+    assert labels[:3] == ["O", "B-PERSON", "I-PERSON"] and len(labels) == 21
+
+    # when datasets loads it with the declared features
+    features = datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=labels)),
+        }
+    )
+    loaded = datasets.load_dataset(
+        "json",
+        data_files={"train": str(out / "train.jsonl")},
+        features=features,
+        cache_dir=str(tmp_path / "cache"),
+    )
+
+    # then every sentence is there (one per CoNLL sentence) and tags decode to IOB2 labels
+    train = loaded["train"]
+    conll = b"".join(export_stream(export_request(project=seeded, format="conll", split="train", ratios="1,0,0")))
+    assert train.num_rows == conll.count(b"\n\n") - 5
+    assert (out / "test.jsonl").read_bytes() == b""
+    names = train.features["ner_tags"].feature.names
+    row = next(r for r in train if "Salifou" in r["tokens"])
+    i = row["tokens"].index("Salifou")
+    assert [names[t] for t in row["ner_tags"][i : i + 2]] == ["B-PERSON", "I-PERSON"]
+    assert all(len(r["tokens"]) == len(r["ner_tags"]) > 0 for r in train)
+
+
+# --- brat -----------------------------------------------------------------------------------
+
+
+def _parse_ann(ann: str) -> list[Any]:
+    """Parse a .ann with bratly's annotation types, line by line (T before E, A, R)."""
+    import bratly
+
+    entities: dict[str, Any] = {}
+    parsed: list[Any] = []
+    lines = ann.splitlines()
+    for line in lines:
+        if line.startswith("T"):
+            entity = bratly.EntityAnnotation.from_line(line)
+            entities[entity.id] = entity
+            parsed.append(entity)
+    events: dict[str, Any] = {}
+    for line in lines:
+        if line.startswith("E"):
+            event = bratly.EventAnnotation.from_line(line, entities)
+            events[event.id] = event
+            parsed.append(event)
+    for line in lines:
+        if line.startswith("R"):
+            parsed.append(bratly.RelationAnnotation.from_line(line, entities))
+        elif line.startswith("A"):
+            parsed.append(bratly.AttributeAnnotation.from_line(line, {**entities, **events}))
+        else:
+            assert line[0] in "TE", line
+    return parsed
+
+
+def test_brat_standoff_is_parsed_by_bratly(seeded, tmp_path):
+    import bratly
+
+    # given a mention that spans a line break, in an extra article
+    (extra,) = articles_create(
+        project=seeded, articles=[ArticleInput(title="Extra", text="The Russian\nFederation signed with Niger.")]
+    ).imported
+    layer = layer_gold(article=extra)
+    federation = mention_create(layer=layer, label="GPE", start=4, end=22)
+    niger = mention_create(layer=layer, label="GPE", start=35, end=40)
+    event_create(
+        layer=layer,
+        event_type="AGREE",
+        trigger_start=23,
+        trigger_end=29,
+        arguments=[("actor", federation.pk), ("actor", niger.pk)],
+    )
+
+    # when the project is exported as brat
+    out = _export_folder(seeded, "brat", tmp_path / "brat")
+
+    # then annotation.conf declares the schema and every .ann parses and matches its .txt
+    conf = (out / "annotation.conf").read_text(encoding="utf-8")
+    assert "[entities]\nPERSON\nORG\n" in conf
+    assert "AGREE actor+:GPE|NORP|ORG|PERSON, recipient*:GPE|NORP|ORG|PERSON, place?:FAC|GPE|LOC" in conf
+    assert "Mode Arg:<EVENT>, Value:visit|third-party|multilateral|phone|" in conf
+    anns = sorted(out.rglob("*.ann"))
+    assert len(anns) == 6 and len(list(out.rglob("*.txt"))) == 6
+    kinds: Counter[str] = Counter()
+    for ann in anns:
+        parsed = _parse_ann(ann.read_text(encoding="utf-8"))
+        kinds.update(type(a).__name__ for a in parsed)
+        document = bratly.Document(
+            fullpath=str(ann.with_suffix(".txt")),
+            annotation_collections=[bratly.AnnotationCollection(annotations=parsed)],
+        )
+        assert document.check_ann_compatibility_with_txt(), ann
+    assert {"EntityAnnotation", "EventAnnotation", "AttributeAnnotation", "RelationAnnotation"} <= set(kinds)
+    ann = next(p for p in anns if p.stem == extra.content_hash).read_text(encoding="utf-8")
+    assert ann.splitlines()[:4] == [
+        "T1\tGPE 4 11;12 22\tRussian Federation",
+        "T2\tGPE 35 40\tNiger",
+        "T3\tAGREE 23 29\tsigned",
+        "E1\tAGREE:T3 actor:T1 actor2:T2",
+    ]
+
+
+# --- DyGIE++ --------------------------------------------------------------------------------
+
+
+def validate_dygie(document: dict[str, Any]) -> None:
+    """Strict DyGIE++ checks: document-level inclusive indices inside their sentence, one-word triggers,
+    event arguments and relation ends on NER spans of the same sentence."""
+    assert set(document) == {"doc_key", "dataset", "sentences", "ner", "relations", "events"}
+    assert isinstance(document["doc_key"], str) and document["doc_key"]
+    assert isinstance(document["dataset"], str) and document["dataset"]
+    sentences = document["sentences"]
+    assert isinstance(sentences, list) and sentences
+    for field in ("ner", "relations", "events"):
+        assert isinstance(document[field], list) and len(document[field]) == len(sentences), field
+    offset = 0
+    for i, sentence in enumerate(sentences):
+        assert isinstance(sentence, list) and sentence
+        assert all(isinstance(w, str) and w and not any(c.isspace() for c in w) for w in sentence)
+        low, high = offset, offset + len(sentence) - 1
+
+        def inside(start: Any, end: Any, low: int = low, high: int = high) -> bool:
+            return isinstance(start, int) and isinstance(end, int) and low <= start <= end <= high
+
+        spans = set()
+        for entry in document["ner"][i]:
+            assert len(entry) == 3 and inside(entry[0], entry[1]) and isinstance(entry[2], str) and entry[2]
+            assert (entry[0], entry[1]) not in spans, "one label per span"
+            spans.add((entry[0], entry[1]))
+        for relation in document["relations"][i]:
+            assert len(relation) == 5 and isinstance(relation[4], str)
+            assert (relation[0], relation[1]) in spans and (relation[2], relation[3]) in spans
+        triggers = set()
+        for event in document["events"][i]:
+            trigger, *arguments = event
+            assert len(trigger) == 2 and inside(trigger[0], trigger[0]) and isinstance(trigger[1], str)
+            assert trigger[0] not in triggers, "one event type per trigger word"
+            triggers.add(trigger[0])
+            for argument in arguments:
+                assert len(argument) == 3 and (argument[0], argument[1]) in spans and isinstance(argument[2], str)
+        offset += len(sentence)
+
+
+def test_dygie_documents_pass_the_strict_validator(seeded):
+    files = members(stream(seeded, format="dygie"))
+    assert sorted(files) == ["dev.json", "test.json", "train.json"]
+    documents = [orjson.loads(line) for data in files.values() for line in data.splitlines()]
+    assert len(documents) == 5
+    for document in documents:
+        validate_dygie(document)
+    # every event (all have one-sentence triggers here) and the person-held stances come through
+    native = jsonl_lines(stream(seeded, format="jsonl"))
+    assert sum(len(e) for d in documents for e in d["events"]) == sum(len(d["events"]) for d in native) == 3
+    assert sum(len(r) for d in documents for r in d["relations"]) >= 1
+    by_key = {d["doc_key"]: d for d in documents}
+    document = by_key[seed_article(seeded, "000").content_hash]
+    words = [w for s in document["sentences"] for w in s]
+    (agree,) = [e for s in document["events"] for e in s if e[0][1] == "AGREE"]
+    assert words[agree[0][0]] == "signed"
+    assert [(" ".join(words[a : b + 1]), role) for a, b, role in agree[1:]] == [
+        ("Salifou Modi", "actor"),
+        ("Yunus Bek Yevkurov", "actor"),
+    ]
+
+
+def test_dygie_validator_rejects_broken_documents():
+    good = {
+        "doc_key": "k",
+        "dataset": "d",
+        "sentences": [["Russia", "helps"], ["Niger", "."]],
+        "ner": [[[0, 0, "GPE"]], [[2, 2, "GPE"]]],
+        "relations": [[], []],
+        "events": [[[[1, "AID"], [0, 0, "actor"]]], []],
+    }
+    validate_dygie(good)
+    broken = [
+        {**good, "ner": [[[0, 0, "GPE"]], [[0, 0, "GPE"]]]},  # sentence-local index
+        {**good, "ner": [[[0, 2, "GPE"]], []]},  # crosses the sentence
+        {**good, "events": [[[[0, "AID"], [2, 2, "recipient"]]], []]},  # argument in another sentence
+        {**good, "ner": [[[0, 0, "GPE"]]]},  # lists don't align
+    ]
+    for document in broken:
+        with pytest.raises(AssertionError):
+            validate_dygie(document)
+
+
+# --- Byte stability and the command ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "spacy", "conll", "brat", "dygie", "hf"])
+def test_every_format_gives_the_same_bytes_twice_and_the_command_writes_them(seeded, tmp_path, fmt):
+    first = stream(seeded, format=fmt)
+    assert first == stream(seeded, format=fmt)
+    out = tmp_path / ("export.jsonl" if fmt == "jsonl" else "export.zip")
+    output = run("--project", "niger", "--format", fmt, "--out", str(out))
+    assert out.read_bytes() == first
+    assert f"Exported niger (gold, {fmt}, splits train+dev+test) to file {out}" in output
+
+
+def test_requests_name_their_download(seeded):
+    def described(**options: Any) -> tuple[str, str]:
+        request = export_request(project=seeded, **options)
+        return request.filename, request.media_type
+
+    assert described(format="jsonl") == ("niger-gold-jsonl.jsonl", "application/x-ndjson")
+    assert described(format="conll", split="train") == ("niger-gold-conll-train.conll", "text/plain")
+    assert described(format="conll") == ("niger-gold-conll.zip", "application/zip")
+    assert described(format="spacy", split="train,dev") == ("niger-gold-spacy-train+dev.zip", "application/zip")
+    assert described(format="dygie", layer="machine:sm-1", split="test") == (
+        "niger-machine-sm-1-dygie-test.json",
+        "application/x-ndjson",
+    )
+
+
+def test_command_unpacks_archives_into_a_folder(seeded, tmp_path):
+    out = tmp_path / "hf"
+    output = run("--project", "niger", "--format", "hf", "--out", str(out), "--split", "train", "--ratios", "1,0,0")
+    assert sorted(p.name for p in out.iterdir()) == ["labels.json", "train.jsonl"]
+    assert members(stream(seeded, format="hf", split="train", ratios="1,0,0")) == {
+        "labels.json": (out / "labels.json").read_bytes(),
+        "train.jsonl": (out / "train.jsonl").read_bytes(),
+    }
+    assert "to folder" in output
+
+
+def test_an_annotator_without_layers_gives_an_empty_but_valid_export(seeded, tmp_path):
+    UserFactory(username="bob")
+    assert stream(seeded, format="jsonl", layer="annotator:bob") == b""
+    assert members(stream(seeded, format="conll", layer="annotator:bob")) == {
+        "train.conll": b"",
+        "dev.conll": b"",
+        "test.conll": b"",
+    }
+    hf = members(stream(seeded, format="hf", layer="annotator:bob"))
+    assert sorted(hf) == ["dev.jsonl", "labels.json", "test.jsonl", "train.jsonl"] and hf["train.jsonl"] == b""
+    brat = members(stream(seeded, format="brat", layer="annotator:bob"))
+    assert list(brat) == ["annotation.conf"]
+    out = _export_folder(seeded, "spacy", tmp_path / "spacy", layer="annotator:bob")
+    assert len(list(out.rglob("*.spacy"))) == 3
+    assert stream(seeded, format="jsonl", layer="machine:latest") == b""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "xml"], "--format: unknown format 'xml'; formats: jsonl, spacy, conll, brat, dygie, hf"),
+        (["--layer", "silver"], "--layer: 'silver' is not a layer selector; use gold, annotator:USERNAME,"),
+        (["--layer", "annotator:"], "--layer: 'annotator:' is not a layer selector"),
+        (["--layer", "annotator:nobody"], "--layer: no user named 'nobody'"),
+        (["--ratios", "0.5,0.5,0.5"], "--ratios: train, dev and test must add up to 1, they add up to 1.5"),
+        (["--ratios", "1.1,-0.1,0"], "--ratios: the dev ratio must be a number from 0 to 1, got '-0.1'"),
+        (["--ratios", "a,b,c"], "--ratios: the train ratio 'a' is not a number"),
+        (["--since", "last tuesday"], "--since: 'last tuesday' is not an ISO date or date-time"),
+        (["--split", "validation"], "--split: unknown split 'validation'; use train, dev, test or all"),
+        (["--status", "finished"], "--status: unknown layer status 'finished'; allowed: not_started,"),
+    ],
+)
+def test_command_rejects_bad_options_naming_them(seeded, tmp_path, args, message):
+    out = tmp_path / "out.jsonl"
+    base = {"--format": "jsonl"}
+    options = [*(x for k, v in base.items() if k not in args for x in (k, v)), *args]
+    assert run_failing("--project", "niger", "--out", str(out), *options).startswith(message)
+    assert not out.exists()
+
+
+def test_command_rejects_an_unknown_project(tmp_path):
+    project_create(slug="niger", name="Niger")
+    message = run_failing("--project", "mali", "--format", "jsonl", "--out", str(tmp_path / "x.jsonl"))
+    assert message == "unknown project 'mali'; nothing exported. Projects: niger"
+
+
+def test_zip_stream_is_lazy_and_in_pieces(seeded):
+    # the first bytes come before the writer has read every document
+    request = export_request(project=seeded, format="brat")
+    pieces = export_stream(request)
+    first = next(pieces)
+    assert first.startswith(b"PK\x03\x04")
+    assert all(isinstance(piece, bytes) for piece in pieces)
+
+
+def _names(chunks: Iterable[Any]) -> list[str]:
+    return list(dict.fromkeys(chunk.member for chunk in chunks))
+
+
+def test_spacy_parts_hold_at_most_part_docs(seeded, monkeypatch):
+    from annotations.exports import spacy_docbin
+
+    monkeypatch.setattr(spacy_docbin, "PART_DOCS", 2)
+    names = _names(export_chunks(export_request(project=seeded, format="spacy", ratios="1,0,0")))
+    assert names == [
+        "train/part-00000.spacy",
+        "train/part-00001.spacy",
+        "train/part-00002.spacy",
+        "dev/part-00000.spacy",
+        "test/part-00000.spacy",
+    ]
