@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -33,6 +33,7 @@ from annotations.errors import VersionConflict
 from annotations.models import (
     Actor,
     Article,
+    DatasetVersion,
     Event,
     EventArgument,
     Job,
@@ -42,7 +43,9 @@ from annotations.models import (
     Mention,
     Project,
     Stance,
+    SuggestionDecision,
 )
+from annotations.preannotation import preannotation_start
 from annotations.schema import SchemaError, load_default_schema, validate_label_schema
 from annotations.services import (
     ArticleInput,
@@ -61,6 +64,22 @@ ACTIVE_JOB_STATUSES = (Job.Status.PENDING, Job.Status.RUNNING)
 
 
 # --- Helpers --------------------------------------------------------------------------------
+
+
+def start_preannotation(request: HttpRequest, project: Project, article_ids: list[int] | None) -> None:
+    """Start a job and tell the user where to watch it, or why it could not start."""
+    job = preannotation_start(project=project, article_ids=article_ids, created_by=request.user)
+    job.refresh_from_db()
+    link = reverse("admin:annotations_job_change", args=[job.pk])
+    if job.status == Job.Status.FAILED:
+        messages.error(request, format_html('Job <a href="{}">#{}</a> could not start: {}', link, job.pk, job.error))
+    else:
+        messages.success(
+            request,
+            format_html(
+                'Pre-annotating {} article(s) of {}: job <a href="{}">#{}</a>.', job.total, project.slug, link, job.pk
+            ),
+        )
 
 
 def count_of(model: type[models.Model], fk: str) -> Coalesce:
@@ -336,6 +355,12 @@ class ProjectAdmin(WorkbenchAdmin):
     list_defer = ("label_schema", "guidelines", "description")
     inlines = (MembershipInline,)
     readonly_fields = ("schema_version", "schema_summary", "articles_link", "created_at", "updated_at")
+    actions = ("preannotate_projects",)
+
+    @admin.action(description="Pre-annotate all articles of the selected projects")
+    def preannotate_projects(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        for project in queryset:
+            start_preannotation(request, project, None)
 
     def get_fieldsets(self, request: HttpRequest, obj: Project | None = None) -> Any:
         main = ("slug", "name", "description", "overlap")
@@ -589,6 +614,7 @@ class ArticleAdmin(WorkbenchAdmin):
     list_select_related = ("project",)
     list_defer = ("text", "metadata", "project__label_schema", "project__guidelines", "project__description")
     inlines = (ArticleLayerInline,)
+    actions = ("preannotate_articles",)
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 20, "class": "wb-text-input"})},
         models.URLField: {"assume_scheme": "https"},
@@ -596,6 +622,14 @@ class ArticleAdmin(WorkbenchAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         return super().get_queryset(request).annotate(layer_count=count_of(Layer, "article"))
+
+    @admin.action(description="Pre-annotate the selected articles")
+    def preannotate_articles(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        by_project: dict[int, list[int]] = {}
+        for article_id, project_id in queryset.order_by("id").values_list("id", "project_id"):
+            by_project.setdefault(project_id, []).append(article_id)
+        for project in Project.objects.filter(pk__in=by_project):
+            start_preannotation(request, project, by_project[project.pk])
 
     def get_fieldsets(self, request: HttpRequest, obj: Article | None = None) -> Any:
         if obj is None:
@@ -1090,3 +1124,25 @@ class JobChunkAdmin(ReadOnlyAdmin):
     @admin.display(description="counts")
     def counts_text(self, obj: JobChunk) -> str:
         return counts_summary(obj.counts)
+
+
+@admin.register(SuggestionDecision)
+class SuggestionDecisionAdmin(ReadOnlyAdmin):
+    """Learning records: what annotators did with machine suggestions."""
+
+    list_display = ("created_at", "user", "decision", "item_kind", "label", "model_version", "layer")
+    list_filter = ("decision", "item_kind", "label", "layer__article__project")
+    search_fields = ("user__username", "label", "model_version")
+    list_select_related = ("user", "layer__annotator")
+    date_hierarchy = "created_at"
+
+
+@admin.register(DatasetVersion)
+class DatasetVersionAdmin(ReadOnlyAdmin):
+    """Immutable stored exports."""
+
+    list_display = ("name", "project", "format", "size", "sha256", "created_by", "created_at")
+    list_filter = ("project", "format")
+    search_fields = ("name", "sha256")
+    list_select_related = ("project", "created_by")
+    list_defer = ("project__label_schema", "project__guidelines", "project__description")

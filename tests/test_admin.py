@@ -20,6 +20,7 @@ from django.utils import timezone
 from annotations.models import (
     Actor,
     Article,
+    DatasetVersion,
     Event,
     EventArgument,
     Job,
@@ -29,6 +30,7 @@ from annotations.models import (
     Mention,
     Project,
     Stance,
+    SuggestionDecision,
 )
 from annotations.services import event_create, mention_create, stance_create
 from tests.factories import (
@@ -84,6 +86,11 @@ def corpus(db):
         kind=Job.Kind.PREANNOTATE, project=project, status=Job.Status.RUNNING, total=10, done=3, counts={"mentions": 7}
     )
     JobChunk.objects.create(job=job, index=0, article_ids=[article.pk])
+    SuggestionDecision.objects.create(
+        layer=layer, user=annotator, item_kind="mention", decision="accept", model_version="m-1",
+        suggestion_id=1, label="GPE", suggestion={"start": 0, "end": 6}, result_id=russia.pk,
+    )  # fmt: skip
+    DatasetVersion.objects.create(project=project, name="v1", format="jsonl", sha256="0" * 64, file="datasets/v1.jsonl")
     return {"project": project, "article": article, "layer": layer, "russia": russia, "event": event, "job": job}
 
 
@@ -114,6 +121,8 @@ def test_every_changelist_and_change_page_renders(admin_client, corpus):
         "Stance",
         "Job",
         "JobChunk",
+        "SuggestionDecision",
+        "DatasetVersion",
     }
 
     assert admin_client.get(reverse("admin:index")).status_code == 200
@@ -599,3 +608,34 @@ def test_changelists_do_not_load_article_text(admin_client, corpus, model: type)
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) >= 1
     assert [q["sql"] for q in queries.captured_queries if text_column in q["sql"]] == []
+
+
+def test_the_project_action_starts_a_pre_annotation_job(admin_client, django_capture_on_commit_callbacks):
+    project = ProjectFactory(slug="sahel")
+    articles = [ArticleFactory(project=project) for _ in range(3)]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(
+            reverse("admin:annotations_project_changelist"),
+            {"action": "preannotate_projects", "_selected_action": [project.pk]},
+            follow=True,
+        )
+
+    job = Job.objects.get()
+    assert (job.kind, job.project, job.total, job.status) == ("preannotate", project, 3, "pending")
+    assert job.params["article_ids"] == [a.pk for a in articles]
+    assert len(callbacks) == 1
+    assert "Pre-annotating 3 article(s) of sahel: job" in response.content.decode()
+
+
+def test_the_article_action_pre_annotates_only_the_selection(admin_client, django_capture_on_commit_callbacks):
+    project = ProjectFactory()
+    chosen, _other = ArticleFactory(project=project), ArticleFactory(project=project)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        admin_client.post(
+            reverse("admin:annotations_article_changelist"),
+            {"action": "preannotate_articles", "_selected_action": [chosen.pk]},
+        )
+
+    assert Job.objects.get().params["article_ids"] == [chosen.pk]
