@@ -28,9 +28,7 @@ def job_create(
     total: int = 0,
     created_by: Any = None,
 ) -> Job:
-    return Job.objects.create(
-        kind=kind, project=project, params=dict(params or {}), total=total, created_by=created_by
-    )
+    return Job.objects.create(kind=kind, project=project, params=dict(params or {}), total=total, created_by=created_by)
 
 
 def job_log(*, job_id: int, line: str) -> None:

@@ -64,9 +64,7 @@ def preannotation_start(
         wanted = list(dict.fromkeys(int(i) for i in article_ids))
         unknown = sorted(set(wanted) - set(project_ids))
         if unknown:
-            raise ValidationError(
-                {"articles": [f"not in project {project.slug!r}: {', '.join(map(str, unknown))}"]}
-            )
+            raise ValidationError({"articles": [f"not in project {project.slug!r}: {', '.join(map(str, unknown))}"]})
         ids = wanted
     with transaction.atomic():
         job = jobs.job_create(

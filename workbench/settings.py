@@ -137,7 +137,6 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))  # stored dataset versions
 
 LOGIN_URL = "admin:login"
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
