@@ -1,0 +1,475 @@
+"""Event suggestions from data-driven trigger rules and the dependency parse.
+
+A rule (see seeds/event_patterns.json) names an event type, the trigger lemmas and parts of speech,
+optionally an object or child the trigger must have ("end" + "cooperation" → SANCTION/discontinue), a
+mode, and how the parse fills roles (subject → actor, object → recipient or artifact, "to X" →
+recipient, "in X" → place, a DATE → time). Candidate triggers are found by one vectorised lemma look-up
+per document, then each candidate is checked against its rules; when several rules match the same
+token, the first in the file wins (specific rules are listed before general ones). A rule may instead
+give a raw DependencyMatcher pattern.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from spacy.matcher import DependencyMatcher
+from spacy.tokens import Token
+from spacy.vocab import Vocab
+
+from annotations.nlp import syntax
+from annotations.nlp.docview import DocView
+from annotations.nlp.labels import EventSpec, SchemaView
+from annotations.nlp.mentions import MentionIndex
+from annotations.nlp.types import ArgumentSuggestion, EventSuggestion
+
+DEFAULT_OBJECT_DEPS = ("dobj", "nsubjpass")
+CLAUSE_DEPS = frozenset({"ccomp", "xcomp", "advcl", "relcl", "acl", "conj", "csubj", "parataxis", "nsubj", "nsubjpass"})
+
+
+def _with_capitals(words: Sequence[str]) -> frozenset[str]:
+    """Proper-noun lemmas keep their case ("Mission", "Visit" in a headline): match both spellings."""
+    return frozenset(words) | {w[:1].upper() + w[1:] for w in words}
+
+
+@dataclass(frozen=True)
+class ChildTest:
+    """The trigger must have a child with one of `deps` (any when empty) and one of the words (if given)."""
+
+    deps: frozenset[str]
+    lemmas: frozenset[str] = frozenset()
+    lowers: frozenset[str] = frozenset()
+
+    def passes(self, trigger: Token) -> bool:
+        for child in trigger.children:
+            if self.deps and child.dep_ not in self.deps:
+                continue
+            if self.lemmas and child.lemma_ not in self.lemmas:
+                continue
+            if self.lowers and child.lower_ not in self.lowers:
+                continue
+            return True
+        return False
+
+
+@dataclass(frozen=True)
+class PrepObjectTest:
+    """ "strengthening of cooperation": a prep child (one of `preps`) whose object has one of the lemmas."""
+
+    preps: frozenset[str]
+    lemmas: frozenset[str]
+
+    def passes(self, trigger: Token) -> bool:
+        return any(
+            child.dep_ == "prep"
+            and child.lower_ in self.preps
+            and any(g.dep_ == "pobj" and g.lemma_ in self.lemmas for g in child.children)
+            for child in trigger.children
+        )
+
+
+@dataclass(frozen=True)
+class EventRule:
+    id: str
+    event_type: str
+    lemmas: frozenset[str]
+    pos: frozenset[str]
+    tests: tuple[ChildTest | PrepObjectTest, ...]
+    mode: str
+    mode_cues: dict[str, frozenset[str]]
+    mode_from_context: dict[str, str]
+    subject_role: str
+    object_roles: tuple[str, ...]
+    prep_roles: dict[str, tuple[str, ...]]
+    modifier_role: str
+    noun_of_roles: tuple[str, ...]
+    score: float
+    pattern: list[dict[str, Any]] | None = field(default=None, hash=False, compare=False)
+
+    def matches(self, trigger: Token) -> bool:
+        return trigger.pos_ in self.pos and all(test.passes(trigger) for test in self.tests)
+
+
+def compile_rule(raw: dict[str, Any], defaults: dict[str, Any], default_score: float) -> EventRule:
+    """One rule of the patterns file: trigger lemmas + parts of speech + child tests, or a raw
+    DependencyMatcher `pattern` whose first node is RIGHT_ID "trigger"; plus how roles are filled."""
+    rule_id = raw.get("id") or f"{raw.get('event_type')}-{'-'.join(raw.get('lemma', []))[:40]}"
+    if not raw.get("event_type"):
+        raise ValueError(f"event rule {rule_id!r}: needs 'event_type'")
+    tests: list[ChildTest | PrepObjectTest] = []
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        if not pattern or pattern[0].get("RIGHT_ID") != "trigger":
+            raise ValueError(f"event rule {rule_id!r}: a raw pattern must start with the node RIGHT_ID 'trigger'")
+    elif not raw.get("lemma"):
+        raise ValueError(f"event rule {rule_id!r}: needs 'lemma' (or a raw 'pattern')")
+    if "object" in raw:
+        obj = raw["object"]
+        tests.append(ChildTest(frozenset(obj.get("dep", DEFAULT_OBJECT_DEPS)), lemmas=_with_capitals(obj["lemma"])))
+    if "child" in raw:
+        child = raw["child"]
+        tests.append(
+            ChildTest(
+                frozenset(child.get("dep", ())),
+                lemmas=_with_capitals(child["lemma"]) if "lemma" in child else frozenset(),
+                lowers=frozenset(child.get("lower", ())),
+            )
+        )
+    if "prep_object" in raw:
+        spec = raw["prep_object"]
+        tests.append(PrepObjectTest(frozenset(spec["prep"]), _with_capitals(spec["lemma"])))
+    prep_roles = {k: tuple(v) for k, v in defaults.get("prep", {}).items()}
+    prep_roles.update({k: tuple(v) for k, v in raw.get("prep_roles", {}).items()})
+    return EventRule(
+        id=rule_id,
+        event_type=raw["event_type"],
+        lemmas=_with_capitals(raw.get("lemma", [])),
+        pos=frozenset(raw.get("pos", ["VERB"])),
+        tests=tuple(tests),
+        mode=raw.get("mode", ""),
+        mode_cues={mode: _with_capitals(words) for mode, words in raw.get("mode_cues", {}).items()},
+        mode_from_context=dict(raw.get("mode_from_context", {})),
+        subject_role=raw.get("subject_role", defaults.get("subject", "actor")),
+        object_roles=tuple(raw.get("object_roles", defaults.get("object", ["recipient"]))),
+        prep_roles=prep_roles,
+        modifier_role=raw.get("modifier_role", defaults.get("modifier", "actor")),
+        noun_of_roles=tuple(raw.get("noun_of_roles", [])),
+        score=float(raw.get("score", default_score)),
+        pattern=pattern,
+    )
+
+
+class _Arguments:
+    """Collects (role, mention) pairs for one event, honouring the schema's role types and maxima."""
+
+    def __init__(self, spec: EventSpec, index: MentionIndex):
+        self.spec = spec
+        self.index = index
+        self.items: list[tuple[str, int]] = []
+        self.used: set[int] = set()
+        self.counts: Counter[str] = Counter()
+
+    def fits(self, role: str, mention: int) -> bool:
+        spec = self.spec.roles.get(role)
+        if spec is None or mention in self.used:
+            return False
+        if spec.max is not None and self.counts[role] >= spec.max:
+            return False
+        return self.index.mentions[mention].label in spec.entity_types
+
+    def offer(self, roles: Sequence[str], candidates: Sequence[int]) -> bool:
+        """Give the best candidate the first role it fits; True when one was taken.
+
+        A phrase already represented by one of its mentions ("his Russian counterpart Yevkurov" as
+        Yevkurov) gets no second argument from its modifiers."""
+        if any(mention in self.used for mention in candidates):
+            return False
+        for mention in candidates:
+            for role in roles:
+                if self.fits(role, mention):
+                    self.items.append((role, mention))
+                    self.used.add(mention)
+                    self.counts[role] += 1
+                    return True
+        return False
+
+    def has(self, role: str) -> bool:
+        return self.counts[role] > 0
+
+
+@dataclass
+class RealisCues:
+    future_aux: frozenset[str]
+    hypothetical_aux: frozenset[str]
+    hypothetical_marks: frozenset[str]
+    future_governors: frozenset[str]
+    negating_governors: frozenset[str]
+    question_is_hypothetical: bool
+
+    @classmethod
+    def from_patterns(cls, raw: dict[str, Any]) -> RealisCues:
+        return cls(
+            future_aux=frozenset(raw.get("future_aux", [])),
+            hypothetical_aux=frozenset(raw.get("hypothetical_aux", [])),
+            hypothetical_marks=frozenset(raw.get("hypothetical_marks", [])),
+            future_governors=frozenset(raw.get("future_governors", [])),
+            negating_governors=frozenset(raw.get("negating_governors", [])),
+            question_is_hypothetical=bool(raw.get("question_is_hypothetical", True)),
+        )
+
+    def realis(self, trigger: Token, question: bool) -> str:
+        """negated > hypothetical > future > actual, from the trigger's (and its governor's) auxiliaries."""
+        inspected = [trigger]
+        current = trigger
+        for _ in range(2):
+            if current.dep_ in ("xcomp", "conj", "pcomp", "advcl") and current.head.i != current.i:
+                head = current.head.head if current.dep_ == "pcomp" else current.head
+                if current.dep_ == "xcomp" and head.lemma_ in self.negating_governors:
+                    return "negated"
+                inspected.append(head)
+                current = head
+            elif current.pos_ in ("NOUN", "PROPN"):
+                governor = syntax.governing_verb(current)
+                if governor is None:
+                    break
+                inspected.append(governor)
+                current = governor
+            else:
+                break
+        future = hypothetical = False
+        for token in inspected:
+            for child in token.children:
+                if child.dep_ == "neg":
+                    return "negated"
+                if child.dep_ in ("aux", "auxpass"):
+                    if child.lower_ in self.hypothetical_aux:
+                        hypothetical = True
+                    elif child.lower_ in self.future_aux:
+                        future = True
+                elif child.dep_ == "mark" and child.lower_ in self.hypothetical_marks:
+                    hypothetical = True
+        if trigger.dep_ == "xcomp" and trigger.head.lemma_ in self.future_governors:
+            future = True
+        if question:
+            hypothetical = True
+        if hypothetical:
+            return "hypothetical"
+        return "future" if future else "actual"
+
+
+class CueIndex:
+    """Positions of context cue words in one document (one vectorised look-up), counted per sentence."""
+
+    def __init__(self, starts: list[int], names: list[str]):
+        self.starts = starts
+        self.names = names
+
+    def names_between(self, start: int, end: int) -> set[str]:
+        lo = bisect.bisect_left(self.starts, start)
+        hi = bisect.bisect_left(self.starts, end)
+        return set(self.names[lo:hi])
+
+
+class EventRules:
+    """All event rules of one patterns file, restricted to the event types the schema has."""
+
+    def __init__(self, vocab: Vocab, patterns: dict[str, Any], schema: SchemaView, log: list[str]):
+        self.schema = schema
+        scores = patterns.get("scores", {})
+        self.missing_actor_factor = float(scores.get("event_missing_actor_factor", 0.75))
+        defaults = patterns.get("roles", {})
+        self.between_role: str = defaults.get("between", "actor")
+        self.between_events = frozenset(defaults.get("between_events", []))
+        self.realis_cues = RealisCues.from_patterns(patterns.get("realis", {}))
+        self.rules: list[EventRule] = []
+        skipped: list[str] = []
+        for raw in patterns.get("events", []):
+            rule = compile_rule(raw, defaults, float(scores.get("event", 0.6)))
+            if rule.event_type not in schema.event_types:
+                skipped.append(rule.event_type)
+                continue
+            self.rules.append(rule)
+        if skipped:
+            log.append(f"event rules for types the schema lacks are off: {', '.join(sorted(set(skipped)))}")
+        # Lemma rules: a hash look-up per token (vectorised), then the rule's own tests on the few hits.
+        strings = vocab.strings
+        self.rules_by_lemma: dict[int, list[int]] = {}
+        for i, rule in enumerate(self.rules):
+            for lemma in rule.lemmas:
+                self.rules_by_lemma.setdefault(strings.add(lemma), []).append(i)
+        self.trigger_hashes = np.array(sorted(self.rules_by_lemma), dtype=np.uint64)
+        # Raw DependencyMatcher patterns, for rules the lemma form cannot express.
+        self.raw_matcher: DependencyMatcher | None = None
+        self.raw_rule_by_key: dict[int, int] = {}
+        for i, rule in enumerate(self.rules):
+            if rule.pattern is not None:
+                if self.raw_matcher is None:
+                    self.raw_matcher = DependencyMatcher(vocab)
+                key = f"event-rule-{i}"
+                self.raw_matcher.add(key, [rule.pattern])
+                self.raw_rule_by_key[strings.add(key)] = i
+
+    def find(self, view: DocView, index: MentionIndex, cues: CueIndex) -> list[EventSuggestion]:
+        if not self.rules:
+            return []
+        doc = view.doc
+        best: dict[int, int] = {}
+        for i in view.positions(self.trigger_hashes).tolist():
+            if i in index.by_token:
+                continue  # part of a name: "attack helicopters", "Operation Barkhane"
+            token = doc[i]
+            for rule_i in self.rules_by_lemma.get(int(view.lemma[i]), ()):
+                if self.rules[rule_i].pattern is None and self.rules[rule_i].matches(token):
+                    best[i] = rule_i
+                    break
+        if self.raw_matcher is not None:
+            for match_id, token_ids in self.raw_matcher(doc):
+                trigger, rule_i = token_ids[0], self.raw_rule_by_key[match_id]
+                if trigger not in index.by_token and rule_i < best.get(trigger, len(self.rules)):
+                    best[trigger] = rule_i
+        return [self._event(view, doc[i], self.rules[r], index, cues) for i, r in sorted(best.items())]
+
+    def _event(
+        self, view: DocView, trigger: Token, rule: EventRule, index: MentionIndex, cues: CueIndex
+    ) -> EventSuggestion:
+        spec = self.schema.event_types[rule.event_type]
+        args = _Arguments(spec, index)
+        nominal = trigger.pos_ in ("NOUN", "PROPN")
+        if nominal:
+            mode_zone = self._nominal_arguments(trigger, rule, args, index)
+        else:
+            mode_zone = self._verbal_arguments(trigger, rule, args, index)
+        if rule.event_type in self.between_events and not args.has(self.between_role):
+            self._between(trigger, args, index)
+        if nominal and not args.has(rule.subject_role):
+            self._governor_subject(trigger, rule, args, index)
+        sent_start, sent_end = view.sentence(trigger.i)
+        contexts_found = cues.names_between(sent_start, sent_end)
+        contexts = [c for c in self.schema.contexts if c in contexts_found]
+        mode = self._mode(rule, mode_zone, contexts, spec)
+        question = self.realis_cues.question_is_hypothetical and view.is_question(sent_start, sent_end)
+        realis = self.schema.realis_value(self.realis_cues.realis(trigger, question))
+        score = rule.score
+        if any(args.counts[r.name] < r.min for r in spec.roles.values()):
+            score = round(score * self.missing_actor_factor, 4)
+        role_order = {name: i for i, name in enumerate(spec.roles)}
+        arguments = [
+            ArgumentSuggestion(role=role, mention=m)
+            for role, m in sorted(args.items, key=lambda item: (role_order[item[0]], item[1]))
+        ]
+        return EventSuggestion(
+            event_type=rule.event_type,
+            trigger_start=trigger.idx,
+            trigger_end=trigger.idx + len(trigger.text),
+            trigger_text=trigger.text,
+            mode=mode,
+            realis=realis,
+            contexts=contexts,
+            score=score,
+            arguments=arguments,
+        )
+
+    # --- roles ------------------------------------------------------------------------------
+
+    def _prep_arguments(self, pairs: list[tuple[str, Token]], rule: EventRule, args: _Arguments, index: MentionIndex):
+        for prep, head in pairs:
+            if prep == "between":
+                continue
+            candidates = syntax.np_mentions(index, head, through_preps=False)
+            roles = ("time", *rule.prep_roles.get(prep, ()))
+            args.offer(roles, candidates)
+
+    def _verbal_arguments(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex) -> list[Token]:
+        for subject in syntax.clause_subjects(trigger):
+            args.offer((rule.subject_role,), syntax.np_mentions(index, subject, through_preps=True))
+        zone: list[Token] = []
+        objects = syntax.clause_objects(trigger)
+        for obj in objects:
+            args.offer(rule.object_roles, syntax.np_mentions(index, obj, through_preps=False))
+            zone.extend(_phrase_tokens(obj))
+        self._prep_arguments(syntax.prep_objects(trigger), rule, args, index)
+        for obj in objects:
+            self._prep_arguments(syntax.prep_objects(obj), rule, args, index)
+        for child in trigger.children:
+            if child.dep_ in ("npadvmod", "tmod", "obl"):
+                args.offer(("time",), index.at(child.i))
+            elif child.dep_ == "prep":
+                zone.extend(_phrase_tokens(child))
+        self._governor_setting(trigger, rule, args, index)
+        return zone
+
+    def _nominal_arguments(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex) -> list[Token]:
+        zone: list[Token] = []
+        for child in trigger.children:
+            if child.dep_ == "poss":
+                args.offer((rule.subject_role,), syntax.np_mentions(index, child, through_preps=False))
+            elif child.dep_ in ("compound", "amod", "nmod", "npadvmod"):
+                args.offer(("time", rule.modifier_role), index.at(child.i))
+                zone.append(child)
+        for prep, head in syntax.prep_objects(trigger):
+            if prep == "between":
+                continue
+            if prep == "by":
+                args.offer((rule.subject_role,), syntax.np_mentions(index, head, through_preps=True))
+                continue
+            candidates = syntax.np_mentions(index, head, through_preps=False)
+            roles = ("time", *rule.noun_of_roles) if prep == "of" else ("time", *rule.prep_roles.get(prep, ()))
+            args.offer(roles, candidates)
+            zone.extend(_phrase_tokens(head))
+        self._governor_setting(trigger, rule, args, index)
+        return zone
+
+    def _governor_subject(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex):
+        """ "Burkina Faso and Niger announced their departure": the announcer is the actor."""
+        governor = syntax.governing_verb(trigger)
+        if governor is None:
+            return
+        for subject in syntax.clause_subjects(governor):
+            if subject.i != trigger.i:
+                args.offer((rule.subject_role,), syntax.np_mentions(index, subject, through_preps=True))
+
+    def _governor_setting(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex):
+        """Place and time written on the governing verb ("arrived in Niamey to discuss")."""
+        if args.has("place") and args.has("time"):
+            return
+        governor: Token | None
+        purpose = trigger.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in trigger.children)
+        if trigger.dep_ in ("xcomp", "conj") or purpose:
+            governor = trigger.head
+        elif trigger.pos_ in ("NOUN", "PROPN"):
+            governor = syntax.governing_verb(trigger)
+        else:
+            governor = None
+        if governor is None or governor.i == trigger.i:
+            return
+        for prep, head in syntax.prep_objects(governor):
+            if prep in ("in", "at", "on", "during", "since", "until"):
+                args.offer(("time", "place"), index.at(head.i))
+        for child in governor.children:
+            if child.dep_ in ("npadvmod", "tmod"):
+                args.offer(("time",), index.at(child.i))
+
+    def _between(self, trigger: Token, args: _Arguments, index: MentionIndex):
+        """ "signing … between the Republic of Niger and the Russian Federation": both sides are actors."""
+        subtree_end = trigger.right_edge.i + 1
+        doc = trigger.doc
+        for i in range(trigger.left_edge.i, subtree_end):
+            token = doc[i]
+            if token.lower_ == "between" and token.dep_ == "prep" and syntax.owns_between(trigger, token):
+                for pobj in token.children:
+                    if pobj.dep_ == "pobj":
+                        for head in syntax.conjuncts(pobj):
+                            args.offer((self.between_role,), syntax.np_mentions(index, head, through_preps=False))
+                if args.has(self.between_role):
+                    return
+
+    def _mode(self, rule: EventRule, zone: list[Token], contexts: list[str], spec: EventSpec) -> str:
+        mode = rule.mode
+        if rule.mode_cues and zone:
+            words = {t.lemma_ for t in zone} | {t.lower_ for t in zone}
+            for candidate, cue_words in rule.mode_cues.items():
+                if words & cue_words:
+                    mode = candidate
+                    break
+        if not mode and rule.mode_from_context:
+            for context, candidate in rule.mode_from_context.items():
+                if context in contexts:
+                    mode = candidate
+                    break
+        return mode if mode in spec.modes else ""
+
+
+def _phrase_tokens(token: Token, limit: int = 24) -> list[Token]:
+    """Tokens of the phrase headed by `token`, without entering clauses (bounded)."""
+    out: list[Token] = []
+    stack = [token]
+    while stack and len(out) < limit:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(c for c in current.children if c.dep_ not in CLAUSE_DEPS)
+    return out

@@ -1,0 +1,245 @@
+"""Entity mentions: the model's NER, corrected by a gazetteer EntityRuler built from the actor registry.
+
+The ruler runs after `ner` with overwrite_ents=True: on the seeds that is what removes the model's
+"Niamey" PERSON and "Niger" DATE (putting the ruler before `ner` gives the same entities here, but
+lets the model invent fragments around the preset spans, e.g. `the “` as ORG). A model entity that the
+ruler displaced is kept as an extra mention when it strictly contains the ruler's span and is a
+different kind of name (FAC "Niamey airport" around GPE "Niamey"): mentions may overlap, doc.ents may not.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from spacy.attrs import LEMMA
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.pipeline import EntityRuler
+from spacy.tokens import Doc, Span
+
+from annotations.nlp.docview import is_member
+from annotations.nlp.labels import SchemaView
+from annotations.nlp.types import ActorEntry, MentionSuggestion
+
+
+class GazetteerRuler(EntityRuler):
+    """An EntityRuler tuned for long articles, same semantics otherwise (longest match first, then
+    leftmost; with overwrite_ents the ruler's spans replace the overlapping model entities).
+
+    spaCy's own `set_annotations` rebuilds the entity list once per match, which is quadratic on a
+    long article (thousands of "Niger" matches × thousands of entities): this one is linear. Token
+    patterns run only in short windows before their anchor words (see `add_window_patterns`).
+    """
+
+    window_matcher: Matcher | None = None
+    window_anchors: np.ndarray
+    window_size: int = 0
+
+    def add_window_patterns(self, patterns: Sequence[dict[str, Any]]) -> None:
+        """Token patterns (WEAPON, QUANTITY…) matched only in a few tokens before an anchor word.
+
+        Each pattern must end with a required token whose LEMMA is given (the head noun: "system",
+        "helicopter", "soldier"). Running the Matcher over those short windows instead of the whole
+        article finds the same spans at a fraction of the cost.
+        """
+        if not patterns:
+            return
+        self.window_matcher = Matcher(self.nlp.vocab, validate=True)
+        anchors: set[str] = set()
+        for entry in patterns:
+            pattern = entry["pattern"]
+            last = pattern[-1] if pattern else {}
+            lemma = last.get("LEMMA")
+            if last.get("OP") not in (None, "!", "1") or lemma is None:
+                raise ValueError(f"entity pattern {entry!r}: the last token must be a required LEMMA test")
+            anchors.update(lemma["IN"] if isinstance(lemma, dict) else [lemma])
+            unbounded = sum(1 for node in pattern if node.get("OP") in ("*", "+"))
+            self.window_size = max(self.window_size, len(pattern) + 3 * unbounded)
+            self.window_matcher.add(entry["label"], [pattern])
+        strings = self.nlp.vocab.strings
+        self.window_anchors = np.array(sorted(strings.add(a) for a in anchors), dtype=np.uint64)
+
+    def match(self, doc: Doc) -> list[tuple[int, int, int]]:
+        found = {(m_id, start, end) for m_id, start, end in self.phrase_matcher(doc) if start != end}
+        if self.window_matcher is not None and len(doc):
+            lemmas = doc.to_array(LEMMA)
+            for anchor in np.flatnonzero(is_member(lemmas, self.window_anchors)).tolist():
+                low = max(0, anchor - self.window_size)
+                for m_id, start, end in self.window_matcher(doc[low : anchor + 1]):
+                    found.add((m_id, low + start, low + end))
+        return sorted(found, key=lambda m: (m[2] - m[1], -m[1]), reverse=True)
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.apply(doc)
+        return doc
+
+    def apply(self, doc: Doc) -> tuple[list[Span], list[Span]]:
+        """Set doc.ents; return (the ruler's spans, the model entities they displaced)."""
+        matches = self.match(doc)
+        taken = bytearray(len(doc))
+        new_spans: list[Span] = []
+        for match_id, start, end in matches:
+            if any(taken[start:end]):
+                continue
+            if not self.overwrite and any(t.ent_type for t in doc[start:end]):
+                continue
+            if match_id in self._ent_ids:
+                label, ent_id = self._ent_ids[match_id]
+                span = Span(doc, start, end, label=label, span_id=ent_id)
+            else:
+                span = Span(doc, start, end, label=match_id)
+            new_spans.append(span)
+            taken[start:end] = b"\x01" * (end - start)
+        if not new_spans:
+            return [], []
+        kept: list[Span] = []
+        displaced: list[Span] = []
+        for ent in doc.ents:
+            (displaced if any(taken[ent.start : ent.end]) else kept).append(ent)
+        doc.ents = sorted(kept + new_spans, key=lambda span: span.start)
+        new_spans.sort(key=lambda span: span.start)
+        return new_spans, displaced
+
+
+def gazetteer_patterns(actors: Iterable[ActorEntry]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Phrase patterns (exact spelling) for every name and alias; an alias shared by two actors is dropped."""
+    owners: dict[str, set[tuple[str, str]]] = {}
+    for actor in actors:
+        for surface in (actor.name, *actor.aliases):
+            surface = surface.strip()
+            if surface:
+                owners.setdefault(surface, set()).add((actor.name, actor.kind))
+    patterns: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for surface in sorted(owners):
+        found = owners[surface]
+        if len(found) > 1:
+            names = ", ".join(sorted(name for name, _ in found))
+            notes.append(f"gazetteer: {surface!r} names several actors ({names}); not used for linking")
+            continue
+        ((name, kind),) = found
+        patterns.append({"label": kind, "pattern": surface, "id": name})
+    return patterns, notes
+
+
+def build_ruler(
+    nlp: Language, actors: Sequence[ActorEntry], entity_patterns: Sequence[dict[str, Any]]
+) -> tuple[GazetteerRuler, list[str]]:
+    """The gazetteer (actor names, exact spelling) plus the token patterns of the rules file (WEAPON…)."""
+    ruler = GazetteerRuler(nlp, name="gazetteer", phrase_matcher_attr="ORTH", overwrite_ents=True)
+    patterns, notes = gazetteer_patterns(actors)
+    # Phrase patterns only need the tokenizer: keep the trained components out of it.
+    with nlp.select_pipes(disable=nlp.pipe_names):
+        ruler.add_patterns(patterns)
+    ruler.add_window_patterns(entity_patterns)
+    return ruler, notes
+
+
+@dataclass
+class MentionIndex:
+    """The document's mentions plus token → mention look-ups used by the event and stance rules."""
+
+    doc: Doc
+    mentions: list[MentionSuggestion]
+    token_starts: list[int]  # per mention, first token
+    token_ends: list[int]  # per mention, token end (exclusive)
+    by_token: dict[int, list[int]]
+
+    def at(self, token_i: int) -> list[int]:
+        """Mentions covering token `token_i`, the one this token heads first (inner GPE before outer FAC)."""
+        found = self.by_token.get(token_i)
+        if not found:
+            return []
+        if len(found) == 1:
+            return found
+        return sorted(found, key=lambda m: (self.token_ends[m] - self.token_starts[m], m))
+
+    def in_token_range(self, start: int, end: int) -> list[int]:
+        """Mentions lying entirely within tokens [start, end), in text order."""
+        out: list[int] = []
+        seen: set[int] = set()
+        for i in range(start, end):
+            for m in self.by_token.get(i, ()):
+                if m not in seen and self.token_starts[m] >= start and self.token_ends[m] <= end:
+                    seen.add(m)
+                    out.append(m)
+        out.sort()
+        return out
+
+
+def build_mentions(
+    doc: Doc,
+    text: str,
+    new_spans: Sequence[Span],
+    displaced: Sequence[Span],
+    *,
+    schema: SchemaView,
+    actor_names: frozenset[str],
+    keep_containers: frozenset[str],
+    scores: dict[str, float],
+) -> MentionIndex:
+    """Map doc.ents (+ kept containers) to schema codes; unmapped labels are dropped, duplicates merged."""
+    from_ruler = {(span.start, span.end) for span in new_spans}
+    rows: list[tuple[int, int, str, int, int, str | None, float]] = []
+    for ent in doc.ents:
+        ruler = (ent.start, ent.end) in from_ruler
+        code = schema.entity_code(ent.label_, from_rules=ruler)
+        if code is None:
+            continue
+        actor = ent.ent_id_ if ruler and ent.ent_id_ in actor_names else None
+        score = scores["gazetteer"] if actor else scores["entity_pattern"] if ruler else scores["model"]
+        rows.append((ent.start_char, ent.end_char, code, ent.start, ent.end, actor, score))
+    if displaced and keep_containers:
+        starts = [span.start for span in new_spans]
+        for ent in displaced:
+            if ent.label_ not in keep_containers:
+                continue
+            code = schema.entity_code(ent.label_, from_rules=False)
+            if code is None:
+                continue
+            lo = bisect.bisect_left(starts, ent.start)
+            hi = bisect.bisect_left(starts, ent.end)
+            inner = [new_spans[i] for i in range(max(lo - 1, 0), hi) if new_spans[i].end > ent.start]
+            if (
+                inner
+                and all(
+                    ent.start <= s.start
+                    and s.end <= ent.end
+                    and (s.start, s.end) != (ent.start, ent.end)
+                    and s.label_ != ent.label_
+                    for s in inner
+                )
+                and _adds_a_word(ent, inner)
+            ):
+                rows.append((ent.start_char, ent.end_char, code, ent.start, ent.end, None, scores["model"]))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    mentions: list[MentionSuggestion] = []
+    token_starts: list[int] = []
+    token_ends: list[int] = []
+    by_token: dict[int, list[int]] = {}
+    seen: set[tuple[int, int, str]] = set()
+    for start, end, code, tok_start, tok_end, actor, score in rows:
+        if (start, end, code) in seen or start >= end or not text[start:end].strip():
+            continue
+        seen.add((start, end, code))
+        index = len(mentions)
+        mentions.append(MentionSuggestion(code, start, end, text[start:end], score, actor))
+        token_starts.append(tok_start)
+        token_ends.append(tok_end)
+        for i in range(tok_start, tok_end):
+            by_token.setdefault(i, []).append(index)
+    return MentionIndex(doc, mentions, token_starts, token_ends, by_token)
+
+
+def _adds_a_word(container: Span, inner: Sequence[Span]) -> bool:
+    """ "Niamey airport" adds a word to "Niamey"; "Burkina Faso's" or "the Sahel" do not."""
+    covered = {i for span in inner for i in range(span.start, span.end)}
+    return any(
+        token.is_alpha and token.lower_ not in ("the", "a", "an") and token.tag_ != "POS"
+        for token in container
+        if token.i not in covered
+    )
