@@ -246,6 +246,10 @@ def test_an_unreachable_broker_fails_the_job_and_writes_nothing(transactional_db
 # --- Real workers ---------------------------------------------------------------------------
 
 
+# Redeliver a killed worker's tasks after 4 s, looking every second (production: 1 h, ~100 s).
+FAST_REDELIVERY = {"CELERY_VISIBILITY_TIMEOUT": "4", "CELERY_RESTORE_INTERVAL": "1", "CELERY_RESTORE_THROTTLE": "1"}
+
+
 def expected_mention_counts(texts: list[str]) -> list[int]:
     from annotations.models import Actor, Project
     from annotations.nlp import ActorEntry, Preannotator
@@ -285,7 +289,7 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(seeds_project, start_
         project=seeds_project, articles=[ArticleInput(title=f"copy {i}", text=t) for i, t in enumerate(texts)]
     )
     all_texts = list(seeds_project.articles.order_by("id").values_list("text", flat=True))
-    first = start_worker(CELERY_VISIBILITY_TIMEOUT="4")
+    first = start_worker(**FAST_REDELIVERY)
 
     job = preannotation_start(project=seeds_project, chunk_size=2)
     wait_for(lambda: Job.objects.get(pk=job.pk).done >= 6, timeout=180,
@@ -295,7 +299,7 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(seeds_project, start_
     assert job.status == Job.Status.RUNNING
     assert job.done < job.total
 
-    second = start_worker(CELERY_VISIBILITY_TIMEOUT="4")
+    second = start_worker(**FAST_REDELIVERY)
     wait_for(lambda: Job.objects.get(pk=job.pk).status in ("succeeded", "failed"), timeout=240,
              what=f"the job to finish after the kill; worker log:\n{second.output()}")  # fmt: skip
 

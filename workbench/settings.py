@@ -148,6 +148,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Domain errors (invalid annotation, stale layer version, bad export option) → 400 / 409.
+    "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Workbench API",
@@ -157,6 +159,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set (several serializers have a `kind` or a `status`).
+    "ENUM_NAME_OVERRIDES": {
+        "LayerKindEnum": "annotations.models.Layer.Kind",
+        "LayerStatusEnum": "annotations.models.Layer.Status",
+        "NewLayerKindEnum": [("annotator", "annotator"), ("gold", "gold")],
+        "JobKindEnum": "annotations.models.Job.Kind",
+        "JobStatusEnum": "annotations.models.Job.Status",
+        "NewJobKindEnum": [("preannotate", "preannotate")],
+        "SuggestionKindEnum": "annotations.models.SuggestionDecision.ItemKind",
+        "DecisionEnum": "annotations.models.SuggestionDecision.Decision",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -173,7 +187,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(BROKER_DIR / "control"),
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    # A killed worker's unacknowledged tasks are redelivered once they are older than the
+    # visibility timeout; kombu looks for them every interval × throttle seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": env_int("CELERY_RESTORE_THROTTLE", 10),
+    }
 # Results live in the Job table; Celery's own result backend is not needed.
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
