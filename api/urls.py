@@ -1,14 +1,64 @@
-"""REST API routes, versioned under /api/v1/, and the OpenAPI schema with offline Swagger UI."""
+"""REST API routes, versioned under /api/v1/, and the OpenAPI schema with offline Swagger UI.
 
-from django.urls import path
+Everything of a project is nested under its slug, so the project scope is explicit in the URL.
+"""
+
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import views
 
 app_name = "api"
 
+READ_ONLY_LIST = {"get": "list"}
+READ_ONLY_DETAIL = {"get": "retrieve"}
+ITEM_LIST = {"get": "list", "post": "create"}
+ITEM_DETAIL = {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+
+
+def layer_items(prefix: str, viewset: type[views.LayerItemViewSet], name: str) -> list:
+    return [
+        path(f"layers/<int:layer_id>/{prefix}/", viewset.as_view(ITEM_LIST), name=f"{name}-list"),
+        path(f"layers/<int:layer_id>/{prefix}/<int:pk>/", viewset.as_view(ITEM_DETAIL), name=f"{name}-detail"),
+    ]
+
+
+project_urls = [
+    path("", views.ProjectViewSet.as_view(READ_ONLY_DETAIL), name="project-detail"),
+    path("articles/", views.ArticleViewSet.as_view(READ_ONLY_LIST), name="article-list"),
+    path("articles/import/", views.ArticleImportView.as_view(), name="article-import"),
+    path("articles/<int:pk>/", views.ArticleViewSet.as_view(READ_ONLY_DETAIL), name="article-detail"),
+    path("articles/<int:pk>/layers/", views.ArticleLayersView.as_view(), name="article-layers"),
+    path("layers/<int:pk>/", views.LayerView.as_view(), name="layer-detail"),
+    *layer_items("mentions", views.MentionViewSet, "mention"),
+    *layer_items("events", views.EventViewSet, "event"),
+    *layer_items("stances", views.StanceViewSet, "stance"),
+    path("layers/<int:pk>/suggestions/accept/", views.SuggestionAcceptView.as_view(), name="suggestions-accept"),
+    path("layers/<int:pk>/suggestions/reject/", views.SuggestionRejectView.as_view(), name="suggestions-reject"),
+    path("jobs/", views.JobViewSet.as_view({"get": "list", "post": "create"}), name="job-list"),
+    path("jobs/<int:pk>/", views.JobViewSet.as_view(READ_ONLY_DETAIL), name="job-detail"),
+    path(
+        "dataset-versions/",
+        views.DatasetVersionViewSet.as_view({"get": "list", "post": "create"}),
+        name="dataset-version-list",
+    ),
+    path(
+        "dataset-versions/<int:pk>/",
+        views.DatasetVersionViewSet.as_view(READ_ONLY_DETAIL),
+        name="dataset-version-detail",
+    ),
+    path(
+        "dataset-versions/<int:pk>/download/",
+        views.DatasetVersionDownloadView.as_view(),
+        name="dataset-version-download",
+    ),
+    path("export/", views.ExportView.as_view(), name="export"),
+]
+
 urlpatterns = [
     path("v1/health/", views.HealthView.as_view(), name="health"),
+    path("v1/projects/", views.ProjectViewSet.as_view(READ_ONLY_LIST), name="project-list"),
+    path("v1/projects/<slug:slug>/", include(project_urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

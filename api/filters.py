@@ -1,0 +1,99 @@
+"""Article list filters. A malformed value answers 400 naming the parameter.
+
+- `status=not_started|in_progress|done|adjudicated` — the layer status that matters to the
+  reader: `adjudicated` matches articles whose gold layer is adjudicated; the others match
+  articles with an annotator layer in that status, and `not_started` also articles without one.
+  The layer looked at is the one by `annotator` when that is given, else (for an annotator) the
+  requesting user's own layer, else any annotator's layer.
+- `annotator=<username>` — articles with an annotator layer by that user.
+- `q=<text>` — case-insensitive search in title and text.
+- `has_gold=true|false` — articles with (without) a gold layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from annotations.models import Article, Layer, Membership, Project
+from api.permissions import role_in
+
+STATUS_VALUES = ", ".join(Layer.Status.values)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class UsernameFilter(django_filters.ModelChoiceFilter):
+    """A user by username (documented as a string)."""
+
+
+class ArticleFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=Layer.Status.choices,
+        error_messages={"invalid_choice": f"unknown layer status %(value)r; allowed: {STATUS_VALUES}"},
+        help_text="adjudicated: the gold layer is adjudicated; otherwise the annotator layer (the one by "
+        "`annotator`, else your own if you are an annotator, else any) is in this status "
+        "(not_started also matches articles without such a layer).",
+    )
+    annotator = UsernameFilter(
+        queryset=get_user_model().objects.all(),
+        to_field_name="username",
+        error_messages={"invalid_choice": "no user named %(value)r"},
+        help_text="Username: articles with an annotator layer by this user.",
+    )
+    q = django_filters.CharFilter(help_text="Text search (case-insensitive) in the title and the text.")
+    has_gold = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        error_messages={"invalid_choice": "must be true or false, not %(value)r"},
+        help_text="true: only articles with a gold layer; false: only those without.",
+    )
+
+    class Meta:
+        model = Article
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, project: Project | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.project = project
+
+    def filter_queryset(self, queryset: QuerySet[Article]) -> QuerySet[Article]:
+        data: dict[str, Any] = self.form.cleaned_data
+        layers = Layer.objects.filter(article=OuterRef("pk"))
+        if data.get("q"):
+            queryset = queryset.filter(Q(title__icontains=data["q"]) | Q(text__icontains=data["q"]))
+        if data.get("has_gold"):
+            gold = Exists(layers.filter(kind=Layer.Kind.GOLD))
+            queryset = queryset.filter(gold if data["has_gold"] == "true" else ~gold)
+        annotator = data.get("annotator")
+        own = layers.filter(kind=Layer.Kind.ANNOTATOR)
+        if annotator is not None:
+            own = own.filter(annotator=annotator)
+            queryset = queryset.filter(Exists(own))
+        status = data.get("status")
+        if status == Layer.Status.ADJUDICATED:
+            queryset = queryset.filter(Exists(layers.filter(kind=Layer.Kind.GOLD, status=status)))
+        elif status:
+            if annotator is None and self._reader_is_annotator():
+                own = own.filter(annotator=self.request.user)
+            condition = Exists(own.filter(status=status))
+            if status == Layer.Status.NOT_STARTED:
+                condition |= ~Exists(own)
+            queryset = queryset.filter(condition)
+        return queryset
+
+    def _reader_is_annotator(self) -> bool:
+        return self.project is not None and role_in(self.request, self.project) == Membership.Role.ANNOTATOR
+
+
+class ProjectFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, handing the view's project to the filter set."""
+
+    def get_filterset_kwargs(self, request: Any, queryset: QuerySet[Any], view: Any) -> dict[str, Any]:
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        kwargs["project"] = view.get_project()
+        return kwargs

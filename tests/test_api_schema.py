@@ -1,0 +1,90 @@
+"""OpenAPI schema (drf-spectacular) and the offline Swagger UI."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+import yaml
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+WRITE_METHODS = ("post", "put", "patch")
+
+
+def test_schema_generates_and_validates_without_warnings(tmp_path):
+    out = tmp_path / "schema.yaml"
+
+    # --fail-on-warn turns any warning (an undocumented field or parameter) into an error.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out), stdout=StringIO())
+
+    assert yaml.safe_load(out.read_text())["openapi"].startswith("3.")
+
+
+def operations(schema: dict) -> list[tuple[str, str, dict]]:
+    return [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def test_every_endpoint_is_documented_with_its_fields():
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    schema = response.json()
+
+    documented = {(path, method) for path, method, _ in operations(schema)}
+    assert {
+        ("/api/v1/projects/", "get"),
+        ("/api/v1/projects/{slug}/articles/", "get"),
+        ("/api/v1/projects/{slug}/articles/import/", "post"),
+        ("/api/v1/projects/{slug}/articles/{id}/layers/", "post"),
+        ("/api/v1/projects/{slug}/layers/{id}/", "patch"),
+        ("/api/v1/projects/{slug}/layers/{layer_id}/mentions/", "post"),
+        ("/api/v1/projects/{slug}/layers/{layer_id}/events/{id}/", "patch"),
+        ("/api/v1/projects/{slug}/layers/{layer_id}/stances/{id}/", "delete"),
+        ("/api/v1/projects/{slug}/layers/{id}/suggestions/accept/", "post"),
+        ("/api/v1/projects/{slug}/layers/{id}/suggestions/reject/", "post"),
+        ("/api/v1/projects/{slug}/jobs/", "post"),
+        ("/api/v1/projects/{slug}/dataset-versions/", "post"),
+        ("/api/v1/projects/{slug}/dataset-versions/{id}/download/", "get"),
+        ("/api/v1/projects/{slug}/export/", "get"),
+    } <= documented
+    for path, method, operation in operations(schema):
+        where = f"{method.upper()} {path}"
+        assert operation.get("summary") or operation.get("description"), where
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                assert parameter["schema"]["type"] in ("string", "integer"), where
+        if method in WRITE_METHODS:
+            assert operation["requestBody"]["content"], where
+        success = [code for code in operation["responses"] if code.startswith("2")]
+        assert success, where
+        assert all(operation["responses"][code].get("content") for code in success), where
+    # The fields of a write are spelled out, `version` included.
+    mention_input = schema["components"]["schemas"]["MentionCreateInputRequest"]
+    assert set(mention_input["required"]) == {"version", "label", "start", "end"}
+    assert set(mention_input["properties"]) == {"version", "label", "start", "end", "text", "actor"}
+    filters = {p["name"] for p in schema["paths"]["/api/v1/projects/{slug}/articles/"]["get"]["parameters"]}
+    assert {"status", "annotator", "q", "has_gold", "page", "page_size"} <= filters
+    export = {p["name"] for p in schema["paths"]["/api/v1/projects/{slug}/export/"]["get"]["parameters"]}
+    assert {"format", "layer", "split", "ratios", "since", "status"} <= export
+
+
+def test_swagger_ui_works_offline_with_local_assets():
+    response = APIClient().get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    assert not re.search(r"https?://", html), "the page must not load anything from the network"
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a local static file"
+    assert '"/api/schema/"' in html
