@@ -58,6 +58,8 @@ from annotations.services import (
     project_set_schema,
     stance_delete,
 )
+from annotations.workspace import assign_action
+from annotations.workspace import urls as workspace_urls
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ACTIVE_JOB_STATUSES = (Job.Status.PENDING, Job.Status.RUNNING)
@@ -355,12 +357,16 @@ class ProjectAdmin(WorkbenchAdmin):
     list_defer = ("label_schema", "guidelines", "description")
     inlines = (MembershipInline,)
     readonly_fields = ("schema_version", "schema_summary", "articles_link", "created_at", "updated_at")
-    actions = ("preannotate_projects",)
+    actions = ("preannotate_projects", "assign_to_annotators")
 
     @admin.action(description="Pre-annotate all articles of the selected projects")
     def preannotate_projects(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         for project in queryset:
             start_preannotation(request, project, None)
+
+    @admin.action(description="Assign to annotators (overlap k)")
+    def assign_to_annotators(self, request: HttpRequest, queryset: QuerySet[Project]) -> Any:
+        return assign_action(request, Article.objects.filter(project__in=queryset), "projects")
 
     def get_fieldsets(self, request: HttpRequest, obj: Project | None = None) -> Any:
         main = ("slug", "name", "description", "overlap")
@@ -614,7 +620,7 @@ class ArticleAdmin(WorkbenchAdmin):
     list_select_related = ("project",)
     list_defer = ("text", "metadata", "project__label_schema", "project__guidelines", "project__description")
     inlines = (ArticleLayerInline,)
-    actions = ("preannotate_articles",)
+    actions = ("preannotate_articles", "assign_to_annotators")
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 20, "class": "wb-text-input"})},
         models.URLField: {"assume_scheme": "https"},
@@ -630,6 +636,10 @@ class ArticleAdmin(WorkbenchAdmin):
             by_project.setdefault(project_id, []).append(article_id)
         for project in Project.objects.filter(pk__in=by_project):
             start_preannotation(request, project, by_project[project.pk])
+
+    @admin.action(description="Assign to annotators (overlap k)")
+    def assign_to_annotators(self, request: HttpRequest, queryset: QuerySet[Article]) -> Any:
+        return assign_action(request, queryset, "articles")
 
     def get_fieldsets(self, request: HttpRequest, obj: Article | None = None) -> Any:
         if obj is None:
@@ -1146,3 +1156,9 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
     search_fields = ("name", "sha256")
     list_select_related = ("project", "created_by")
     list_defer = ("project__label_schema", "project__guidelines", "project__description")
+
+
+# --- The annotator workspace (My queue, the annotate page): admin URLs, admin login and look ---
+
+_admin_get_urls = admin.site.get_urls
+admin.site.get_urls = lambda: workspace_urls(admin.site) + _admin_get_urls()  # type: ignore[method-assign]

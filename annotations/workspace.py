@@ -1,0 +1,355 @@
+"""The annotator's workspace in the admin: My queue, the annotate page, guidelines, assignment.
+
+Every view is wrapped in `admin.site.admin_view` (login + staff, the admin's look), and checks
+the project role itself, the way the API does: someone who is not a member of the project gets
+404; an annotator asking for another annotator's layer gets 403. The annotate page only reads:
+every change an annotator makes is saved by the page's JavaScript through `/api/v1/` (the same
+services, versions and 409s as any API client).
+
+Untrusted text (article text, titles, labels from the schema) reaches the page only through
+Django's autoescaping or `json_script`; the JavaScript builds the DOM with `textContent`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import AdminSite
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from annotations.assignment import annotator_queue, articles_assign, project_annotators, queue_neighbours
+from annotations.models import Actor, Article, Layer, Project, SuggestionDecision
+from annotations.services import layer_for_annotator
+from api.permissions import CAN_ANNOTATE, MANAGER, role_in
+from api.serializers import LayerDetailOutput
+
+# Token boundaries the annotate page snaps selections to (code-point offsets, as the API uses).
+TOKEN = re.compile(r"\w+|[^\w\s]")
+ACTOR_RESULTS = 20
+
+
+# --- Access ---------------------------------------------------------------------------------
+
+
+def project_of_member(request: HttpRequest, slug: str) -> tuple[Project, str]:
+    """The project and the user's role in it; 404 for anyone who is not a member."""
+    project = Project.objects.filter(slug=slug).first()
+    role = role_in(request, project) if project is not None else None  # type: ignore[arg-type]
+    if project is None or role is None:
+        raise Http404(f"No project {slug!r}.")
+    return project, role
+
+
+def annotatable_layer(request: HttpRequest, slug: str, layer_id: int) -> tuple[Project, Layer]:
+    """An annotator layer of the project the user may work on: their own (managers: any)."""
+    project, role = project_of_member(request, slug)
+    layer = get_object_or_404(
+        Layer.objects.select_related("article", "annotator"),
+        pk=layer_id,
+        article__project=project,
+        kind=Layer.Kind.ANNOTATOR,
+    )
+    if layer.annotator_id != request.user.pk and role != MANAGER:
+        raise PermissionDenied("This is another annotator's layer: you can open only your own.")
+    if role not in CAN_ANNOTATE:
+        raise PermissionDenied(f"As {role} in {project.slug} you can't annotate.")
+    return project, layer
+
+
+# --- Data for the annotate page -------------------------------------------------------------
+
+
+def token_offsets(text: str) -> list[int]:
+    """Token start and end offsets, flat: [start0, end0, start1, end1, …]."""
+    flat: list[int] = []
+    for match in TOKEN.finditer(text):
+        flat += (match.start(), match.end())
+    return flat
+
+
+def layer_detail(layer_id: int) -> dict[str, Any]:
+    """A layer as the API's GET layers/<id>/ returns it."""
+    layer = (
+        Layer.objects.select_related("annotator")
+        .prefetch_related("mentions__actor", "events__arguments", "stances__target_actor")
+        .get(pk=layer_id)
+    )
+    return dict(LayerDetailOutput(layer).data)
+
+
+def workspace_state(layer: Layer) -> dict[str, Any]:
+    """The annotator's layer, the article's newest machine layer, and the suggestions already decided."""
+    machine = (
+        Layer.objects.filter(article_id=layer.article_id, kind=Layer.Kind.MACHINE)
+        .order_by("-created_at", "-id")
+        .only("pk", "model_version")
+        .first()
+    )
+    decided: list[str] = []
+    if machine is not None:
+        decided = [
+            f"{kind}:{suggestion_id}"
+            for kind, suggestion_id in SuggestionDecision.objects.filter(
+                layer=layer, model_version=machine.model_version
+            ).values_list("item_kind", "suggestion_id")
+        ]
+    return {
+        "layer": layer_detail(layer.pk),
+        "machine": layer_detail(machine.pk) if machine is not None else None,
+        "decided": decided,
+    }
+
+
+def page_data(request: HttpRequest, project: Project, layer: Layer) -> dict[str, Any]:
+    article = layer.article
+    previous, following = queue_neighbours(layer=layer)
+    schema = project.label_schema
+
+    def annotate_url(other: Layer | None) -> str | None:
+        if other is None:
+            return None
+        return reverse("admin:workspace_layer", args=[project.slug, other.pk])
+
+    return {
+        "article": {
+            "id": article.pk,
+            "title": article.title,
+            "text": article.text,
+            "source": article.source,
+            "url": article.url,
+            "published": article.published.isoformat() if article.published else None,
+        },
+        "tokens": token_offsets(article.text),
+        "schema": {
+            "entity_types": schema.get("entity_types", []),
+            "event_types": schema.get("event_types", []),
+            "realis": schema.get("realis", []),
+            "contexts": schema.get("contexts", []),
+            "stance_labels": schema.get("stance_labels", []),
+        },
+        "project": {"slug": project.slug, "name": project.name, "has_guidelines": bool(project.guidelines.strip())},
+        "user": request.user.get_username(),
+        "annotator": layer.annotator.get_username() if layer.annotator else None,
+        "csrf_token": get_token(request),
+        "urls": {
+            "api": reverse("api:project-detail", args=[project.slug]),
+            "state": reverse("admin:workspace_layer_state", args=[project.slug, layer.pk]),
+            "actors": reverse("admin:workspace_actors", args=[project.slug]),
+            "guidelines": reverse("admin:workspace_guidelines", args=[project.slug]),
+            "queue": reverse("admin:workspace_queue"),
+            "previous": annotate_url(previous),
+            "next": annotate_url(following),
+        },
+        **workspace_state(layer),
+    }
+
+
+# --- Views ----------------------------------------------------------------------------------
+
+
+def admin_context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
+    return {**admin.site.each_context(request), "title": title, **extra}
+
+
+def queue_view(request: HttpRequest) -> TemplateResponse:
+    """The logged-in user's assigned articles, with status and counts."""
+    layers = annotator_queue(user=request.user)
+    slug = request.GET.get("project") or ""
+    status = request.GET.get("status") or ""
+    all_layers = list(layers)
+    projects = sorted({layer.article.project for layer in all_layers}, key=lambda p: p.slug)
+    totals = {value: 0 for value in (Layer.Status.NOT_STARTED, Layer.Status.IN_PROGRESS, Layer.Status.DONE)}
+    rows = []
+    for layer in all_layers:
+        if slug and layer.article.project.slug != slug:
+            continue
+        totals[layer.status] = totals.get(layer.status, 0) + 1
+        if status and layer.status != status:
+            continue
+        rows.append(layer)
+    first_open = next((row for row in rows if row.status != Layer.Status.DONE), None)
+    context = admin_context(
+        request,
+        "My queue",
+        rows=rows,
+        projects=projects,
+        selected_project=slug,
+        selected_status=status,
+        totals=[(value, Layer.Status(value).label, count) for value, count in totals.items()],
+        total=sum(totals.values()),
+        first_open=first_open,
+        is_nav_sidebar_enabled=False,  # annotators have no models to list there
+    )
+    return TemplateResponse(request, "admin/workspace/queue.html", context)
+
+
+def annotate_article_view(request: HttpRequest, slug: str, article_id: int) -> HttpResponseRedirect:
+    """Open (creating it if needed) the user's own layer on an article."""
+    project, role = project_of_member(request, slug)
+    article = get_object_or_404(Article.objects.only("pk", "project_id"), pk=article_id, project=project)
+    if role not in CAN_ANNOTATE:
+        raise PermissionDenied(f"As {role} in {project.slug} you can't annotate.")
+    layer = layer_for_annotator(article=article, annotator=request.user)
+    return HttpResponseRedirect(reverse("admin:workspace_layer", args=[project.slug, layer.pk]))
+
+
+def annotate_layer_view(request: HttpRequest, slug: str, layer_id: int) -> TemplateResponse:
+    project, layer = annotatable_layer(request, slug, layer_id)
+    context = admin_context(
+        request,
+        layer.article.title,
+        project=project,
+        layer=layer,
+        article=layer.article,
+        data=page_data(request, project, layer),
+        is_nav_sidebar_enabled=False,  # the text needs the width
+    )
+    return TemplateResponse(request, "admin/workspace/annotate.html", context)
+
+
+def layer_state_view(request: HttpRequest, slug: str, layer_id: int) -> JsonResponse:
+    """What the page reloads after a conflict: the layer, the suggestions, the decisions."""
+    _, layer = annotatable_layer(request, slug, layer_id)
+    return JsonResponse(workspace_state(layer))
+
+
+def actor_search_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """Actors whose name or alias contains `q` (for linking a mention), at most 20."""
+    project_of_member(request, slug)
+    query = (request.GET.get("q") or "").strip()
+    actors = Actor.objects.all()
+    if query:
+        actors = actors.filter(Q(name__icontains=query) | Q(aliases__icontains=query) | Q(wikidata_id=query))
+    kind = request.GET.get("kind")
+    if kind:
+        actors = actors.order_by(~Q(kind=kind), "name")  # same entity type first
+    rows = actors.values("pk", "name", "kind", "country", "sector")[:ACTOR_RESULTS]
+    return JsonResponse(
+        {
+            "results": [
+                {"id": a["pk"], "name": a["name"], "kind": a["kind"], "country": a["country"], "sector": a["sector"]}
+                for a in rows
+            ]
+        }
+    )
+
+
+def render_guidelines(text: str) -> SafeString:
+    """Markdown with raw HTML disabled (so it is escaped); plain preformatted text without the library."""
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:  # pragma: no cover - markdown-it-py is pinned (constraints.txt)
+        return format_html('<pre class="wb-pre">{}</pre>', text)
+    return mark_safe(MarkdownIt("commonmark", {"html": False}).render(text))
+
+
+def guidelines_view(request: HttpRequest, slug: str) -> TemplateResponse:
+    project, _ = project_of_member(request, slug)
+    context = admin_context(
+        request,
+        f"Guidelines — {project.name}",
+        project=project,
+        guidelines=render_guidelines(project.guidelines) if project.guidelines.strip() else None,
+        schema=project.label_schema,
+        is_nav_sidebar_enabled=False,
+    )
+    return TemplateResponse(request, "admin/workspace/guidelines.html", context)
+
+
+def urls(site: AdminSite) -> list[URLPattern]:
+    """The workspace's admin URLs (prepended to the admin's own; names are admin:workspace_*)."""
+    view = site.admin_view
+    return [
+        path("workspace/", view(queue_view), name="workspace_queue"),
+        path("workspace/<slug:slug>/guidelines/", view(guidelines_view), name="workspace_guidelines"),
+        path("workspace/<slug:slug>/actors/", view(actor_search_view), name="workspace_actors"),
+        path(
+            "workspace/<slug:slug>/articles/<int:article_id>/",
+            view(annotate_article_view),
+            name="workspace_article",
+        ),
+        path("workspace/<slug:slug>/layers/<int:layer_id>/", view(annotate_layer_view), name="workspace_layer"),
+        path(
+            "workspace/<slug:slug>/layers/<int:layer_id>/state/",
+            view(layer_state_view),
+            name="workspace_layer_state",
+        ),
+    ]
+
+
+# --- The "Assign to annotators (overlap k)" admin action ------------------------------------
+
+
+class AssignForm(forms.Form):
+    overlap = forms.IntegerField(
+        min_value=1,
+        required=False,
+        label="Overlap k",
+        help_text="Annotators per article. Leave empty to use each project's own overlap.",
+    )
+
+
+def assign_action(request: HttpRequest, articles: QuerySet[Article], what: str) -> TemplateResponse | None:
+    """The action's two steps: a page to confirm k (with each project's annotators and load), then assign.
+
+    Only managers of a project assign its articles; the others are reported and skipped.
+    """
+    by_project: dict[int, list[Article]] = {}
+    for article in articles.only("pk", "project_id").order_by("pk"):
+        by_project.setdefault(article.project_id, []).append(article)
+    projects = list(Project.objects.filter(pk__in=by_project).order_by("slug"))
+    allowed = [p for p in projects if role_in(request, p) == MANAGER]
+    for project in projects:
+        if project not in allowed:
+            messages.error(request, f"Only a manager of {project.slug} can assign its articles; skipped.")
+    if not allowed:
+        return None
+
+    form = AssignForm(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        for project in allowed:
+            try:
+                result = articles_assign(
+                    project=project, articles=by_project[project.pk], overlap=form.cleaned_data["overlap"]
+                )
+            except ValidationError as exc:
+                problems = "; ".join(f"{field}: {', '.join(m)}" for field, m in exc.message_dict.items())
+                messages.error(request, f"{project.slug}: nothing assigned — {problems}")
+            else:
+                level = messages.WARNING if result.short else messages.SUCCESS
+                messages.add_message(request, level, result.summary())
+        return None
+
+    summaries = []
+    for project in allowed:
+        load = dict(
+            Layer.objects.filter(article__project=project, kind=Layer.Kind.ANNOTATOR)
+            .values_list("annotator__username")
+            .annotate(n=Count("pk"))
+        )
+        annotators = [
+            (user.get_username(), load.get(user.get_username(), 0)) for user in project_annotators(project=project)
+        ]
+        summaries.append({"project": project, "articles": len(by_project[project.pk]), "annotators": annotators})
+    context = admin_context(
+        request,
+        "Assign to annotators (overlap k)",
+        form=form,
+        summaries=summaries,
+        what=what,
+        selected=request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        action=request.POST.get("action", ""),
+        select_across=request.POST.get("select_across", "0"),
+    )
+    return TemplateResponse(request, "admin/workspace/assign.html", context)

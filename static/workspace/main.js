@@ -1,0 +1,1044 @@
+// The annotate page: wires the text, the panels, the keyboard and the save queue together.
+// window.workbenchTimings holds what the bench (bench/annotate_page.py) reads.
+
+import { Api } from "./api.js";
+import {
+  Saver,
+  eventCreate,
+  eventUpdate,
+  mentionCreate,
+  mentionDelete,
+  mentionUpdate,
+  resolveMention,
+  stanceCreate,
+  stanceDelete,
+  statusSet,
+  suggestionsDecide,
+  eventDelete,
+} from "./changes.js";
+import { h, quote, replace } from "./dom.js";
+import { renderEvents } from "./events.js";
+import { renderInspector } from "./inspector.js";
+import { renderPalette, updatePalette } from "./palette.js";
+import { draftToFields, renderStances } from "./stance.js";
+import { Store } from "./store.js";
+import { renderSuggestions } from "./suggestions.js";
+import { TextView } from "./text.js";
+
+const timings = (window.workbenchTimings = { ready: false, selections: [], changes: [] });
+
+class App {
+  constructor(data) {
+    this.store = new Store(data);
+    this.api = new Api(data.urls.api, data.csrf_token);
+    this.el = {
+      app: document.getElementById("wb-app"),
+      text: document.getElementById("wb-text"),
+      arcs: document.getElementById("wb-arcs"),
+      palette: document.getElementById("wb-palette"),
+      inspector: document.getElementById("wb-inspector"),
+      events: document.getElementById("wb-events"),
+      stances: document.getElementById("wb-stances"),
+      suggestions: document.getElementById("wb-suggestions"),
+      save: document.getElementById("wb-save"),
+      alert: document.getElementById("wb-alert"),
+      status: document.getElementById("wb-status"),
+      version: document.getElementById("wb-version"),
+      undo: document.getElementById("wb-undo"),
+      done: document.getElementById("wb-done"),
+      prev: document.getElementById("wb-prev"),
+      next: document.getElementById("wb-next"),
+      help: document.getElementById("wb-help"),
+      helpButton: document.getElementById("wb-help-button"),
+    };
+    this.ui = {
+      sel: null, // { s, e } in code points, snapped to tokens
+      anchor: null, // token indexes of the keyboard selection
+      focus: null,
+      active: null, // { type: "m" | "s" | "t" | "st" | "stance", id }
+      armed: null, // { event, role }: the role slot a click fills
+      picker: null, // { s, e }: choosing the type of a new event
+      stanceDraft: null,
+      pick: null, // "holder" | "target": a click picks it for the stance draft
+      lastSeg: -1,
+    };
+    this.saveState = { text: "", level: "ok" };
+    this.message = null;
+    this.text = new TextView(this.el.text, this.el.arcs, this.store.text, Int32Array.from(data.tokens));
+    this.chars = [...this.store.text];
+    this.saver = new Saver(this.store, this.api, {
+      saving: (change) => this.setSave(`Saving: ${change.label}…`, "busy"),
+      saved: (change) => {
+        this.setSave(`Saved: ${change.label}`, "ok");
+        timings.changes.push({ label: change.label, ms: performance.now() - (change.startedAt || performance.now()) });
+      },
+      failed: (change, error) => this.setSave(error ? `Not saved: ${change.label}` : `Waiting: ${change.label}`, "error"),
+      message: (text, level) => this.flash(text, level),
+      idle: () => this.renderBar(),
+    });
+    this.store.subscribe((change) => this.refresh(change));
+    this.bind();
+  }
+
+  // --- Helpers ------------------------------------------------------------------------------
+
+  spanText(s, e) {
+    return this.chars.slice(s, e).join("");
+  }
+
+  activeMention() {
+    const a = this.ui.active;
+    return a && a.type === "m" ? this.store.get("mention", a.id) : null;
+  }
+
+  run(change) {
+    change.startedAt = performance.now();
+    const ok = this.saver.run(change);
+    return ok ? change : null;
+  }
+
+  // Scroll the tools column (not the page) to show a panel.
+  reveal(panel) {
+    const side = panel.parentElement;
+    if (side.scrollHeight > side.clientHeight) side.scrollTop = panel.offsetTop - side.offsetTop - 4;
+  }
+
+  flash(text, level = "info") {
+    this.message = { text, level, at: Date.now() };
+    this.renderBar();
+  }
+
+  setSave(text, level) {
+    this.saveState = { text, level };
+    this.renderBar();
+  }
+
+  // --- Rendering ----------------------------------------------------------------------------
+
+  textItems() {
+    const store = this.store;
+    const items = [];
+    for (const m of store.mentions.values()) {
+      const type = store.entityTypes.get(m.label);
+      items.push({
+        key: `m:${m.id}`,
+        type: "m",
+        s: m.start,
+        e: m.end,
+        color: store.colour(m.label),
+        tag: m.label,
+        title: `${m.label}${type ? ` — ${type.name}` : ""}: ${m.text}${m.actor_name ? ` → actor ${m.actor_name}` : ""}`,
+        unsaved: store.isUnsaved("mention", m.id),
+      });
+    }
+    for (const m of store.suggestions("mention")) {
+      items.push({
+        key: `s:${m.id}`,
+        type: "s",
+        s: m.start,
+        e: m.end,
+        color: store.colour(m.label),
+        tag: `${m.label}${m.score === null ? "" : ` ${m.score.toFixed(2)}`}`,
+        title: `Suggestion ${m.label} (score ${m.score === null ? "—" : m.score.toFixed(2)}): Enter accepts, Delete rejects`,
+      });
+    }
+    for (const ev of store.events.values()) {
+      items.push({
+        key: `t:${ev.id}`,
+        type: "t",
+        s: ev.trigger_start,
+        e: ev.trigger_end,
+        color: "#4a4a4a",
+        tag: ev.event_type,
+        title: `Event ${ev.event_type} (${ev.realis}${ev.mode ? `, ${ev.mode}` : ""})`,
+        unsaved: store.isUnsaved("event", ev.id),
+      });
+    }
+    for (const ev of store.suggestions("event")) {
+      items.push({
+        key: `st:${ev.id}`,
+        type: "st",
+        s: ev.trigger_start,
+        e: ev.trigger_end,
+        color: "#777777",
+        tag: `${ev.event_type}?`,
+        title: `Suggested event ${ev.event_type}`,
+      });
+    }
+    return items;
+  }
+
+  renderText() {
+    const t = performance.now();
+    this.text.render(this.textItems());
+    timings.lastTextRender = performance.now() - t;
+  }
+
+  refresh(change = {}) {
+    if (change.text) this.renderText();
+    if (change.reloaded) {
+      this.ui.active = null;
+      this.ui.armed = null;
+    }
+    this.renderPanels();
+    this.showActive({ scroll: false });
+  }
+
+  renderPanels() {
+    // Keep the focus (and caret) of a form control across the re-render.
+    const focused = document.activeElement;
+    const fid = focused && focused.dataset ? focused.dataset.fid : null;
+    const value = fid && "value" in focused ? focused.value : null;
+    const caret = fid && typeof focused.selectionStart === "number" ? focused.selectionStart : null;
+    updatePalette(this);
+    renderInspector(this);
+    renderEvents(this);
+    renderStances(this);
+    renderSuggestions(this);
+    this.renderBar();
+    if (fid) {
+      const again = this.el.app.querySelector(`[data-fid="${CSS.escape(fid)}"]`);
+      if (again) {
+        if (value !== null && again.type !== "checkbox" && again.type !== "radio" && again.tagName === "INPUT") again.value = value;
+        again.focus({ preventScroll: true });
+        if (caret !== null && again.setSelectionRange) again.setSelectionRange(caret, caret);
+        if (again.id === "wb-event-filter") again.dispatchEvent(new Event("input"));
+      }
+    }
+  }
+
+  renderBar() {
+    const { store, saver } = this;
+    const status = store.layer.status;
+    const labels = { not_started: "Not started", in_progress: "In progress", done: "Done", adjudicated: "Adjudicated" };
+    this.el.status.textContent = labels[status] || status;
+    this.el.status.className = `wb-status wb-status-${status}`;
+    this.el.version.textContent = String(store.layer.version);
+    this.el.done.textContent = status === "done" ? "Reopen" : "Mark done";
+    this.el.undo.disabled = saver.undoStack.length === 0;
+    this.el.app.classList.toggle("wb-layer-done", status === "done");
+
+    const parts = [];
+    const unsavedCount = saver.unsaved.length;
+    let level = this.saveState.level;
+    if (!saver.busy && unsavedCount === 0 && level !== "error") {
+      parts.push(h("span", { class: "wb-ok" }, "✓ All changes saved"), ` · version ${store.layer.version}`);
+      level = "ok";
+    } else if (saver.busy) parts.push(h("span", { class: "wb-busy" }, this.saveState.text || "Saving…"));
+    else parts.push(h("span", { class: "wb-error" }, `${unsavedCount} change(s) not saved — see above`));
+    if (this.message && Date.now() - this.message.at < 8000)
+      parts.push(" · ", h("span", { class: `wb-msg wb-msg-${this.message.level}`, id: "wb-message" }, this.message.text));
+    replace(this.el.save, parts);
+    this.el.save.dataset.level = level;
+    this.renderAlert();
+  }
+
+  renderAlert() {
+    const { saver, store } = this;
+    const el = this.el.alert;
+    if (!saver.unsaved.length) {
+      el.hidden = true;
+      replace(el);
+      return;
+    }
+    el.hidden = false;
+    const rows = saver.unsaved.map((change) =>
+      h(
+        "li",
+        {},
+        h("strong", {}, change.label),
+        change.error && !change.error.isConflict ? [" — ", h("span", { class: "wb-error-detail" }, change.error.message)] : " — not saved yet",
+        saver.conflict
+          ? null
+          : [
+              " ",
+              h("button", { type: "button", class: "button wb-small", onclick: () => saver.retry(change) }, "Retry"),
+              " ",
+              h("button", { type: "button", class: "button wb-small", onclick: () => saver.discard(change) }, "Discard"),
+            ],
+      ),
+    );
+    if (saver.conflict) {
+      replace(
+        el,
+        h(
+          "p",
+          { id: "wb-conflict" },
+          h("strong", {}, "Someone else changed this layer"),
+          ` (you had version ${saver.conflict.expected}, it is now at ${saver.conflict.current ?? "a newer one"}). `,
+          "Nothing below was saved; it stays on screen until you choose:",
+        ),
+        h("ul", {}, rows),
+        h(
+          "div",
+          { class: "wb-buttons" },
+          h("button", { type: "button", class: "button default", id: "wb-reload-keep", onclick: () => this.reload(true) }, "Reload and apply my changes again"),
+          h("button", { type: "button", class: "button", id: "wb-reload-drop", onclick: () => this.reload(false) }, "Reload and drop my changes"),
+        ),
+      );
+    } else {
+      replace(el, h("p", {}, h("strong", {}, "Not saved:")), h("ul", {}, rows));
+    }
+    void store;
+  }
+
+  async reload(keep) {
+    try {
+      await this.saver.reload(keep);
+      this.flash(keep ? "Reloaded; your changes were applied again." : "Reloaded; your changes were dropped.", "info");
+    } catch (err) {
+      this.flash(`Could not reload: ${err.message}`, "error");
+    }
+  }
+
+  // Highlight the active item (and the selected event's arguments) without redrawing the text.
+  showActive({ scroll = false } = {}) {
+    const { store, ui, text } = this;
+    const keys = [];
+    const args = new Map();
+    let arcFrom = null;
+    const arcs = [];
+    const a = ui.active;
+    if (a) {
+      if (a.type === "m") keys.push(`m:${store.resolve("mention", a.id)}`);
+      else if (a.type === "s") keys.push(`s:${a.id}`);
+      else if (a.type === "t") {
+        const ev = store.get("event", a.id);
+        if (ev) {
+          arcFrom = `t:${ev.id}`;
+          keys.push(arcFrom);
+          for (const arg of ev.arguments) {
+            const key = `m:${resolveMention(store, arg.mention)}`;
+            args.set(key, args.has(key) ? `${args.get(key)}, ${arg.role}` : arg.role);
+            arcs.push({ key, label: arg.role });
+          }
+        }
+      } else if (a.type === "st") {
+        const ev = store.machine?.events.get(a.id);
+        if (ev) {
+          arcFrom = `st:${ev.id}`;
+          keys.push(arcFrom);
+          for (const arg of ev.arguments) {
+            const m = store.machineMention(arg.mention);
+            if (!m) continue;
+            const own = store.mentionAt(m.start, m.end);
+            const key = own ? `m:${own.id}` : `s:${m.id}`;
+            args.set(key, arg.role);
+            arcs.push({ key, label: arg.role });
+          }
+        }
+      } else if (a.type === "stance") {
+        const s = store.get("stance", a.id);
+        if (s) {
+          const holder = s.holder === null || s.holder === undefined ? null : `m:${resolveMention(store, s.holder)}`;
+          const target = s.target === null || s.target === undefined ? null : `m:${resolveMention(store, s.target)}`;
+          if (holder) args.set(holder, "holder");
+          if (target) args.set(target, `target (${s.label})`);
+          if (holder && target) {
+            arcFrom = holder;
+            arcs.push({ key: target, label: s.label });
+          }
+        }
+      }
+    }
+    text.mark(keys, "wb-active");
+    text.mark([...args.keys()], "wb-arg");
+    text.setRoles(args);
+    if (arcFrom && arcs.length) text.drawArcs(arcFrom, arcs);
+    else text.clearArcs();
+    if (scroll && keys.length) {
+      const el = (text.els.get(keys[0]) || [])[0];
+      if (el) {
+        const r = el.getBoundingClientRect();
+        if (r.top < 80 || r.bottom > window.innerHeight - 40) el.scrollIntoView({ block: "center" });
+      }
+    }
+  }
+
+  // --- Selection --------------------------------------------------------------------------------
+
+  select(span, { show = true, scroll = true, follow = true } = {}) {
+    if (!span) {
+      this.ui.sel = null;
+      if (show) this.text.showSelection(null);
+    } else {
+      this.ui.sel = { s: span.s, e: span.e };
+      const first = this.text.tokenAfter(span.s);
+      const last = Math.max(first, this.text.tokenBefore(span.e));
+      this.ui.anchor = span.first ?? first;
+      this.ui.focus = span.last ?? last;
+      if (show) this.text.showSelection(span.s, span.e, scroll);
+      if (follow && !this.ui.armed && !this.ui.pick) {
+        // A selection that is exactly a mention (or a suggestion) selects that item.
+        const own = this.store.mentionAt(span.s, span.e);
+        const suggestion = own ? null : this.store.suggestions("mention").find((m) => m.start === span.s && m.end === span.e);
+        this.ui.active = own ? { type: "m", id: own.id } : suggestion ? { type: "s", id: suggestion.id } : null;
+      }
+    }
+    this.renderPanels();
+    this.showActive();
+  }
+
+  selectTokens(anchor, focus) {
+    const n = this.text.tokenCount();
+    if (!n) return;
+    anchor = Math.max(0, Math.min(n - 1, anchor));
+    focus = Math.max(0, Math.min(n - 1, focus));
+    const first = Math.min(anchor, focus);
+    const last = Math.max(anchor, focus);
+    this.ui.anchor = anchor;
+    this.ui.focus = focus;
+    const span = { s: this.text.tokenStart(first), e: this.text.tokenEnd(last) };
+    this.ui.sel = span;
+    this.text.showSelection(span.s, span.e, true);
+    if (!this.ui.armed && !this.ui.pick) {
+      const own = this.store.mentionAt(span.s, span.e);
+      const suggestion = own ? null : this.store.suggestions("mention").find((m) => m.start === span.s && m.end === span.e);
+      this.ui.active = own ? { type: "m", id: own.id } : suggestion ? { type: "s", id: suggestion.id } : null;
+    }
+    this.renderPanels();
+    this.showActive();
+  }
+
+  moveKeyboard(key, extend) {
+    const n = this.text.tokenCount();
+    const { ui } = this;
+    if (ui.focus === null) {
+      this.selectTokens(0, 0);
+      return;
+    }
+    let focus = ui.focus;
+    if (key === "ArrowRight") focus = extend ? ui.focus + 1 : Math.max(ui.anchor, ui.focus) + 1;
+    else if (key === "ArrowLeft") focus = extend ? ui.focus - 1 : Math.min(ui.anchor, ui.focus) - 1;
+    else {
+      const rect = this.text.rectOf(this.text.tokenStart(ui.focus));
+      const line = parseFloat(getComputedStyle(this.el.text).lineHeight) || rect.height * 1.6;
+      const y = key === "ArrowUp" ? rect.top - line * 0.75 : rect.bottom + line * 0.75;
+      if (y < 0 || y > window.innerHeight) window.scrollBy(0, key === "ArrowUp" ? -line * 3 : line * 3);
+      const y2 = key === "ArrowUp" ? this.text.rectOf(this.text.tokenStart(ui.focus)).top - line * 0.75 : this.text.rectOf(this.text.tokenStart(ui.focus)).bottom + line * 0.75;
+      const cp = this.text.cpAtPoint(rect.left + 2, y2);
+      focus = cp === null ? ui.focus + (key === "ArrowUp" ? -10 : 10) : Math.min(n - 1, this.text.tokenAfter(cp));
+      if (focus === ui.focus) focus += key === "ArrowUp" ? -10 : 10;
+    }
+    focus = Math.max(0, Math.min(n - 1, focus));
+    this.selectTokens(extend ? ui.anchor : focus, focus);
+  }
+
+  // --- Activating items ---------------------------------------------------------------------------
+
+  activateKey(key) {
+    const [type, raw] = key.split(":");
+    const id = Number(raw);
+    const { store, ui } = this;
+    if (type === "m") {
+      if (ui.armed) return this.fill(id);
+      if (ui.pick) return this.pickMention(id);
+      const m = store.get("mention", id);
+      if (!m) return;
+      ui.active = { type: "m", id: m.id };
+      this.select({ s: m.start, e: m.end }, { follow: false, scroll: false });
+      return;
+    }
+    if (type === "s") {
+      const m = store.machineMention(id);
+      if (!m) return;
+      if (ui.armed || ui.pick) {
+        // Accept the suggestion and use the mention it becomes.
+        const ref = { s: m.start, e: m.end, label: m.label, text: m.text };
+        if (ui.armed && !this.roleAllows(ref)) return;
+        this.run(suggestionsDecide(store, "accept", { items: [{ kind: "mention", id }] }, `accept ${m.label} ${quote(m.text)}`));
+        return ui.armed ? this.fill(ref) : this.pickMention(ref);
+      }
+      ui.active = { type: "s", id };
+      this.select({ s: m.start, e: m.end }, { follow: false, scroll: false });
+      return;
+    }
+    if (type === "t") {
+      const ev = store.get("event", id);
+      if (!ev) return;
+      if (!(ui.active && ui.active.type === "t" && store.resolve("event", ui.active.id) === ev.id)) ui.armed = null;
+      ui.active = { type: "t", id: ev.id };
+      this.select({ s: ev.trigger_start, e: ev.trigger_end }, { follow: false, scroll: false });
+      return;
+    }
+    if (type === "st") {
+      const ev = store.machine?.events.get(id);
+      if (!ev) return;
+      ui.armed = null;
+      ui.active = { type: "st", id };
+      this.select({ s: ev.trigger_start, e: ev.trigger_end }, { follow: false, scroll: false });
+    }
+  }
+
+  activateStance(id) {
+    const s = this.store.get("stance", id);
+    if (!s) return;
+    this.ui.armed = null;
+    this.ui.active = { type: "stance", id: s.id };
+    if (s.evidence_start !== null && s.evidence_start !== undefined) this.select({ s: s.evidence_start, e: s.evidence_end }, { follow: false });
+    else this.select(null, { follow: false });
+  }
+
+  clear() {
+    const { ui } = this;
+    if (ui.picker) ui.picker = null;
+    else if (ui.pick) ui.pick = null;
+    else if (ui.stanceDraft) ui.stanceDraft = null;
+    else if (ui.armed) ui.armed = null;
+    else {
+      ui.active = null;
+      ui.sel = null;
+      this.text.showSelection(null);
+    }
+    this.renderPanels();
+    this.showActive();
+    this.el.text.focus({ preventScroll: true });
+  }
+
+  // --- Mentions -----------------------------------------------------------------------------------
+
+  label(code) {
+    const { store, ui } = this;
+    const sel = ui.sel;
+    if (ui.armed && sel) {
+      const existing = store.mentionAt(sel.s, sel.e, code);
+      if (existing) return this.fill(existing.id);
+      const change = this.run(mentionCreate(store, { label: code, start: sel.s, end: sel.e }));
+      if (change) this.fill(change.tmp);
+      return;
+    }
+    if (sel) {
+      const same = store.mentionAt(sel.s, sel.e);
+      if (same) {
+        if (same.label === code) this.flash(`${quote(same.text)} is already ${code}.`, "info");
+        else this.run(mentionUpdate(store, same.id, { label: code }));
+        ui.active = { type: "m", id: same.id };
+        return;
+      }
+      const suggestion = store.suggestions("mention").find((m) => m.start === sel.s && m.end === sel.e && m.label === code);
+      if (suggestion) return this.decide("accept", suggestion);
+      const change = this.run(mentionCreate(store, { label: code, start: sel.s, end: sel.e }));
+      if (change) ui.active = { type: "m", id: change.tmp };
+      this.renderPanels();
+      this.showActive();
+      return;
+    }
+    const active = this.activeMention();
+    if (active) {
+      if (active.label !== code) this.run(mentionUpdate(store, active.id, { label: code }));
+      return;
+    }
+    this.flash("Select a word or a span first (mouse, or ← → with Shift), then press a label key.", "warning");
+  }
+
+  decide(decision, suggestion) {
+    const change = this.run(
+      suggestionsDecide(this.store, decision, { items: [{ kind: "mention", id: suggestion.id }] }, `${decision} ${suggestion.label} ${quote(suggestion.text)}`),
+    );
+    if (change) {
+      this.ui.active = null;
+      this.nextSuggestion(1, suggestion.start);
+    }
+  }
+
+  nextSuggestion(direction, from = null) {
+    const list = this.store.suggestions("mention").sort((a, b) => a.start - b.start || a.end - b.end);
+    if (!list.length) {
+      this.flash("No suggestions left.", "info");
+      this.select(null);
+      return;
+    }
+    const at = from ?? (this.ui.sel ? this.ui.sel.s : -1);
+    let target;
+    if (direction > 0) target = list.find((m) => m.start > at || (from !== null && m.start >= at)) || list[0];
+    else target = [...list].reverse().find((m) => m.start < at) || list[list.length - 1];
+    this.ui.active = { type: "s", id: target.id };
+    this.select({ s: target.start, e: target.end }, { follow: false });
+    this.showActive({ scroll: true });
+  }
+
+  // --- Events ---------------------------------------------------------------------------------------
+
+  openPicker() {
+    const { ui, store } = this;
+    let span = ui.sel;
+    if (!span && ui.active && ui.active.type === "m") {
+      const m = store.get("mention", ui.active.id);
+      if (m) span = { s: m.start, e: m.end };
+    }
+    if (!span) {
+      this.flash("Select the trigger word first (the word that says what happened), then Shift+E.", "warning");
+      return;
+    }
+    if (store.layer.status === "done") {
+      this.flash("This layer is marked done. Reopen it (Shift+D) to change it.", "warning");
+      return;
+    }
+    ui.picker = { s: span.s, e: span.e };
+    ui.stanceDraft = null;
+    this.renderPanels();
+    const input = document.getElementById("wb-event-filter");
+    if (input) {
+      input.focus({ preventScroll: true });
+      this.reveal(this.el.events);
+    }
+  }
+
+  closePicker() {
+    this.ui.picker = null;
+    this.renderPanels();
+    this.el.text.focus({ preventScroll: true });
+  }
+
+  createEvent(code) {
+    const { store, ui } = this;
+    const span = ui.picker;
+    if (!span) return;
+    const type = store.eventTypes.get(code);
+    const change = this.run(
+      eventCreate(store, {
+        event_type: code,
+        trigger_start: span.s,
+        trigger_end: span.e,
+        realis: store.schema.realis[0],
+        mode: "",
+        contexts: [],
+      }),
+    );
+    ui.picker = null;
+    if (change) {
+      ui.active = { type: "t", id: change.tmp };
+      ui.armed = type.roles.length ? { event: change.tmp, role: type.roles[0].name } : null;
+      ui.sel = null;
+      this.text.showSelection(null);
+    }
+    this.renderPanels();
+    this.showActive();
+    this.el.text.focus({ preventScroll: true });
+  }
+
+  arm(eventId, role) {
+    this.ui.armed = role ? { event: eventId, role } : null;
+    this.ui.active = { type: "t", id: eventId };
+    this.renderPanels();
+    this.showActive();
+    this.el.text.focus({ preventScroll: true });
+  }
+
+  armNext() {
+    const { store, ui } = this;
+    if (!ui.active || ui.active.type !== "t") {
+      this.flash("Select an event first (click its trigger or its card).", "warning");
+      return;
+    }
+    const ev = store.get("event", ui.active.id);
+    const type = ev && store.eventTypes.get(ev.event_type);
+    if (!type || !type.roles.length) return;
+    const names = type.roles.map((r) => r.name);
+    const current = ui.armed ? names.indexOf(ui.armed.role) : -1;
+    this.arm(ev.id, names[(current + 1) % names.length]);
+  }
+
+  mentionOf(ref) {
+    return typeof ref === "number" ? this.store.get("mention", ref) : this.store.mentionAt(ref.s, ref.e, ref.label) || { ...ref, id: null };
+  }
+
+  roleAllows(ref) {
+    const { store, ui } = this;
+    const ev = store.get("event", ui.armed.event);
+    const role = ev && store.eventTypes.get(ev.event_type)?.roles.find((r) => r.name === ui.armed.role);
+    const m = this.mentionOf(ref);
+    if (!ev || !role || !m) return false;
+    if (!role.entity_types.includes(m.label)) {
+      this.flash(`The role “${role.name}” of ${ev.event_type} takes ${role.entity_types.join(", ")} — ${quote(m.text)} is ${m.label}.`, "error");
+      return false;
+    }
+    return true;
+  }
+
+  fill(mentionId) {
+    const { store, ui } = this;
+    const ev = store.get("event", ui.armed.event);
+    if (!ev) {
+      ui.armed = null;
+      return;
+    }
+    const type = store.eventTypes.get(ev.event_type);
+    const role = type.roles.find((r) => r.name === ui.armed.role);
+    const m = this.mentionOf(mentionId);
+    if (!m || !role || !this.roleAllows(mentionId)) return;
+    const resolved = resolveMention(store, mentionId);
+    if (resolved !== -1 && ev.arguments.some((a) => a.role === role.name && resolveMention(store, a.mention) === resolved)) {
+      this.flash(`${quote(m.text)} already fills ${role.name}.`, "info");
+      return;
+    }
+    const count = ev.arguments.filter((a) => a.role === role.name).length;
+    let args = [...ev.arguments, { role: role.name, mention: mentionId }];
+    let note = "";
+    if (role.max !== null && role.max !== undefined && count >= role.max) {
+      // A slot that takes one: the new mention replaces the old one.
+      args = [...ev.arguments.filter((a) => a.role !== role.name), { role: role.name, mention: mentionId }];
+      note = " (replaced)";
+    }
+    this.run(eventUpdate(store, ev.id, { arguments: args }, `${role.name} of ${ev.event_type} = ${quote(m.text)}${note}`));
+    // Arm the next role, so actor → recipient → … is one click each.
+    const names = type.roles.map((r) => r.name);
+    ui.armed = { event: ev.id, role: names[(names.indexOf(role.name) + 1) % names.length] };
+    ui.sel = null;
+    this.text.showSelection(null);
+    this.renderPanels();
+    this.showActive();
+  }
+
+  // --- Stance ---------------------------------------------------------------------------------------
+
+  openStance() {
+    const { ui } = this;
+    if (this.store.layer.status === "done") {
+      this.flash("This layer is marked done. Reopen it (Shift+D) to change it.", "warning");
+      return;
+    }
+    ui.picker = null;
+    ui.armed = null;
+    ui.stanceDraft = { evidence: ui.sel ? { ...ui.sel } : null, holder: null, target: null, label: null, scope: "sentence", error: null };
+    ui.pick = "target";
+    this.flash("Click the stance's target mention (or pick it in the form).", "info");
+    this.renderPanels();
+    this.reveal(this.el.stances);
+  }
+
+  closeStance() {
+    this.ui.stanceDraft = null;
+    this.ui.pick = null;
+    this.renderPanels();
+    this.el.text.focus({ preventScroll: true });
+  }
+
+  setPick(field) {
+    this.ui.pick = field;
+    this.renderPanels();
+    this.el.text.focus({ preventScroll: true });
+  }
+
+  pickMention(mentionId) {
+    const { ui, store } = this;
+    const draft = ui.stanceDraft;
+    const m = this.mentionOf(mentionId);
+    if (!draft || !m) {
+      ui.pick = null;
+      return;
+    }
+    draft[ui.pick] = m.id === null || m.id === undefined ? mentionId : m.id;
+    const picked = ui.pick;
+    ui.pick = null;
+    this.flash(`${picked === "holder" ? "Holder" : "Target"}: ${quote(m.text)}. Choose FAVOR / AGAINST / NONE and save.`, "info");
+    this.renderPanels();
+    const radio = this.el.stances.querySelector('input[name="wb-stance-label"]:checked') || this.el.stances.querySelector('input[name="wb-stance-label"]');
+    if (radio) radio.focus({ preventScroll: true });
+  }
+
+  saveStance() {
+    const { ui, store } = this;
+    const draft = ui.stanceDraft;
+    if (!draft) return;
+    if (draft.target === null || draft.target === undefined) draft.error = "Choose the target: click a mention, or pick it in the list.";
+    else if (!draft.label) draft.error = `Choose the stance: ${store.stanceLabels.join(", ")}.`;
+    else if (draft.holder !== null && resolveMention(store, draft.holder) === resolveMention(store, draft.target))
+      draft.error = "Holder and target are the same mention.";
+    else draft.error = null;
+    if (draft.error) {
+      this.renderPanels();
+      return;
+    }
+    const change = this.run(stanceCreate(store, draftToFields(this)));
+    if (change) {
+      ui.stanceDraft = null;
+      ui.pick = null;
+      ui.active = { type: "stance", id: change.tmp };
+    }
+    this.renderPanels();
+    this.showActive();
+    this.el.text.focus({ preventScroll: true });
+  }
+
+  // --- Commands -------------------------------------------------------------------------------------
+
+  enter() {
+    const { ui, store } = this;
+    const a = ui.active;
+    if (ui.armed && ui.sel) {
+      const m = store.mentionAt(ui.sel.s, ui.sel.e) || [...store.mentions.values()].find((x) => x.start >= ui.sel.s && x.end <= ui.sel.e);
+      if (m) this.fill(m.id);
+      else this.flash("No mention there: press a label key to create one in this role.", "warning");
+      return;
+    }
+    if (ui.pick && ui.sel) {
+      const m = store.mentionAt(ui.sel.s, ui.sel.e) || [...store.mentions.values()].find((x) => x.start >= ui.sel.s && x.end <= ui.sel.e);
+      if (m) this.pickMention(m.id);
+      return;
+    }
+    if (ui.stanceDraft) return this.saveStance();
+    if (a && a.type === "s") {
+      const s = store.machineMention(a.id);
+      if (s) this.decide("accept", s);
+    } else if (a && a.type === "st") {
+      this.run(suggestionsDecide(store, "accept", { items: [{ kind: "event", id: a.id }] }, "accept the suggested event"));
+      ui.active = null;
+    }
+  }
+
+  remove() {
+    const { ui, store } = this;
+    const a = ui.active;
+    if (!a) {
+      this.flash("Nothing selected to delete.", "info");
+      return;
+    }
+    if (a.type === "m") this.run(mentionDelete(store, a.id));
+    else if (a.type === "s") {
+      const s = store.machineMention(a.id);
+      if (s) return this.decide("reject", s);
+    } else if (a.type === "t") this.run(eventDelete(store, a.id));
+    else if (a.type === "st") this.run(suggestionsDecide(store, "reject", { items: [{ kind: "event", id: a.id }] }, "reject the suggested event"));
+    else if (a.type === "stance") this.run(stanceDelete(store, a.id));
+    ui.active = null;
+    ui.armed = null;
+    this.select(null);
+  }
+
+  toggleDone() {
+    const done = this.store.layer.status === "done";
+    this.run(statusSet(this.store, done ? "in_progress" : "done"));
+  }
+
+  go(which) {
+    const url = this.store.urls[which];
+    if (!url) {
+      this.flash(which === "next" ? "This is the last article of your queue." : "This is the first article of your queue.", "info");
+      return;
+    }
+    if (this.saver.busy || this.saver.unsaved.length) {
+      this.flash("Wait until every change is saved (or resolve the unsaved ones) before leaving.", "warning");
+      return;
+    }
+    window.location.href = url;
+  }
+
+  // --- Events from the page -------------------------------------------------------------------------
+
+  bind() {
+    const { el } = this;
+    el.text.addEventListener("mouseup", (event) => this.onMouseUp(event));
+    el.text.addEventListener("click", (event) => this.onClick(event));
+    document.addEventListener("keydown", (event) => this.onKey(event));
+    el.undo.addEventListener("click", () => this.saver.undo());
+    el.done.addEventListener("click", () => this.toggleDone());
+    el.helpButton.addEventListener("click", () => el.help.showModal());
+    for (const [link, which] of [
+      [el.prev, "previous"],
+      [el.next, "next"],
+    ]) {
+      const url = this.store.urls[which];
+      if (url) link.href = url;
+      else {
+        link.classList.add("wb-disabled");
+        link.setAttribute("aria-disabled", "true");
+      }
+    }
+    window.addEventListener("beforeunload", (event) => {
+      if (this.saver.busy || this.saver.unsaved.length) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+    window.addEventListener("resize", () => this.showActive());
+  }
+
+  onMouseUp(event) {
+    const start = performance.now();
+    const raw = this.text.readSelection();
+    if (!raw) return;
+    const snapped = this.text.snap(raw.s, raw.e);
+    if (!snapped) {
+      this.select(null);
+      return;
+    }
+    this.ui.anchor = snapped.first;
+    this.ui.focus = snapped.last;
+    this.select(snapped, { scroll: false });
+    this.recordSelection(start, event);
+  }
+
+  onClick(event) {
+    // A drag made a selection (handled on mouse up); a click leaves it collapsed.
+    if (!window.getSelection().isCollapsed) return;
+    const start = performance.now();
+    const tag = event.target.closest(".wb-tag");
+    let key = null;
+    if (tag) key = tag.dataset.key;
+    else {
+      const seg = event.target.closest(".wb-seg");
+      if (seg) key = this.pickKey(this.text.segKeys[Number(seg.dataset.i)], Number(seg.dataset.i));
+    }
+    if (key) {
+      this.activateKey(key);
+    } else {
+      // A click on plain text selects the word under it.
+      const cp = this.text.cpAtPoint(event.clientX, event.clientY);
+      if (cp === null) return;
+      const i = this.text.tokenAfter(cp);
+      if (i >= this.text.tokenCount() || this.text.tokenStart(i) > cp) {
+        this.select(null);
+        return;
+      }
+      this.ui.active = null;
+      this.selectTokens(i, i);
+    }
+    this.recordSelection(start, event);
+  }
+
+  pickKey(keys, index) {
+    const { ui, store } = this;
+    if (!keys || !keys.length) return null;
+    if (ui.armed || ui.pick) {
+      const mentions = keys.filter((k) => k.startsWith("m:"));
+      if (ui.armed) {
+        const ev = store.get("event", ui.armed.event);
+        const role = ev && store.eventTypes.get(ev.event_type)?.roles.find((r) => r.name === ui.armed.role);
+        const allowed = mentions.find((k) => role && role.entity_types.includes(store.get("mention", Number(k.slice(2)))?.label));
+        return allowed || mentions[0] || keys[0];
+      }
+      return mentions[0] || keys[0];
+    }
+    // Clicking the same place again reaches the next annotation there (nested, overlapping).
+    const current = ui.active ? this.activeKey() : null;
+    const at = current ? keys.indexOf(current) : -1;
+    const key = index === ui.lastSeg && at >= 0 ? keys[(at + 1) % keys.length] : keys[0];
+    ui.lastSeg = index;
+    return key;
+  }
+
+  activeKey() {
+    const a = this.ui.active;
+    if (!a) return null;
+    if (a.type === "m") return `m:${this.store.resolve("mention", a.id)}`;
+    if (a.type === "t") return `t:${this.store.resolve("event", a.id)}`;
+    return `${a.type}:${a.id}`;
+  }
+
+  recordSelection(start, event) {
+    // Time from the input event to the next frame after the page has responded.
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        const now = performance.now();
+        timings.selections.push({ handler: now - start, sinceEvent: event ? now - event.timeStamp : null });
+        timings.lastSelection = event ? now - event.timeStamp : now - start;
+      }, 0),
+    );
+  }
+
+  onKey(event) {
+    if (event.defaultPrevented || this.el.help.open) return;
+    const key = event.key;
+    const target = event.target;
+    const typing = target instanceof Element && target.closest("input, textarea, select, [contenteditable='true']");
+    if (key === "Escape") {
+      if (typing && !target.closest(".wb-app")) return;
+      event.preventDefault();
+      this.clear();
+      return;
+    }
+    if (typing) return;
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "z") {
+      event.preventDefault();
+      this.saver.undo();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(key)) {
+      if (target instanceof Element && target.closest("button, a") && !target.closest("#wb-text")) return;
+      event.preventDefault();
+      this.moveKeyboard(key, event.shiftKey);
+      return;
+    }
+    if (key === "Enter" || key === " ") {
+      if (target instanceof Element && target.closest("button, a, summary")) return;
+      if (key === " ") return;
+      event.preventDefault();
+      this.enter();
+      return;
+    }
+    if (key === "Delete" || key === "Backspace") {
+      event.preventDefault();
+      this.remove();
+      return;
+    }
+    if (key === "?") {
+      event.preventDefault();
+      this.el.help.showModal();
+      return;
+    }
+    if (key === "]" || key === "[") {
+      event.preventDefault();
+      this.nextSuggestion(key === "]" ? 1 : -1);
+      return;
+    }
+    if (event.shiftKey && /^[A-Z]$/.test(key)) {
+      const commands = {
+        E: () => this.openPicker(),
+        R: () => this.armNext(),
+        S: () => this.openStance(),
+        D: () => this.toggleDone(),
+        N: () => this.go("next"),
+        P: () => this.go("previous"),
+        G: () => window.open(this.store.urls.guidelines, "_blank", "noopener"),
+      };
+      if (commands[key]) {
+        event.preventDefault();
+        commands[key]();
+      }
+      return;
+    }
+    if (!event.shiftKey && this.store.hotkeys.has(key)) {
+      event.preventDefault();
+      const start = performance.now();
+      this.label(this.store.hotkeys.get(key));
+      this.recordSelection(start, event);
+    }
+  }
+}
+
+function start() {
+  const t0 = performance.now();
+  const data = JSON.parse(document.getElementById("wb-data").textContent);
+  const parsed = performance.now();
+  const app = new App(data);
+  renderPalette(app);
+  app.renderText();
+  const textDone = performance.now();
+  app.renderPanels();
+  app.el.text.focus({ preventScroll: true });
+  const done = performance.now();
+  Object.assign(timings, {
+    parse: parsed - t0,
+    textRender: textDone - parsed,
+    panels: done - textDone,
+    init: done - t0,
+    sinceNavigation: done,
+    mentions: app.store.mentions.size,
+    suggestions: app.store.suggestions("mention").length,
+    events: app.store.events.size,
+    characters: app.text.length,
+    segments: app.text.segKeys.length,
+  });
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      timings.firstPaint = performance.now();
+      timings.ready = true;
+      document.documentElement.dataset.workbenchReady = "1";
+    }, 0),
+  );
+  window.workbench = app;
+}
+
+start();

@@ -1,0 +1,124 @@
+// The annotator's layer as the page holds it, the machine suggestions, and what was decided.
+// Ids of items not saved yet are negative; once saved, `alias` maps them to the server's ids.
+
+export class Store {
+  constructor(data) {
+    this.article = data.article;
+    this.text = data.article.text;
+    this.urls = data.urls;
+    this.project = data.project;
+    this.user = data.user;
+    const schema = data.schema;
+    this.schema = schema;
+    this.entityTypes = new Map(schema.entity_types.map((e) => [e.code, e]));
+    this.hotkeys = new Map(schema.entity_types.filter((e) => e.hotkey).map((e) => [e.hotkey, e.code]));
+    this.eventTypes = new Map(schema.event_types.map((e) => [e.code, e]));
+    this.stanceLabels = schema.stance_labels.map((s) => s.code);
+    this.listeners = new Set();
+    this.nextTmp = -1;
+    this.aliases = new Map(); // "mention:-1" → 42
+    this.unsavedKeys = new Set(); // "mention:42" items whose last change did not save
+    this.load(data);
+  }
+
+  load(state) {
+    this.setLayer(state.layer);
+    const machine = state.machine;
+    this.machine = machine
+      ? {
+          id: machine.id,
+          model_version: machine.model_version,
+          mentions: new Map(machine.mentions.map((m) => [m.id, m])),
+          events: new Map(machine.events.map((e) => [e.id, e])),
+          stances: new Map(machine.stances.map((s) => [s.id, s])),
+        }
+      : null;
+    this.decided = new Set(state.decided);
+    this.unsavedKeys.clear();
+  }
+
+  setLayer(layer) {
+    this.layer = { id: layer.id, version: layer.version, status: layer.status, annotator: layer.annotator };
+    this.mentions = new Map(layer.mentions.map((m) => [m.id, m]));
+    this.events = new Map(layer.events.map((e) => [e.id, e]));
+    this.stances = new Map(layer.stances.map((s) => [s.id, s]));
+  }
+
+  subscribe(fn) {
+    this.listeners.add(fn);
+  }
+
+  emit(change = {}) {
+    for (const fn of this.listeners) fn(change);
+  }
+
+  tmpId() {
+    return this.nextTmp--;
+  }
+
+  map(kind) {
+    return { mention: this.mentions, event: this.events, stance: this.stances }[kind];
+  }
+
+  resolve(kind, id) {
+    let current = id;
+    for (let i = 0; i < 50 && this.aliases.has(`${kind}:${current}`); i++) current = this.aliases.get(`${kind}:${current}`);
+    return current;
+  }
+
+  get(kind, id) {
+    return this.map(kind).get(this.resolve(kind, id));
+  }
+
+  // Replace the item `oldId` by the server's `item` (a new id), and point every reference at it.
+  alias(kind, oldId, item) {
+    const map = this.map(kind);
+    map.delete(oldId);
+    map.set(item.id, item);
+    if (oldId === item.id) return;
+    this.aliases.set(`${kind}:${oldId}`, item.id);
+    if (kind === "mention") {
+      for (const event of this.events.values())
+        for (const arg of event.arguments) if (arg.mention === oldId) arg.mention = item.id;
+      for (const stance of this.stances.values()) {
+        if (stance.holder === oldId) stance.holder = item.id;
+        if (stance.target === oldId) stance.target = item.id;
+      }
+    }
+  }
+
+  isUnsaved(kind, id) {
+    return id < 0 || this.unsavedKeys.has(`${kind}:${id}`);
+  }
+
+  mentionAt(s, e, label = null) {
+    for (const m of this.mentions.values()) if (m.start === s && m.end === e && (!label || m.label === label)) return m;
+    return null;
+  }
+
+  colour(label) {
+    const type = this.entityTypes.get(label);
+    return (type && type.color) || "#888888";
+  }
+
+  // --- Suggestions -------------------------------------------------------------------------
+
+  suggestions(kind) {
+    if (!this.machine) return [];
+    const items = [];
+    for (const item of this.machine[`${kind}s`].values()) {
+      if (this.decided.has(`${kind}:${item.id}`)) continue;
+      if (kind === "mention" && this.mentionAt(item.start, item.end)) continue; // already covered
+      items.push(item);
+    }
+    return items;
+  }
+
+  suggestionLabel(kind, item) {
+    return kind === "event" ? item.event_type : item.label;
+  }
+
+  machineMention(id) {
+    return this.machine ? this.machine.mentions.get(id) : null;
+  }
+}

@@ -1,0 +1,67 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against pytest-django's live server.
+
+Locally they skip when /usr/bin/chromium is missing; in CI (WORKBENCH_REQUIRE_SERVICES=1) that is
+a failure. Playwright's sync API runs an event loop in this thread, which makes Django refuse ORM
+calls from the test body unless DJANGO_ALLOW_ASYNC_UNSAFE is set; the live server runs in its
+own thread, so create data before navigating and never call the ORM inside a Playwright callback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_service
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    require_service(CHROMIUM.exists(), "Chromium (/usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium, live_server):
+    """new_page() → a page in a fresh browser context (its own cookies), closed after the test."""
+    contexts = []
+
+    def make():
+        context = chromium.new_context(viewport={"width": 1440, "height": 960}, base_url=live_server.url)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.dialogs = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def artifacts():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
