@@ -313,3 +313,23 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(seeds_project, start_
         for article in seeds_project.articles.order_by("id")
     ]
     assert mentions == expected_mention_counts(all_texts)
+
+
+def test_without_the_trained_model_it_runs_blank_english_and_says_so(actors, eager, settings):
+    # Given a model name that is not installed, and an article at the size limit
+    settings.SPACY_MODEL = "no_such_model_installed"
+    project = project_create(slug="blank", name="Blank")
+    sentence = "Russia has sent 100 military trainers to Niger. "
+    text = (sentence * (settings.ARTICLE_MAX_CHARS // len(sentence) + 1))[: settings.ARTICLE_MAX_CHARS]
+    articles_create(project=project, articles=[ArticleInput(title="long", text=text)])
+
+    job = eager(project=project)
+
+    # Then the job succeeds with the blank pipeline, its log says so, and the gazetteer still tags
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.model_version.startswith("blank_en-")
+    assert "no_such_model_installed" in job.log
+    assert "not installed" in job.log
+    layer = Layer.objects.get(kind=Layer.Kind.MACHINE)
+    assert layer.mentions.filter(label="GPE", actor__name="Niger").count() == text.count("Niger")
+    assert layer.mentions.order_by("-end").first().end <= 1_000_000
