@@ -101,6 +101,14 @@ class Article(models.Model):
     published = models.DateField(null=True, blank=True)
     language = models.CharField(max_length=16, default="en")
     content_hash = models.CharField(max_length=64, help_text="sha256 of the normalised text.")
+    # Set at import (annotations.stories): reports of the same story share it, and so their split.
+    story_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Content hash of the first article of its story; empty: not grouped (its own story).",
+    )
+    # What a later report is compared with: the text's content-word bigrams, hashed (sorted uint32).
+    story_bigrams = models.BinaryField(blank=True, default=b"", editable=False)
     metadata = models.JSONField(default=dict, blank=True)
     imported_from = models.CharField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -113,10 +121,34 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["project", "published"]),
             models.Index(fields=["project", "language"]),
+            models.Index(fields=["project", "story_key"]),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class ArticleAnchor(models.Model):
+    """One of the content-word bigrams an article is found by when a report of its story arrives.
+
+    A sample (the smallest hashes) of the article's bigrams; see `annotations.stories`. A derived
+    look-up index with dozens of rows per article, kept lean: the primary key is the look-up
+    (project, hash), and nothing else is indexed or constrained — a constraint checked per row
+    doubled an import's time, an index on the article added half as much again. The rows go with
+    their project; a deleted article's rows stay behind and are skipped by the look-up.
+    """
+
+    pk = models.CompositePrimaryKey("project", "hash", "article")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    hash = models.BigIntegerField()
+    article = models.ForeignKey(
+        Article, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+
+    def __str__(self) -> str:
+        return f"anchor {self.hash:x} of article {self.article_id}"
 
 
 class Layer(models.Model):

@@ -26,6 +26,7 @@ from annotations.errors import InvalidAnnotation, VersionConflict
 from annotations.models import (
     Actor,
     Article,
+    ArticleAnchor,
     Event,
     EventArgument,
     Layer,
@@ -35,6 +36,7 @@ from annotations.models import (
     Stance,
 )
 from annotations.schema import CODE_PATTERN, LabelSchema, SchemaError, load_default_schema, validate_label_schema
+from annotations.stories import DatabaseStories, plan_batch
 from annotations.validation import (
     validate_event,
     validate_event_complete,
@@ -147,6 +149,8 @@ def articles_create(*, project: Project, articles: Sequence[ArticleInput], impor
     """Store a batch of articles in one transaction, skipping exact duplicates (same normalised text).
 
     Duplicates are reported, not errors: within the batch and against the project's articles.
+    Each article gets its story key (near-duplicates: other outlets' reports of the same story);
+    an article that links two stories merges them, which renames the later one's key.
     """
     for article in articles:
         article_check(article)
@@ -176,7 +180,13 @@ def articles_create(*, project: Project, articles: Sequence[ArticleInput], impor
             )
         )
     with transaction.atomic():
+        # Reports of the same story share a story key (and so a split): see annotations.stories.
+        stories = DatabaseStories(project.pk, Article, ArticleAnchor)
+        plan = plan_batch([row.content_hash for row in rows], [row.text for row in rows], stories)
+        for row, key, fingerprint in zip(rows, plan.keys, plan.fingerprints, strict=True):
+            row.story_key, row.story_bigrams = key, fingerprint
         created = Article.objects.bulk_create(rows, batch_size=500)
+        stories.save(plan, [article.pk for article in created])
     return ImportResult(imported=created, duplicates=duplicates)
 
 

@@ -1,7 +1,5 @@
 """Import readers and services: .txt and .jsonl articles, folders, duplicates, atomicity, actors."""
 
-# ruff: noqa: RUF001  (the seed articles use typographic dashes and quotes; tests quote them)
-
 from __future__ import annotations
 
 import json
@@ -216,6 +214,29 @@ def test_wrongly_typed_and_unknown_fields_are_errors(tmp_path, project):
         f"{path}:1: field 'metadata' must be an object, not an array",
     ]
     assert Article.objects.count() == 0
+
+
+def test_a_line_of_the_jsonl_export_imports_as_an_article_and_typos_are_still_errors(tmp_path, project):
+    # given an export line (with its id, split, layer and annotations) and one with a misspelt key
+    exported = article(
+        1,
+        id="0" * 64,
+        split="train",
+        layer={"kind": "gold", "annotator": None, "model_version": None, "status": "done"},
+        mentions=[{"id": "m0", "label": "GPE", "start": 0, "end": 6, "text": "Russia"}],
+        events=[],
+        stances=[],
+    )
+    good = write_jsonl(tmp_path / "export.jsonl", exported)
+    typo = write_jsonl(tmp_path / "typo.jsonl", {**exported, "splt": "dev"})
+
+    report = import_paths(project=project, paths=[good, typo])
+
+    # then the export line's article is stored (its annotations are for corpus_import_jsonl)
+    assert list(project.articles.values_list("title", flat=True)) == ["Report 1"]
+    assert report.errors == [
+        f"{typo}:1: unknown field(s) 'splt'; known: language, metadata, published, source, text, title, url"
+    ]
 
 
 @pytest.mark.parametrize(

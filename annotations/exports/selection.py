@@ -10,10 +10,17 @@ queries, so memory and queries per article stay constant however large the proje
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
+import orjson
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -26,9 +33,10 @@ from annotations.exports.base import (
     MentionJSON,
     StanceJSON,
 )
+from annotations.exports.splits import Ratios, split_of
 from annotations.models import Actor, Article, Event, EventArgument, Layer, Mention, Project, Stance
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 LAYER_SELECTOR_HELP = "gold, annotator:USERNAME, machine:VERSION or machine:latest"
 
 
@@ -134,158 +142,289 @@ def selected_layers(selection: Selection) -> QuerySet[Layer]:
     return layers
 
 
-@dataclass
-class LayerBundle:
-    """A layer with its article and every annotation, loaded for a whole batch at once."""
+# --- Reading layers in batches -----------------------------------------------------------------
 
-    layer: Layer
-    mentions: list[Mention] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    arguments: dict[int, list[EventArgument]] = field(default_factory=dict)
-    stances: list[Stance] = field(default_factory=list)
-
-
-def layer_batches(layers: QuerySet[Layer], batch_size: int = BATCH_SIZE) -> Iterator[list[LayerBundle]]:
-    """Layers in article order, `batch_size` at a time, each batch in five queries.
-
-    Keyset pagination on the article id (a selector matches at most one layer per article).
-    Related rows are grouped by hand: Django's prefetch would clone a queryset per layer.
-    """
-    ordered = layers.select_related("article", "annotator").order_by("article_id")
-    after = 0
-    while True:
-        page = list(ordered.filter(article_id__gt=after)[:batch_size])
-        if not page:
-            return
-        bundles = {layer.pk: LayerBundle(layer) for layer in page}
-        ids = list(bundles)
-        for mention in Mention.objects.filter(layer_id__in=ids).select_related("actor").order_by():
-            bundles[mention.layer_id].mentions.append(mention)
-        events = {}
-        for event in Event.objects.filter(layer_id__in=ids).order_by():
-            bundles[event.layer_id].events.append(event)
-            events[event.pk] = bundles[event.layer_id]
-        arguments = EventArgument.objects.filter(event__layer_id__in=ids).only("id", "event_id", "role", "mention_id")
-        for argument in arguments.order_by():
-            events[argument.event_id].arguments.setdefault(argument.event_id, []).append(argument)
-        for stance in Stance.objects.filter(layer_id__in=ids).select_related("target_actor").order_by():
-            bundles[stance.layer_id].stances.append(stance)
-        yield list(bundles.values())
-        if len(page) < batch_size:
-            return
-        after = page[-1].article_id
-
-
-def article_rows(project: Project) -> Iterator[tuple[int, str, str]]:
-    """(id, content hash, text) of every article of the project, in one streamed query."""
-    rows = Article.objects.filter(project=project).order_by("id").values_list("id", "content_hash", "text")
-    yield from rows.iterator(chunk_size=1000)
+# Columns read per batch. Plain tuples straight from the database cursor: a model instance per
+# mention would cost more than everything else in an export.
+_LAYER = (
+    "id",
+    "kind",
+    "model_version",
+    "status",
+    "article__content_hash",
+    "article__story_key",
+    "article__title",
+    "article__text",
+    "article__source",
+    "article__url",
+    "article__published",
+    "article__language",
+    "article__metadata",
+)
+# The annotations of a page of layers, one query per table, by layer id. Plain SQL: built by the
+# ORM, a list of a thousand ids costs more to compile than to run, and a subquery in its place
+# leads the planner to scan whole tables. Ordered by layer (free: the index scan gives that
+# order), each layer's rows come together; the document order is made in Python, where the
+# reading thread's database isn't waiting on it.
+_CHILD_QUERIES = {
+    "mentions": (
+        "SELECT m.id, m.layer_id, m.label, m.start, m.{end}, m.text, m.score,"
+        " a.name, a.country, a.sector, a.wikidata_id"
+        " FROM {mention} m LEFT JOIN {actor} a ON a.id = m.actor_id WHERE m.layer_id {in_page} ORDER BY m.layer_id"
+    ),
+    "events": (
+        "SELECT e.id, e.layer_id, e.event_type, e.trigger_start, e.trigger_end, e.trigger_text, e.mode,"
+        " e.realis, e.contexts, e.score FROM {event} e WHERE e.layer_id {in_page} ORDER BY e.layer_id"
+    ),
+    # by the ids of the events just read: a join on the layer ids would scan every argument
+    "arguments": "SELECT g.event_id, g.role, g.mention_id FROM {argument} g WHERE g.event_id {in_page}",
+    "stances": (
+        "SELECT s.id, s.layer_id, s.holder_id, s.target_id, s.label, s.scope, s.evidence_start, s.evidence_end,"
+        " s.evidence_text, s.score, a.name, a.country, a.sector, a.wikidata_id"
+        " FROM {stance} s LEFT JOIN {actor} a ON a.id = s.target_actor_id WHERE s.layer_id {in_page}"
+    ),
+}
 
 
-def entity_labels_in(layers: QuerySet[Layer]) -> set[str]:
-    return set(Mention.objects.filter(layer__in=layers).values_list("label", flat=True).distinct())
+def _children(connection: Any, layer_ids: list[int]) -> dict[str, list[tuple[Any, ...]]]:
+    """Rows of _CHILD_QUERIES for these layers: the ids go as one parameter (an array, or JSON)."""
+    if connection.vendor == "postgresql":
+        in_page = "= ANY(%s::bigint[])"
+
+        def listed(ids: list[int]) -> Any:
+            return ids
+    else:
+        in_page = "IN (SELECT value FROM json_each(%s))"
+
+        def listed(ids: list[int]) -> Any:
+            return orjson.dumps(ids).decode()
+
+    names = {
+        "mention": Mention._meta.db_table,
+        "actor": Actor._meta.db_table,
+        "event": Event._meta.db_table,
+        "argument": EventArgument._meta.db_table,
+        "stance": Stance._meta.db_table,
+    }
+    names = {key: connection.ops.quote_name(name) for key, name in names.items()}
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    with connection.cursor() as cursor:
+        for key, query in _CHILD_QUERIES.items():
+            ids = [row[0] for row in found["events"]] if key == "arguments" else layer_ids
+            sql = query.format(end=connection.ops.quote_name("end"), in_page=in_page, **names)
+            cursor.execute(sql, [listed(ids)])
+            found[key] = cursor.fetchall()
+    return found
 
 
-# --- Layer → ExportDocument -------------------------------------------------------------------
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-def _actor(actor: Actor | None) -> ActorJSON | None:
-    if actor is None:
+def _date(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+_NAMES: list[str] = []
+
+
+def _positional_ids(count: int) -> list[str]:
+    """["m0", "m1", …], at least `count` of them, made once."""
+    while len(_NAMES) < count:
+        _NAMES.append(f"m{len(_NAMES)}")
+    return _NAMES
+
+
+def _actor_of(name: str | None, country: str, sector: str, wikidata_id: str) -> ActorJSON | None:
+    if name is None:
         return None
-    return {"name": actor.name, "country": actor.country, "sector": actor.sector, "wikidata_id": actor.wikidata_id}
+    return {"name": name, "country": country, "sector": sector, "wikidata_id": wikidata_id}
 
 
-def export_document(bundle: LayerBundle, split: str) -> ExportDocument:
-    """The layer as a self-contained document; ids are positions (m0, e0, s0) in a content order.
+def export_documents_of(
+    layers: QuerySet[Layer], ratios: Ratios, batch_size: int = BATCH_SIZE
+) -> Iterator[ExportDocument]:
+    """Each layer as an ExportDocument with its split, in article order.
+
+    Keyset pagination on the article id (a selector matches at most one layer per article);
+    each batch is five queries: layers with their articles, mentions, events, arguments,
+    stances. Memory and queries per article stay constant however large the project.
+
+    While one batch becomes documents, a helper thread already reads the next one on the same
+    database connection (shared with it for the export's duration): the database works while
+    Python builds dictionaries, which makes the export about a third faster.
+    """
+    connection = connections[layers.db]
+    ordered = layers.order_by("article_id")
+    fields = ("article_id", f"annotator__{get_user_model().USERNAME_FIELD}", *_LAYER)
+    article_id = f"{connection.ops.quote_name(Article._meta.db_table)}.{connection.ops.quote_name('id')}"
+
+    def page_after(after: int) -> tuple[str, Any] | None:
+        """The SQL of the page after an article id, compiled here, in the consumer's thread."""
+        try:
+            # The same condition on the article's side of the join (Django would turn
+            # article__pk into the layer's column) lets its index scan start at `after` rather
+            # than walk every earlier article: without it a page took longer the further it was.
+            page = ordered.filter(article_id__gt=after).extra(where=[f"{article_id} > %s"], params=[after])
+            return page[:batch_size].values_list(*fields).query.sql_with_params()
+        except EmptyResultSet:  # a selection that can match nothing (machine:latest without machine layers)
+            return None
+
+    def read(query: tuple[str, Any]) -> tuple[list[tuple[Any, ...]], dict[str, list[tuple[Any, ...]]]]:
+        with connection.cursor() as cursor:
+            cursor.execute(*query)
+            page = cursor.fetchall()
+        return page, _children(connection, [row[2] for row in page]) if page else {}
+
+    query = page_after(0)
+    if query is None:
+        return
+    connection.inc_thread_sharing()
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-reader")
+    pending: Future[Any] | None = reader.submit(read, query)
+    try:
+        while pending is not None:
+            page, children = pending.result()
+            pending = None
+            if len(page) == batch_size and (query := page_after(page[-1][0])) is not None:
+                pending = reader.submit(read, query)
+            yield from _documents(page, children, ratios)
+    finally:
+        if pending is not None:
+            pending.cancel()
+        reader.shutdown(wait=True)
+        connection.dec_thread_sharing()
+
+
+def _documents(
+    page: list[tuple[Any, ...]], children: dict[str, list[tuple[Any, ...]]], ratios: Ratios
+) -> Iterator[ExportDocument]:
+    """The documents of one page of layers, from the rows `_children` read for it."""
+    by_layer = itemgetter(1)
+    mentions = {layer_id: list(rows) for layer_id, rows in groupby(children.get("mentions", ()), by_layer)}
+    events = {layer_id: list(rows) for layer_id, rows in groupby(children.get("events", ()), by_layer)}
+    arguments: dict[int, list[tuple[Any, ...]]] = {}
+    for row in children.get("arguments", ()):
+        arguments.setdefault(row[0], []).append(row)
+    stances: dict[int, list[tuple[Any, ...]]] = {}
+    for row in children.get("stances", ()):
+        stances.setdefault(row[1], []).append(row)
+    for row in page:
+        layer_id = row[2]
+        yield _document(
+            row, mentions.get(layer_id, []), events.get(layer_id, []), arguments, stances.get(layer_id, []), ratios
+        )
+
+
+def _document(
+    layer: tuple[Any, ...],
+    mentions: list[tuple[Any, ...]],
+    events: list[tuple[Any, ...]],
+    arguments: dict[int, list[tuple[Any, ...]]],
+    stances: list[tuple[Any, ...]],
+    ratios: Ratios,
+) -> ExportDocument:
+    """One layer as a self-contained document; ids are positions (m0, e0, s0) in a content order.
 
     Mentions are ordered by (start, end, label), events by trigger then type, stances by evidence,
     holder and target, so the same annotations give the same document in any database.
     """
-    layer = bundle.layer
-    article = layer.article
-    mentions = sorted(bundle.mentions, key=lambda m: (m.start, m.end, m.label))
-    mention_ids = {m.pk: f"m{i}" for i, m in enumerate(mentions)}
-    position = {m.pk: i for i, m in enumerate(mentions)}
-    events = sorted(
-        bundle.events,
-        key=lambda e: (e.trigger_start, e.trigger_end, e.event_type, e.mode, e.realis, e.pk),
-    )
-    stances = sorted(
-        bundle.stances,
-        key=lambda s: (
-            s.evidence_start is not None,
-            s.evidence_start or 0,
-            s.evidence_end or 0,
-            position.get(s.holder_id, -1) if s.holder_id else -1,
-            position.get(s.target_id, -1) if s.target_id else -1,
-            s.label,
-            s.pk,
-        ),
-    )
+    (_, annotator, _, kind, model_version, status, content_hash, story_key, title, text, source, url, published,
+     language, metadata) = layer  # fmt: skip
+    mentions.sort(key=lambda m: (m[3], m[4], m[2]))
+    names = _positional_ids(len(mentions))
+    position = {m[0]: i for i, m in enumerate(mentions)}
+    mention_ids = {pk: names[i] for pk, i in position.items()}
     mention_json: list[MentionJSON] = [
         {
-            "id": mention_ids[m.pk],
-            "label": m.label,
-            "start": m.start,
-            "end": m.end,
-            "text": m.text,
-            "actor": _actor(m.actor),
-            "score": m.score,
+            "id": names[i],
+            "label": label,
+            "start": start,
+            "end": end,
+            "text": quoted,
+            "actor": (
+                {"name": name, "country": country, "sector": sector, "wikidata_id": wikidata_id}
+                if name is not None
+                else None
+            ),
+            "score": score,
         }
-        for m in mentions
+        for i, (_, _, label, start, end, quoted, score, name, country, sector, wikidata_id) in enumerate(mentions)
     ]
+    events.sort(key=lambda e: (e[3], e[4], e[2], e[6], e[7], e[0]))
     event_json: list[EventJSON] = []
-    for i, event in enumerate(events):
-        arguments: list[ArgumentJSON] = [
-            {"role": a.role, "mention": mention_ids[a.mention_id]}
-            for a in sorted(bundle.arguments.get(event.pk, []), key=lambda a: (a.role, position[a.mention_id]))
+    for i, (pk, _, event_type, trigger_start, trigger_end, trigger_text, mode, realis, contexts, score) in enumerate(
+        events
+    ):
+        filled = sorted(arguments.get(pk, ()), key=lambda a: (a[1], position[a[2]]))
+        argument_json: list[ArgumentJSON] = [
+            {"role": role, "mention": mention_ids[mention]} for _, role, mention in filled
         ]
         event_json.append(
             {
                 "id": f"e{i}",
-                "type": event.event_type,
-                "trigger": {"start": event.trigger_start, "end": event.trigger_end, "text": event.trigger_text},
-                "mode": event.mode or None,
-                "realis": event.realis,
-                "contexts": list(event.contexts),
-                "score": event.score,
-                "arguments": arguments,
+                "type": event_type,
+                "trigger": {"start": trigger_start, "end": trigger_end, "text": trigger_text},
+                "mode": mode or None,
+                "realis": realis,
+                "contexts": list(_json(contexts)),
+                "score": score,
+                "arguments": argument_json,
             }
         )
+    stances.sort(
+        key=lambda s: (
+            s[6] is not None,
+            s[6] or 0,
+            s[7] or 0,
+            position.get(s[2], -1) if s[2] else -1,
+            position.get(s[3], -1) if s[3] else -1,
+            s[4],
+            s[0],
+        )
+    )
     stance_json: list[StanceJSON] = [
         {
             "id": f"s{i}",
-            "holder": mention_ids[s.holder_id] if s.holder_id else None,
-            "target": mention_ids[s.target_id] if s.target_id else None,
-            "target_actor": _actor(s.target_actor),
-            "label": s.label,
-            "scope": s.scope,
+            "holder": mention_ids[holder] if holder else None,
+            "target": mention_ids[target] if target else None,
+            "target_actor": _actor_of(*actor),
+            "label": label,
+            "scope": scope,
             "evidence": (
-                {"start": s.evidence_start, "end": s.evidence_end, "text": s.evidence_text}
-                if s.evidence_start is not None and s.evidence_end is not None
+                {"start": evidence_start, "end": evidence_end, "text": evidence_text}
+                if evidence_start is not None and evidence_end is not None
                 else None
             ),
-            "score": s.score,
+            "score": score,
         }
-        for i, s in enumerate(stances)
+        for i, (_, _, holder, target, label, scope, evidence_start, evidence_end, evidence_text, score, *actor) in (
+            enumerate(stances)
+        )
     ]
     return {
-        "id": article.content_hash,
-        "title": article.title,
-        "text": article.text,
-        "source": article.source,
-        "url": article.url,
-        "published": article.published.isoformat() if article.published else None,
-        "language": article.language,
-        "metadata": article.metadata,
-        "split": split,
+        "id": content_hash,
+        "title": title,
+        "text": text,
+        "source": source,
+        "url": url,
+        "published": _date(published),
+        "language": language,
+        "metadata": _json(metadata),
+        "split": split_of(story_key, content_hash, ratios),
         "layer": {
-            "kind": layer.kind,
-            "annotator": layer.annotator.get_username() if layer.annotator else None,
-            "model_version": layer.model_version or None,
-            "status": layer.status,
+            "kind": kind,
+            "annotator": annotator,
+            "model_version": model_version or None,
+            "status": status,
         },
         "mentions": mention_json,
         "events": event_json,
         "stances": stance_json,
     }
+
+
+def entity_labels_in(layers: QuerySet[Layer]) -> set[str]:
+    return set(Mention.objects.filter(layer__in=layers).values_list("label", flat=True).distinct())

@@ -1,8 +1,11 @@
 """JSON Lines articles: one JSON object per line.
 
 Fields: `title` and `text` (required strings); optional `source`, `url`, `published` (ISO date),
-`language` and `metadata` (an object). Unknown fields are errors, so a misspelt key isn't lost
-silently. Every problem is reported with file:line; one bad line fails the whole file.
+`language` and `metadata` (an object). A line of the native JSONL export also has `id`, `split`,
+`layer`, `mentions`, `events` and `stances`: they are ignored here, so an export can be imported
+as articles (`corpus_import_jsonl` brings the annotations too). Any other field is an error, so
+a misspelt key isn't lost silently. Every problem is reported with file:line; one bad line fails
+the whole file.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from annotations.models import Article
 from annotations.services import ArticleInput
 
 FIELDS = frozenset({"title", "text", "source", "url", "published", "language", "metadata"})
+# What an export line has besides the article (see annotations.exports.base.ExportDocument).
+EXPORT_FIELDS = frozenset({"id", "split", "layer", "mentions", "events", "stances"})
 
 
 def parse_published(value: Any) -> date | None:
@@ -44,7 +49,7 @@ def parse_published(value: Any) -> date | None:
 
 
 def article_from(record: dict[str, Any], where: str) -> tuple[ArticleInput | None, list[str]]:
-    errors = unknown_fields(record, FIELDS, where)
+    errors = unknown_fields({key: None for key in record if key not in EXPORT_FIELDS}, FIELDS, where)
     title = required_string(record, "title", where, errors)
     text = required_string(record, "text", where, errors)
     try:

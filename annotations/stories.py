@@ -1,0 +1,506 @@
+"""Stories: reports of the same event by different outlets, grouped at import.
+
+Near-duplicate articles must fall in the same train/dev/test split, or the test set leaks into
+training. Copies are easy; rewrites are not: the seeds' 000, 001 and 004 report the same visit in
+their own words and share almost no 5-word sequence. What they do share are **content-word
+bigrams** — names and distinctive phrases ("bek yevkurov", "russian delegation", "delegation led")
+— once stop words and words of one or two characters are dropped. Different stories on the same
+topic share generic ones ("military cooperation", "wagner group"), and fewer of them.
+
+Similarity is the **containment** of the smaller text's bigram set in the other's,
+|A ∩ B| / min(|A|, |B|), so a short report of a long one still counts. On the seeds:
+
+    same story   000–001 0.128 (23 shared)   001–004 0.153 (30)   000–004 0.112 (20)
+    other pairs  ≤ 0.064 (002–004, 14 shared; every other pair ≤ 0.045)
+
+Two articles are the same story when the containment reaches 0.09 — midway between 0.064 and
+0.112 — *and* they share at least 8 bigrams: a short text would otherwise join a story on a few
+topic phrases (a one-line "Niger and Russia met in Niamey" shares "niger russia" with three
+seeds). Stories are transitive: an article similar to two stories merges them.
+
+Finding candidates without comparing every pair: each article keeps a sample of its bigrams, its
+**anchors** — those with the smallest hashes, a quarter of them (ANCHOR_RATE, clamped to
+ANCHORS_MIN..ANCHORS_MAX). The hash decides, not the article, so two articles sharing I bigrams
+share about I/4 anchors whatever their lengths (the seed pairs share 3, 4 and 7). Anchors are
+stored per article (`ArticleAnchor`) and looked up by hash. Each shared anchor weighs 1 / the
+number of articles holding it: a rare anchor is a lead, a topic phrase held by many is not. An
+anchor held by BUCKET_CAP articles is not stored again (that bounds the table and the look-ups)
+but still leads to its first holders, so the 17th copy of a wire story finds the first 16.
+Articles whose leads weigh MIN_WEIGHT or more are verified exactly, at most MAX_VERIFIED per
+article, heaviest first: the containment of their stored `story_bigrams` (32-bit hashes).
+
+An article's `story_key` is the content hash of the first article imported into its story. When
+two stories merge, the older one (smallest article id) keeps its key and the other's articles
+take it: a later import can therefore move an earlier article to another split. Dataset versions
+are stored files with checksums, so exports already made are unaffected.
+
+A batch is grouped exactly as if its articles were imported one at a time, in order.
+
+The stored anchors and `story_bigrams` are hashes: a change to how words or bigrams are found or
+hashed needs a data migration that clears them and runs `story_keys_backfill` again.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db import connections
+from django.db.models import Min
+
+STORY_THRESHOLD = 0.09  # containment |A ∩ B| / min(|A|, |B|) of content-word bigrams
+MIN_SHARED = 8  # and at least this many shared bigrams
+ANCHOR_RATE = 0.25
+ANCHORS_MIN, ANCHORS_MAX = 16, 200
+BUCKET_CAP = 16
+MIN_WEIGHT = 0.5  # a candidate's shared anchors, each weighing 1 / its holders, add up to this
+MAX_VERIFIED = 32
+# Story keys looked up with IN (...) at a time (fewer where the database limits parameters).
+LOOKUP_CHUNK = 5000
+
+_WORD = re.compile(r"\w+")
+_EMPTY = np.empty(0, dtype=np.int64)
+_PAIR_FACTOR = np.uint64(0x9E3779B97F4A7C15)
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """spaCy's English stop words (imported on first use: spaCy is slow to import)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased \\w+ words without stop words and words of one or two characters.
+
+    The readable form of the words `bigrams` pairs (it finds the same words with numpy).
+    """
+    stop = stop_words()
+    return [w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in stop]
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, element-wise on uint64 (multiplication wraps modulo 2**64)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@functools.cache
+def _word_characters() -> np.ndarray:
+    """For every code point, whether \\w matches it (str.isalnum() or "_"); built once, 1.1 MB."""
+    return np.fromiter((chr(i).isalnum() or i == 0x5F for i in range(0x110000)), dtype=bool, count=0x110000)
+
+
+class _Powers:
+    """P**i and P**-i modulo 2**64 for i < size, grown on demand (P is odd, so it has an inverse)."""
+
+    P = 0x100000001B3  # the FNV-1 prime
+
+    def __init__(self) -> None:
+        self.up = np.ones(1, dtype=np.uint64)
+        self.down = np.ones(1, dtype=np.uint64)
+
+    def upto(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.up.size < size:
+            grown = max(size, 2 * self.up.size, 1 << 16)
+            with np.errstate(over="ignore"):
+                up = np.full(grown, self.P, dtype=np.uint64)
+                up[0] = 1
+                down = np.full(grown, pow(self.P, -1, 2**64), dtype=np.uint64)
+                down[0] = 1
+                self.up, self.down = np.cumprod(up), np.cumprod(down)
+        return self.up, self.down
+
+
+_POWERS = _Powers()
+
+
+def _words(text: str) -> np.ndarray:
+    """A 64-bit hash of each \\w+ word of the lower-cased text longer than two characters, in order.
+
+    A word's hash is a polynomial over its code points, taken from prefix sums so that no
+    Python code runs per word: this is most of an import's CPU time.
+    """
+    points = np.frombuffer(text.lower().encode("utf-32-le"), dtype=np.uint32)
+    word = np.zeros(points.size + 2, dtype=bool)
+    word[1:-1] = _word_characters()[points]
+    edges = np.flatnonzero(word[1:] != word[:-1])
+    starts, ends = edges[0::2], edges[1::2]
+    long = ends - starts > 2
+    starts, ends = starts[long], ends[long]
+    up, down = _POWERS.upto(points.size + 1)
+    prefix = np.zeros(points.size + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        np.cumsum(points * up[: points.size], out=prefix[1:])
+        return (prefix[ends] - prefix[starts]) * down[starts] + (ends - starts).astype(np.uint64)
+
+
+@functools.cache
+def _stop_hashes() -> np.ndarray:
+    """The stop words' hashes, sorted, with a sentinel at the end so every search lands on a value."""
+    return np.append(np.unique(_words(" ".join(sorted(stop_words())))), np.uint64(2**64 - 1))
+
+
+def bigrams(text: str) -> np.ndarray:
+    """The text's distinct content-word bigrams as sorted, non-negative 63-bit hashes (int64).
+
+    A bigram is two adjacent words of `content_words(text)`.
+    """
+    hashes = _words(text)
+    stop = _stop_hashes()
+    hashes = hashes[stop[np.searchsorted(stop, hashes)] != hashes]
+    if hashes.size < 2:
+        return _EMPTY
+    with np.errstate(over="ignore"):
+        pairs = (_mix(hashes[:-1] * _PAIR_FACTOR + hashes[1:]) >> np.uint64(1)).view(np.int64)
+    pairs.sort()
+    return pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+
+
+def anchors(pairs: np.ndarray) -> np.ndarray:
+    """The sample of bigram hashes an article is found by: the smallest quarter (clamped)."""
+    count = min(pairs.size, max(ANCHORS_MIN, min(ANCHORS_MAX, math.ceil(pairs.size * ANCHOR_RATE))))
+    return pairs[:count]  # `pairs` is sorted
+
+
+def fingerprint(pairs: np.ndarray) -> np.ndarray:
+    """The bigram hashes cut to 32 bits (sorted, distinct): what is stored and compared.
+
+    At a few hundred bigrams per article, a 32-bit collision changes a count about once in
+    ten thousand comparisons.
+    """
+    top = (pairs >> 31).astype(np.uint32)  # `pairs` is sorted, so `top` is too
+    return top[np.concatenate(([True], top[1:] != top[:-1]))] if top.size else top
+
+
+def shared(left: np.ndarray, right: np.ndarray) -> int:
+    """How many values two sorted arrays of distinct values have in common."""
+    if left.size > right.size:
+        left, right = right, left
+    if left.size == 0:
+        return 0
+    found = np.searchsorted(right, left)
+    found[found == right.size] = 0
+    return int(np.count_nonzero(right[found] == left))
+
+
+def containment(left: np.ndarray, right: np.ndarray) -> float:
+    smaller = min(left.size, right.size)
+    return shared(left, right) / smaller if smaller else 0.0
+
+
+def same_story(left: np.ndarray, right: np.ndarray) -> bool:
+    """Whether two bigram sets (from `bigrams` or `fingerprint`) are reports of the same story."""
+    common = shared(left, right)
+    return common >= MIN_SHARED and common >= STORY_THRESHOLD * min(left.size, right.size)
+
+
+def similarity(a: str, b: str) -> tuple[float, int]:
+    """(containment, shared bigrams) of two texts, for reports and threshold checks."""
+    left, right = bigrams(a), bigrams(b)
+    return containment(left, right), shared(left, right)
+
+
+# --- Grouping a batch -------------------------------------------------------------------------
+
+
+class StoryStore:
+    """What grouping needs to know about the project's stored articles (see `DatabaseStories`)."""
+
+    def buckets(self, hashes: Sequence[int]) -> dict[int, list[int]]:
+        """Anchor hash → ids of the stored articles holding it."""
+        raise NotImplementedError
+
+    def articles(self, ids: Sequence[int]) -> dict[int, tuple[str, bytes]]:
+        """Article id → (story key, fingerprint bytes)."""
+        raise NotImplementedError
+
+    def oldest_member(self, keys: Sequence[str]) -> dict[str, int]:
+        """Story key → smallest article id holding it."""
+        raise NotImplementedError
+
+
+# An article that came before: ("db", id) if stored, ("new", position) if earlier in the batch.
+# Tuples order them as their ids will: stored ones first, then the batch in order.
+Member = tuple[str, int]
+# A story while grouping: ("db", its key) if stored, ("new", position) for one a batch article starts.
+Story = tuple[str, Any]
+
+
+@dataclass
+class StoryPlan:
+    """The outcome of grouping a batch: per article its story key, fingerprint and anchors."""
+
+    keys: list[str]
+    fingerprints: list[bytes]
+    anchors: list[np.ndarray]
+    # stored story key → the key its articles take (stories the batch merged into older ones)
+    renamed: dict[str, str] = field(default_factory=dict)
+
+
+class _Stories:
+    """Union-find over stories; which root is kept doesn't matter, the oldest is named at the end."""
+
+    def __init__(self) -> None:
+        self.parent: dict[Story, Story] = {}
+
+    def find(self, story: Story) -> Story:
+        root = story
+        while (parent := self.parent.get(root, root)) != root:
+            root = parent
+        while (parent := self.parent.get(story, story)) != root:
+            self.parent[story], story = root, parent
+        return root
+
+    def union(self, left: Story, right: Story) -> None:
+        a, b = self.find(left), self.find(right)
+        if a != b:
+            self.parent[b] = a
+
+    def merged(self) -> list[list[Story]]:
+        """Every set of two or more stories."""
+        sets: dict[Story, list[Story]] = {}
+        for story in {*self.parent, *self.parent.values()}:
+            sets.setdefault(self.find(story), []).append(story)
+        return list(sets.values())
+
+
+_NEW = 1 << 62  # a batch article's lead is coded _NEW + its position, a stored one's by its id
+# Lead weights are integers (1 / holders in units of 1/_UNIT), so sums don't depend on their order.
+_UNIT = 1 << 20
+
+
+def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges (start, count): the index of each range per element, and the elements."""
+    owner = np.repeat(np.arange(counts.size), counts)
+    offsets = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, starts[owner] + offsets
+
+
+def _candidates(held: list[np.ndarray], stored: dict[int, list[int]]) -> tuple[list[np.ndarray], list[list[Member]]]:
+    """Per article: the anchors it keeps, and the earlier articles most likely of its story.
+
+    An anchor leads to the articles before this one that hold it (stored, then earlier in the
+    batch), each lead weighing 1 / their number: a rare anchor says more than a topic phrase.
+    Once BUCKET_CAP articles hold an anchor it is not stored again, but still leads to its
+    first holders (the 17th copy of a wire story finds the first 16). Articles whose leads
+    weigh MIN_WEIGHT or more are candidates, heaviest first, at most MAX_VERIFIED.
+
+    Computed for the whole batch at once with numpy, as if its articles came one at a time.
+    """
+    count = len(held)
+    values = np.concatenate(held) if held else _EMPTY
+    positions = np.repeat(np.arange(count), [sample.size for sample in held])
+    order = np.lexsort((positions, values))
+    values, positions = values[order], positions[order]
+    first = np.concatenate(([True], values[1:] != values[:-1])) if values.size else np.empty(0, dtype=bool)
+    group = np.cumsum(first) - 1
+    group_start = np.flatnonzero(first)
+    rank = np.arange(values.size) - group_start[group]  # earlier holders in the batch
+    # The stored holders of each distinct value, as ranges into one flat array.
+    distinct = values[group_start].tolist()
+    holders = [stored.get(value, ()) for value in distinct]
+    stored_count = np.fromiter(map(len, holders), dtype=np.int64, count=len(holders))
+    stored_ids = np.fromiter((i for ids in holders for i in ids), dtype=np.int64, count=int(stored_count.sum()))
+    stored_start = np.cumsum(stored_count) - stored_count
+    room = np.maximum(BUCKET_CAP - stored_count, 0)[group]  # batch holders a value can still take
+    before = np.minimum(rank, room)  # earlier batch holders that kept it
+    total = stored_count[group] + before
+    kept = rank < room
+
+    # Leads: (article, member, weight) for every stored and earlier kept batch holder.
+    owner, index = _expand(stored_start[group], stored_count[group])
+    lead_article = [positions[owner]]
+    lead_member = [stored_ids[index]]
+    lead_weight = [_UNIT // total[owner]]
+    owner, index = _expand(group_start[group], before)
+    lead_article.append(positions[owner])
+    lead_member.append(_NEW + positions[index])
+    lead_weight.append(_UNIT // total[owner])
+    article, member, weight = (np.concatenate(parts) for parts in (lead_article, lead_member, lead_weight))
+    pair = np.lexsort((member, article))
+    article, member, weight = article[pair], member[pair], weight[pair]
+    if article.size:
+        new_pair = np.concatenate(([True], (article[1:] != article[:-1]) | (member[1:] != member[:-1])))
+        starts = np.flatnonzero(new_pair)
+        article, member, weight = article[starts], member[starts], np.add.reduceat(weight, starts)
+    heavy = weight >= int(MIN_WEIGHT * _UNIT)
+    article, member, weight = article[heavy], member[heavy], weight[heavy]
+    best = np.lexsort((member, -weight, article))
+    article, member = article[best], member[best]
+    candidates: list[list[Member]] = [[] for _ in range(count)]
+    for position, code in zip(article.tolist(), member.tolist(), strict=True):
+        chosen = candidates[position]
+        if len(chosen) < MAX_VERIFIED:
+            chosen.append(("new", code - _NEW) if code >= _NEW else ("db", code))
+    by_article = np.argsort(positions[kept], kind="stable")
+    kept_values, kept_positions = values[kept][by_article], positions[kept][by_article]
+    bounds = np.searchsorted(kept_positions, np.arange(count + 1))
+    return [kept_values[bounds[i] : bounds[i + 1]] for i in range(count)], candidates
+
+
+def plan_batch(keys: Sequence[str], texts: Sequence[str], store: StoryStore) -> StoryPlan:
+    """Group a batch of new articles (content hash, text) with each other and the stored ones.
+
+    Each article in turn: its anchors are looked up among the stored articles and the batch's
+    earlier ones; candidates sharing most anchors are verified first; it joins every story it
+    is similar to (merging them) or starts its own, keyed by its content hash.
+    """
+    pairs = [bigrams(text) for text in texts]
+    prints = [fingerprint(p) for p in pairs]
+    wanted = sorted({value for p in pairs for value in anchors(p).tolist()})
+    kept, candidates = _candidates([anchors(p) for p in pairs], store.buckets(wanted) if wanted else {})
+    known = store.articles(sorted({i for members in candidates for kind, i in members if kind == "db"}))
+    stories = _Stories()
+    for position, members in enumerate(candidates):
+        mine: Story = ("new", position)
+        for kind, i in members:
+            if kind == "new":
+                theirs: Story = ("new", i)
+                other = prints[i]
+            elif i in known and known[i][0]:  # else deleted meanwhile, or not grouped yet
+                theirs = ("db", known[i][0])
+                other = np.frombuffer(known[i][1], dtype=np.uint32)
+            else:
+                continue
+            if stories.find(theirs) != stories.find(mine) and same_story(prints[position], other):
+                stories.union(theirs, mine)
+
+    # The oldest story of each merged set names it: stored stories by their first article's id,
+    # then the batch's in order. Ages are looked up only where two stored stories merge.
+    merged = stories.merged()
+    clashing = sorted(key for group in merged if sum(k == "db" for k, _ in group) > 1 for k, key in group if k == "db")
+    first_id = store.oldest_member(clashing) if clashing else {}
+
+    def age(story: Story) -> tuple[int, int, str]:
+        kind, value = story
+        return (1, value, "") if kind == "new" else (0, first_id.get(value, 0), value)
+
+    plan = StoryPlan(keys=list(keys), fingerprints=[p.tobytes() for p in prints], anchors=kept)
+    for group in merged:
+        kind, value = min(group, key=age)
+        oldest = keys[value] if kind == "new" else value
+        for kind, value in group:
+            if kind == "new":
+                plan.keys[value] = oldest
+            elif value != oldest:
+                plan.renamed[value] = oldest
+    return plan
+
+
+# --- The database side ------------------------------------------------------------------------
+
+
+def _chunks(values: Sequence[Any], model: Any) -> Iterable[Sequence[Any]]:
+    """`values` in pieces that fit one query's parameters on the model's database."""
+    limit = connections[model.objects.db].features.max_query_params
+    size = LOOKUP_CHUNK if limit is None else max(1, min(LOOKUP_CHUNK, limit - 16))
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class DatabaseStories(StoryStore):
+    """The project's stored articles, through the given models (historical ones in migrations).
+
+    Anchors are read and written with plain SQL: an article has dozens, and building a model
+    instance for each would cost more than the rest of the import.
+    """
+
+    def __init__(self, project_id: int, article_model: Any, anchor_model: Any):
+        self.project_id = project_id
+        self.Article = article_model
+        self.Anchor = anchor_model
+        self.table = anchor_model._meta.db_table
+        self.connection = connections[anchor_model.objects.db]
+
+    def _rows(self, select: str, column: str, values: Sequence[int]) -> list[tuple[Any, ...]]:
+        """`select` WHERE project_id = … AND `column` is one of `values`, with one parameter."""
+        if self.connection.vendor == "postgresql":
+            listed, parameter = "= ANY(%s::bigint[])", list(values)
+        else:
+            listed, parameter = "IN (SELECT value FROM json_each(%s))", json.dumps(list(values))
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"{select} WHERE project_id = %s AND {column} {listed}", [self.project_id, parameter])
+            return cursor.fetchall()
+
+    def buckets(self, hashes: Sequence[int]) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for value, article_id in self._rows(f"SELECT hash, article_id FROM {self.table}", "hash", hashes):
+            found.setdefault(value, []).append(article_id)
+        for holders in found.values():
+            holders.sort()
+        return found
+
+    def articles(self, ids: Sequence[int]) -> dict[int, tuple[str, bytes]]:
+        table = self.Article._meta.db_table
+        rows = self._rows(f"SELECT id, story_key, story_bigrams FROM {table}", "id", ids)
+        return {pk: (key, bytes(data)) for pk, key, data in rows}
+
+    def oldest_member(self, keys: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in _chunks(keys, self.Article):
+            rows = (
+                self.Article.objects.filter(project_id=self.project_id, story_key__in=chunk)
+                .values("story_key")
+                .annotate(first=Min("pk"))
+                .order_by()
+            )
+            found.update((row["story_key"], row["first"]) for row in rows)
+        return found
+
+    def save(self, plan: StoryPlan, article_ids: Sequence[int]) -> None:
+        """Store the batch's anchors (`article_ids` in batch order) and rename merged stories."""
+        rows = [
+            (self.project_id, article_id, value)
+            for article_id, values in zip(article_ids, plan.anchors, strict=True)
+            for value in values.tolist()
+        ]
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql":
+                data = "".join(f"{project}\t{article}\t{value}\n" for project, article, value in rows)
+                with cursor.copy(f"COPY {self.table} (project_id, article_id, hash) FROM STDIN") as copy:
+                    copy.write(data)
+            elif rows:
+                cursor.executemany(f"INSERT INTO {self.table} (project_id, article_id, hash) VALUES (%s, %s, %s)", rows)
+        for old, new in sorted(plan.renamed.items()):
+            self.Article.objects.filter(project_id=self.project_id, story_key=old).update(story_key=new)
+
+
+def story_keys_backfill(article_model: Any, anchor_model: Any, *, batch_size: int = 500) -> int:
+    """Group the stored articles without a story key, each project's in id order.
+
+    What the data migration runs: the outcome is what importing them one at a time, in that
+    order, would have given. Returns the number of articles grouped.
+    """
+    done = 0
+    project_ids = article_model.objects.filter(story_key="").values_list("project_id", flat=True).distinct()
+    for project_id in sorted(project_ids.order_by()):
+        store = DatabaseStories(project_id, article_model, anchor_model)
+        after = 0
+        while True:
+            rows = list(
+                article_model.objects.filter(project_id=project_id, story_key="", pk__gt=after)
+                .order_by("pk")
+                .values_list("pk", "content_hash", "text")[:batch_size]
+            )
+            if not rows:
+                break
+            ids = [pk for pk, _, _ in rows]
+            plan = plan_batch([key for _, key, _ in rows], [text for _, _, text in rows], store)
+            store.save(plan, ids)
+            grouped = [
+                article_model(pk=pk, story_key=key, story_bigrams=data)
+                for pk, key, data in zip(ids, plan.keys, plan.fingerprints, strict=True)
+            ]
+            article_model.objects.bulk_update(grouped, ["story_key", "story_bigrams"], batch_size=250)
+            done += len(rows)
+            after = ids[-1]
+    return done
