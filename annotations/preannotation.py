@@ -12,12 +12,14 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 
 from annotations import jobs
@@ -192,22 +194,54 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
     actor_ids = dict(Actor.objects.values_list("name", "pk"))
     batch_size = int(job.params.get("batch_size") or settings.PREANNOTATE_BATCH_SIZE)
     results = annotator.annotate(((a.text, a.language) for a in articles), batch_size=batch_size)
-    for article, suggestions in zip(articles, results, strict=True):
-        if suggestions.skipped:
-            counts["skipped"] += 1
-            jobs.job_log(job_id=job.pk, line=f"article {article.pk} skipped: {suggestions.skipped}")
-        counts.update(
-            machine_layer_replace(
-                article=article,
-                model_version=annotator.model_version,
-                suggestions=suggestions,
-                schema=schema,
-                actor_ids=actor_ids,
-            )
+
+    def write(article: Article, suggestions: DocumentSuggestions) -> Counter[str]:
+        return machine_layer_replace(
+            article=article,
+            model_version=annotator.model_version,
+            suggestions=suggestions,
+            schema=schema,
+            actor_ids=actor_ids,
         )
+
+    with _layer_writer() as submit:
+        pending = []
+        for article, suggestions in zip(articles, results, strict=True):
+            if suggestions.skipped:
+                counts["skipped"] += 1
+                jobs.job_log(job_id=job.pk, line=f"article {article.pk} skipped: {suggestions.skipped}")
+            pending.append(submit(write, article, suggestions))
+        for result in pending:
+            counts.update(result())
     counts["articles"] += len(articles)
     jobs.job_chunk_finish(chunk_id=chunk_id, counts=+counts, model_version=annotator.model_version)
     return counts
+
+
+@contextmanager
+def _layer_writer() -> Iterator[Callable[..., Callable[[], Counter[str]]]]:
+    """Where machine layers get written: on a thread of their own while `nlp.pipe` parses the
+    next texts (the writes wait on the database, so they overlap the parse almost for free).
+
+    Each article is still its own transaction, in order. Inside an outer transaction (eager runs
+    in tests, or a caller's atomic block) a second connection couldn't see the caller's rows,
+    so the writes then run inline.
+    """
+    if connection.in_atomic_block:
+
+        def inline(fn: Callable[..., Counter[str]], *args: Any) -> Callable[[], Counter[str]]:
+            result = fn(*args)
+            return lambda: result
+
+        yield inline
+        return
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-writer")
+    try:
+        yield lambda fn, *args: executor.submit(fn, *args).result
+    finally:
+        # The thread's own database connection goes with it.
+        executor.submit(connections.close_all).result()
+        executor.shutdown(wait=True)
 
 
 def _machine_layer_clear(layer_id: int) -> None:
