@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -44,7 +43,7 @@ from annotations.exports.selection import (
     selection_resolve,
 )
 from annotations.exports.splits import DEFAULT_RATIOS, Ratios, parse_ratios
-from annotations.importers.base import MAX_ERRORS_PER_FILE, validation_messages
+from annotations.importers.base import json_lines, validation_messages
 from annotations.importers.jsonl import FIELDS as ARTICLE_FIELDS
 from annotations.importers.jsonl import article_from
 from annotations.models import Actor, Article, Layer, Project
@@ -328,23 +327,9 @@ def corpus_import_jsonl(*, project: Project, path: Path, layer_kind: str = "gold
         raise ExportOptionError("layer_kind", f"unknown layer kind {layer_kind!r}; use {', '.join(LAYER_KINDS)}")
     outcome = CorpusImport()
     errors: list[str] = []
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise ImportFailed([f"{path}: cannot read ({exc.strerror or exc})"]) from exc
-    with handle, transaction.atomic():
-        for number, line in enumerate(handle, start=1):
+    with transaction.atomic():
+        for number, record in json_lines(path, errors):
             where = f"{path}:{number}"
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                errors.append(f"{where}: malformed JSON ({exc})")
-                continue
-            if not isinstance(record, dict):
-                errors.append(f"{where}: expected a JSON object")
-                continue
             article_input, problems = article_from({k: v for k, v in record.items() if k in ARTICLE_FIELDS}, where)
             if article_input is None or problems:
                 errors += problems
@@ -362,9 +347,6 @@ def corpus_import_jsonl(*, project: Project, path: Path, layer_kind: str = "gold
                 errors += [f"{where}: {message}" for message in validation_messages(exc)]
             except (KeyError, TypeError) as exc:
                 errors.append(f"{where}: malformed annotation ({type(exc).__name__}: {exc})")
-            if len(errors) >= MAX_ERRORS_PER_FILE:
-                errors.append(f"{path}: stopped reading after {MAX_ERRORS_PER_FILE} errors")
-                break
         if errors:
             raise ImportFailed(errors)  # rolls back the lines that did import
     return outcome
