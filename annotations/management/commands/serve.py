@@ -6,13 +6,14 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import socket
 import subprocess
 import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from annotations.models import Job, Layer, Project
 from annotations.preannotation import preannotation_start
@@ -28,6 +29,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Serve only (a worker runs elsewhere).")
 
     def handle(self, *args: Any, host: str, port: str, concurrency: int, no_worker: bool, **options: Any) -> None:
+        # runserver leaves with os._exit on a busy port, past any clean-up: check before the worker starts.
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, int(port)))
+            except OSError as exc:
+                raise CommandError(
+                    f"cannot serve on {host}:{port}: {exc.strerror}. Is `make run` already running?"
+                ) from exc
         if not no_worker:
             self._start_worker(concurrency)
         for project in Project.objects.all():
