@@ -789,6 +789,22 @@ class LayerAdmin(ReadOnlyAdmin):
         return obj.stance_count  # type: ignore[attr-defined]
 
 
+class LayerItemColumns:
+    """List columns shared by the admins of a layer's items (mentions, events, stances)."""
+
+    @admin.display(description="layer", ordering="layer__kind")
+    def layer_kind(self, obj: Any) -> str:
+        return obj.layer.get_kind_display()
+
+    @admin.display(description="article", ordering="layer__article__title")
+    def article(self, obj: Any) -> Article:
+        return obj.layer.article
+
+    @admin.display(description="layer")
+    def layer_link(self, obj: Any) -> str:
+        return admin_link(obj.layer)
+
+
 class MentionAdminForm(forms.ModelForm):
     class Meta:
         model = Mention
@@ -822,7 +838,7 @@ class MentionAdminForm(forms.ModelForm):
 
 
 @admin.register(Mention)
-class MentionAdmin(WorkbenchAdmin):
+class MentionAdmin(LayerItemColumns, WorkbenchAdmin):
     form = MentionAdminForm
     list_display = ("text", "label", "start", "end", "layer_kind", "article", "actor", "score")
     list_filter = ("label", "layer__kind", "layer__article__project")
@@ -835,18 +851,6 @@ class MentionAdmin(WorkbenchAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # mentions are made in the annotate view, by the API and by pre-annotation
-
-    @admin.display(description="layer", ordering="layer__kind")
-    def layer_kind(self, obj: Mention) -> str:
-        return obj.layer.get_kind_display()
-
-    @admin.display(description="article", ordering="layer__article__title")
-    def article(self, obj: Mention) -> Article:
-        return obj.layer.article
-
-    @admin.display(description="layer")
-    def layer_link(self, obj: Mention) -> str:
-        return admin_link(obj.layer)
 
     @admin.display(description="in context")
     def in_context(self, obj: Mention) -> str:
@@ -888,7 +892,7 @@ class EventArgumentInline(ReadOnlyInline):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(LayerItemColumns, ReadOnlyAdmin):
     list_display = (
         "event_type",
         "trigger_text",
@@ -926,18 +930,6 @@ class EventAdmin(ReadOnlyAdmin):
     def argument_count(self, obj: Event) -> int:
         return obj.argument_count  # type: ignore[attr-defined]
 
-    @admin.display(description="layer", ordering="layer__kind")
-    def layer_kind(self, obj: Event) -> str:
-        return obj.layer.get_kind_display()
-
-    @admin.display(description="article", ordering="layer__article__title")
-    def article(self, obj: Event) -> Article:
-        return obj.layer.article
-
-    @admin.display(description="layer")
-    def layer_link(self, obj: Event) -> str:
-        return admin_link(obj.layer)
-
     def delete_model(self, request: HttpRequest, obj: Event) -> None:
         event_delete(event=obj)
 
@@ -970,7 +962,7 @@ class EventArgumentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Stance)
-class StanceAdmin(ReadOnlyAdmin):
+class StanceAdmin(LayerItemColumns, ReadOnlyAdmin):
     list_display = ("holder_text", "label", "target_text", "scope", "evidence", "layer_kind", "article", "score")
     list_filter = ("label", "scope", "layer__kind", "layer__article__project")
     search_fields = ("evidence_text", "holder__text", "target__text", "target_actor__name")
@@ -1003,18 +995,6 @@ class StanceAdmin(ReadOnlyAdmin):
     def evidence(self, obj: Stance) -> str:
         text = obj.evidence_text
         return text if len(text) <= 120 else text[:119] + "…"
-
-    @admin.display(description="layer", ordering="layer__kind")
-    def layer_kind(self, obj: Stance) -> str:
-        return obj.layer.get_kind_display()
-
-    @admin.display(description="article", ordering="layer__article__title")
-    def article(self, obj: Stance) -> Article:
-        return obj.layer.article
-
-    @admin.display(description="layer")
-    def layer_link(self, obj: Stance) -> str:
-        return admin_link(obj.layer)
 
     def delete_model(self, request: HttpRequest, obj: Stance) -> None:
         stance_delete(stance=obj)
