@@ -101,6 +101,7 @@ def main() -> None:
             return time.perf_counter() - started
         finally:
             worker.stop()
+            worker.log_path.unlink(missing_ok=True)
 
     one = run_job(1)
     print(f"full job, 1 worker      {words / one:10,.0f} words/s  ({one:.1f} s)")
