@@ -304,30 +304,6 @@ def suggestions_decide(
     )
 
 
-def suggestion_accept(
-    *, layer: Layer, user: AbstractBaseUser, kind: str, suggestion_id: int, expected_version: int
-) -> DecisionResult:
-    return suggestions_decide(
-        layer=layer,
-        user=user,
-        decision=Decision.ACCEPT,
-        items=[SuggestionRef(kind, suggestion_id)],
-        expected_version=expected_version,
-    )
-
-
-def suggestion_reject(
-    *, layer: Layer, user: AbstractBaseUser, kind: str, suggestion_id: int, expected_version: int
-) -> DecisionResult:
-    return suggestions_decide(
-        layer=layer,
-        user=user,
-        decision=Decision.REJECT,
-        items=[SuggestionRef(kind, suggestion_id)],
-        expected_version=expected_version,
-    )
-
-
 def machine_layer_for(*, article: Article, model_version: str | None = None) -> Layer:
     """The article's machine layer of that model version, or its most recent one."""
     layers = Layer.objects.filter(article=article, kind=Layer.Kind.MACHINE)
