@@ -133,7 +133,7 @@ def export_request(
         project=project,
         format=chosen,
         selection=selection_resolve(
-            project=project, layer=selector, statuses=parse_statuses(status), since=parse_since(since)
+            project=project, layer=selector, statuses=parse_statuses(status, layer=selector), since=parse_since(since)
         ),
         splits=parse_splits(split),
         ratios=parse_ratios(ratios),

@@ -174,6 +174,11 @@ class Layer(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
     # Optimistic concurrency: every write to the layer names the version it read.
     version = models.PositiveIntegerField(default=1)
+    # Gold layers: who marked the layer adjudicated, and when (cleared when it is reopened).
+    adjudicated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="adjudicated_layers"
+    )
+    adjudicated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -222,6 +227,10 @@ class Mention(models.Model):
     text = models.TextField(help_text="The quoted text, article.text[start:end].")
     actor = models.ForeignKey(Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions")
     score = models.FloatField(null=True, blank=True, help_text="Machine confidence; empty for people.")
+    # Where a gold item came from (merge strategy, annotators who had it, reviewer, when); {} elsewhere.
+    provenance = models.JSONField(
+        default=dict, blank=True, help_text="Gold items: strategy, annotators, reviewer, time."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -248,6 +257,10 @@ class Event(models.Model):
     realis = models.CharField(max_length=16, default="actual")
     contexts = models.JSONField(default=list, blank=True)
     score = models.FloatField(null=True, blank=True)
+    # Where a gold item came from (merge strategy, annotators who had it, reviewer, when); {} elsewhere.
+    provenance = models.JSONField(
+        default=dict, blank=True, help_text="Gold items: strategy, annotators, reviewer, time."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -303,6 +316,10 @@ class Stance(models.Model):
     evidence_end = models.PositiveIntegerField(null=True, blank=True)
     evidence_text = models.TextField(blank=True)
     score = models.FloatField(null=True, blank=True)
+    # Where a gold item came from (merge strategy, annotators who had it, reviewer, when); {} elsewhere.
+    provenance = models.JSONField(
+        default=dict, blank=True, help_text="Gold items: strategy, annotators, reviewer, time."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -358,6 +375,7 @@ class Job(models.Model):
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True, help_text="What the job computed (agreement figures).")
     log = models.TextField(blank=True)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(

@@ -69,3 +69,11 @@ def preannotate_chunk(self: Any, chunk_id: int) -> None:
 def worker_check(self: Any, job_id: int) -> None:
     """Round trip through the broker: the worker marks the job succeeded and names itself."""
     _run(self, job_id, lambda: jobs.job_succeed(job_id=job_id, counts={"worker_pid": os.getpid()}))
+
+
+@shared_task(bind=True, ignore_result=True)
+def agreement_job(self: Any, job_id: int) -> None:
+    """Compute a project's agreement figures and store them on the job (the cache the API reads)."""
+    from annotations.agreement_jobs import agreement_run
+
+    _run(self, job_id, lambda: agreement_run(job_id=job_id))

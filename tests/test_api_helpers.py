@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotations.models import Article, Event, EventArgument, Layer, Membership, Mention, Project, Stance
-from annotations.services import event_create, layer_gold, mention_create
+from annotations.services import event_create, layer_gold, layer_set_status, mention_create
 from tests.factories import MembershipFactory, UserFactory
 
 API = "/api/v1"
@@ -46,8 +46,11 @@ def add_mention(layer: Layer, needle: str, label: str) -> Mention:
     return mention_create(layer=layer, label=label, start=start, end=end)
 
 
-def annotate_gold(article: Article, *, mentions: int = 3) -> Layer:
-    """A gold layer with `mentions` GPE/PERSON mentions and one AID event (Russia → Niger)."""
+def annotate_gold(article: Article, *, mentions: int = 3, adjudicate: bool = True) -> Layer:
+    """A gold layer with `mentions` GPE/PERSON mentions and one AID event (Russia → Niger).
+
+    Adjudicated unless `adjudicate` is False: what a gold export takes by default.
+    """
     gold = layer_gold(article=article)
     russia = add_mention(gold, "Russia", "GPE")
     niger = add_mention(gold, "Niger", "GPE")
@@ -63,6 +66,8 @@ def annotate_gold(article: Article, *, mentions: int = 3) -> Layer:
         # Distinct overlapping three-character spans from "Salifou Modi" on.
         first = article.text.index("Salifou Modi")
         mention_create(layer=gold, label="PERSON", start=first + offset, end=first + offset + 3)
+    if adjudicate:
+        layer_set_status(layer=gold, status=Layer.Status.ADJUDICATED)
     gold.refresh_from_db()
     return gold
 

@@ -83,7 +83,10 @@ GAZETTEER = [
 
 
 def annotate(layer: Layer) -> Layer:
-    """Gazetteer mentions, AGREE/AID events on "signed"/"sent", up to two stances; all through services."""
+    """Gazetteer mentions, AGREE/AID events on "signed"/"sent", up to two stances; all through services.
+
+    A gold layer ends adjudicated (what a gold export takes by default).
+    """
     text = layer.article.text
     niger = Actor.objects.filter(name="Niger").first()
     mentions: list[Mention] = []
@@ -145,19 +148,20 @@ def annotate(layer: Layer) -> Layer:
             evidence_start=line_start,
             evidence_end=len(text) if line_end < 0 else line_end,
         )
+    if layer.kind == Layer.Kind.GOLD:
+        layer_set_status(layer=layer, status=Layer.Status.ADJUDICATED)
     return layer
 
 
 @pytest.fixture
 def seeded() -> Project:
-    """The five seed articles, the actor registry, and a gold layer on each (status done)."""
+    """The five seed articles, the actor registry, and an adjudicated gold layer on each."""
     project = project_create(slug="niger", name="Niger coverage")
     report = import_paths(project=project, paths=sorted(SEEDS.glob("*.txt")))
     assert report.errors == [] and report.imported == 5
     actors_load_file(path=SEEDS / "actors.jsonl")
     for article in project.articles.order_by("id"):
-        layer = annotate(layer_gold(article=article))
-        layer_set_status(layer=layer, status=Layer.Status.DONE)
+        annotate(layer_gold(article=article))
     return project
 
 
@@ -215,7 +219,7 @@ def test_jsonl_line_holds_the_article_its_layer_and_positional_annotations(seede
     assert (line["title"], line["text"], line["published"]) == (article.title, article.text, "2023-04-12")
     assert line["metadata"] == {"dateline": "Published on: April 12, 2023 – 9:04 p.m"}
     assert line["split"] in ("train", "dev", "test")
-    assert line["layer"] == {"kind": "gold", "annotator": None, "model_version": None, "status": "done"}
+    assert line["layer"] == {"kind": "gold", "annotator": None, "model_version": None, "status": "adjudicated"}
     # mentions in text order with positional ids, the quoted text and the actor link
     assert [m["id"] for m in line["mentions"]] == [f"m{i}" for i in range(len(line["mentions"]))]
     assert [(m["start"], m["end"]) for m in line["mentions"]] == sorted(
@@ -329,9 +333,14 @@ def test_status_and_since_filters(seeded):
     ).imported
     annotate(layer_gold(article=late))
 
-    # then --status keeps only layers with that status, --since only articles created after it
-    done = jsonl_lines(stream(seeded, format="jsonl", status="done"))
-    assert len(done) == 4 and reopened.article.content_hash not in {line["id"] for line in done}
+    # then gold exports take adjudicated layers unless asked; --status keeps only layers with that
+    # status (all: any), --since only articles created after it
+    default = jsonl_lines(stream(seeded, format="jsonl"))
+    assert len(default) == 5 and reopened.article.content_hash not in {line["id"] for line in default}
+    assert jsonl_lines(stream(seeded, format="jsonl", status="adjudicated")) == default
+    assert len(jsonl_lines(stream(seeded, format="jsonl", status="all"))) == 6
+    in_progress = jsonl_lines(stream(seeded, format="jsonl", status="in_progress"))
+    assert [line["id"] for line in in_progress] == [reopened.article.content_hash]
     recent = jsonl_lines(stream(seeded, format="jsonl", since=cutoff.isoformat()))
     assert [line["id"] for line in recent] == [late.content_hash]
     assert jsonl_lines(stream(seeded, format="jsonl", since="2999-01-01")) == []
@@ -706,6 +715,7 @@ def test_brat_standoff_is_parsed_by_bratly(seeded, tmp_path):
         trigger_end=29,
         arguments=[("actor", federation.pk), ("actor", niger.pk)],
     )
+    layer_set_status(layer=layer, status=Layer.Status.ADJUDICATED)
 
     # when the project is exported as brat
     out = _export_folder(seeded, "brat", tmp_path / "brat")

@@ -75,12 +75,22 @@ def parse_since(value: str | datetime | None) -> datetime | None:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
-def parse_statuses(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    """Layer statuses to keep ('done,adjudicated'); empty keeps every status."""
+# The gold layer is gold once a reviewer has adjudicated it: that is what a gold export takes
+# unless a status is asked for.
+DEFAULT_GOLD_STATUSES = ("adjudicated",)
+
+
+def parse_statuses(value: str | Sequence[str] | None, *, layer: LayerSelector | None = None) -> tuple[str, ...]:
+    """Layer statuses to keep ('done,adjudicated'); 'all' or empty keeps every status.
+
+    Not given (None): adjudicated gold layers for the gold selector, every status otherwise.
+    """
     if value is None:
-        return ()
+        return DEFAULT_GOLD_STATUSES if layer is not None and layer.kind == "gold" else ()
     items = value.split(",") if isinstance(value, str) else list(value)
     statuses = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    if "all" in statuses:
+        return ()
     unknown = [s for s in statuses if s not in Layer.Status.values]
     if unknown:
         raise ExportOptionError(
