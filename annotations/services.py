@@ -236,10 +236,13 @@ def _schema_for(layer: Layer) -> LabelSchema:
 
 
 @transaction.atomic
-def layer_set_status(*, layer: Layer, status: str, expected_version: int | None = None) -> Layer:
+def layer_set_status(
+    *, layer: Layer, status: str, expected_version: int | None = None, by: AbstractBaseUser | None = None
+) -> Layer:
     """Mark a layer done (only when every event has its required roles) or reopen it.
 
-    Only a gold layer can be adjudicated, and adjudicating needs the same completeness as done.
+    Only a gold layer can be adjudicated, and adjudicating needs the same completeness as done;
+    `by` (the reviewer) and the time are kept on the layer, and cleared when it is reopened.
     """
     if status not in Layer.Status.values:
         raise InvalidAnnotation("status", f"unknown status {status!r}; allowed: {', '.join(Layer.Status.values)}")
@@ -257,8 +260,13 @@ def layer_set_status(*, layer: Layer, status: str, expected_version: int | None 
         if problems:
             raise InvalidAnnotation("status", f"the layer can't be {status} yet: " + "; ".join(problems))
     _layer_touch(layer, expected_version)
-    Layer.objects.filter(pk=layer.pk).update(status=status)
+    adjudicated = status == Layer.Status.ADJUDICATED
     layer.status = status
+    layer.adjudicated_by = by if adjudicated else None  # type: ignore[assignment]
+    layer.adjudicated_at = timezone.now() if adjudicated else None
+    Layer.objects.filter(pk=layer.pk).update(
+        status=status, adjudicated_by=layer.adjudicated_by, adjudicated_at=layer.adjudicated_at
+    )
     return layer
 
 
@@ -275,6 +283,7 @@ def mention_create(
     text: str | None = None,
     actor: Actor | None = None,
     score: float | None = None,
+    provenance: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> Mention:
     """Add an entity mention; offsets must lie in the text and match `text` when it is given."""
@@ -284,7 +293,16 @@ def mention_create(
     if Mention.objects.filter(layer=layer, start=start, end=end, label=label).exists():
         raise InvalidAnnotation("start", f"a {label} mention on [{start}, {end}) already exists in this layer")
     _layer_touch(layer, expected_version)
-    return Mention.objects.create(layer=layer, label=label, start=start, end=end, text=quoted, actor=actor, score=score)
+    return Mention.objects.create(
+        layer=layer,
+        label=label,
+        start=start,
+        end=end,
+        text=quoted,
+        actor=actor,
+        score=score,
+        provenance=provenance or {},
+    )
 
 
 @transaction.atomic
@@ -373,6 +391,7 @@ def event_create(
     contexts: Sequence[str] = (),
     arguments: Iterable[tuple[str, int]] = (),
     score: float | None = None,
+    provenance: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> Event:
     """Add an event with its trigger and (role, mention id) arguments, all checked against the schema."""
@@ -399,6 +418,7 @@ def event_create(
         realis=realis,
         contexts=list(contexts),
         score=score,
+        provenance=provenance or {},
     )
     EventArgument.objects.bulk_create(
         EventArgument(event=event, role=role, mention=mention) for role, mention in resolved
@@ -473,6 +493,7 @@ def stance_create(
     evidence_end: int | None = None,
     evidence_text: str | None = None,
     score: float | None = None,
+    provenance: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> Stance:
     """Add a stance; no holder means the article's author holds it. A target mention or actor is required."""
@@ -504,6 +525,7 @@ def stance_create(
         evidence_end=evidence_end,
         evidence_text=quoted,
         score=score,
+        provenance=provenance or {},
     )
 
 

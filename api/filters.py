@@ -8,6 +8,8 @@
 - `annotator=<username>` — articles with an annotator layer by that user.
 - `q=<text>` — case-insensitive search in title and text.
 - `has_gold=true|false` — articles with (without) a gold layer.
+- `stage=unassigned|assigned|annotated|adjudicated` — where the article is in the review flow
+  (see `annotations.review`): annotated means at least overlap k annotator layers are done.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from annotations.models import Article, Layer, Membership, Project
+from annotations.review import Stage, articles_with_stage
 from api.permissions import role_in
 
 STATUS_VALUES = ", ".join(Layer.Status.values)
+STAGE_VALUES = ", ".join(Stage.ALL)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -53,6 +57,13 @@ class ArticleFilter(django_filters.FilterSet):
         help_text="true: only articles with a gold layer; false: only those without.",
     )
 
+    stage = django_filters.ChoiceFilter(
+        choices=[(stage, stage) for stage in Stage.ALL],
+        error_messages={"invalid_choice": f"unknown stage %(value)r; allowed: {STAGE_VALUES}"},
+        help_text="unassigned, assigned, annotated (at least overlap k annotator layers done, not adjudicated) "
+        "or adjudicated (the gold layer is).",
+    )
+
     class Meta:
         model = Article
         fields: list[str] = []
@@ -64,6 +75,10 @@ class ArticleFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet[Article]) -> QuerySet[Article]:
         data: dict[str, Any] = self.form.cleaned_data
         layers = Layer.objects.filter(article=OuterRef("pk"))
+        if data.get("stage"):
+            if "stage" not in queryset.query.annotations:
+                queryset = articles_with_stage(queryset)
+            queryset = queryset.filter(stage=data["stage"])
         if data.get("q"):
             queryset = queryset.filter(Q(title__icontains=data["q"]) | Q(text__icontains=data["q"]))
         if data.get("has_gold"):

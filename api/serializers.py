@@ -81,6 +81,12 @@ class LayerOutput(serializers.ModelSerializer):
     annotator = serializers.CharField(
         source="annotator.username", read_only=True, allow_null=True, help_text="Username; null for gold and machine."
     )
+    adjudicated_by = serializers.CharField(
+        source="adjudicated_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="Gold layers: the reviewer who marked it adjudicated (null otherwise).",
+    )
 
     class Meta:
         model = Layer
@@ -92,6 +98,8 @@ class LayerOutput(serializers.ModelSerializer):
             "model_version",
             "status",
             "version",
+            "adjudicated_by",
+            "adjudicated_at",
             "created_at",
             "updated_at",
         ]
@@ -103,7 +111,7 @@ class MentionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Mention
-        fields = ["id", "label", "start", "end", "text", "actor", "actor_name", "score", "created_at"]
+        fields = ["id", "label", "start", "end", "text", "actor", "actor_name", "score", "provenance", "created_at"]
         read_only_fields = fields
 
 
@@ -131,6 +139,7 @@ class EventOutput(serializers.ModelSerializer):
             "contexts",
             "score",
             "arguments",
+            "provenance",
             "created_at",
         ]
         read_only_fields = fields
@@ -153,6 +162,7 @@ class StanceOutput(serializers.ModelSerializer):
             "evidence_end",
             "evidence_text",
             "score",
+            "provenance",
             "created_at",
         ]
         read_only_fields = fields
@@ -349,11 +359,27 @@ class SuggestionDecisionsOutput(serializers.Serializer):
 
 class ArticleOutput(serializers.ModelSerializer):
     has_gold = serializers.BooleanField(read_only=True, help_text="The article has a gold layer.")
+    stage = serializers.CharField(
+        read_only=True,
+        help_text="unassigned (no annotator layer), assigned, annotated (at least overlap k annotator layers done) "
+        "or adjudicated (the gold layer is).",
+    )
     layers = LayerOutput(source="visible_layers", many=True, read_only=True, help_text="The layers you may read.")
 
     class Meta:
         model = Article
-        fields = ["id", "title", "source", "url", "published", "language", "created_at", "has_gold", "layers"]
+        fields = [
+            "id",
+            "title",
+            "source",
+            "url",
+            "published",
+            "language",
+            "created_at",
+            "has_gold",
+            "stage",
+            "layers",
+        ]
         read_only_fields = fields
 
 
@@ -451,7 +477,9 @@ class ExportQuery(serializers.Serializer):
         allow_null=True,
         allow_blank=True,
         default=None,
-        help_text="Only layers in these statuses (comma-separated).",
+        help_text="Only layers in these statuses (comma-separated: not_started, in_progress, done, adjudicated), "
+        "or all. Default: adjudicated for layer=gold (only adjudicated gold layers are exported), any status for "
+        "annotator and machine layers.",
     )
 
 

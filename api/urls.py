@@ -6,7 +6,7 @@ Everything of a project is nested under its slug, so the project scope is explic
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import views
+from api import review, views
 
 app_name = "api"
 
@@ -29,7 +29,10 @@ project_urls = [
     path("articles/import/", views.ArticleImportView.as_view(), name="article-import"),
     path("articles/<int:pk>/", views.ArticleViewSet.as_view(READ_ONLY_DETAIL), name="article-detail"),
     path("articles/<int:pk>/layers/", views.ArticleLayersView.as_view(), name="article-layers"),
+    path("articles/<int:pk>/review/", review.ArticleReviewView.as_view(), name="article-review"),
     path("layers/<int:pk>/", views.LayerView.as_view(), name="layer-detail"),
+    path("layers/<int:pk>/pick/", review.GoldPickView.as_view(), name="gold-pick"),
+    path("layers/<int:pk>/merge/", review.GoldMergeView.as_view(), name="gold-merge"),
     *layer_items("mentions", views.MentionViewSet, "mention"),
     *layer_items("events", views.EventViewSet, "event"),
     *layer_items("stances", views.StanceViewSet, "stance"),

@@ -64,6 +64,7 @@ from annotations.models import (
     SuggestionDecision,
 )
 from annotations.preannotation import preannotation_start
+from annotations.review import Strategy, articles_with_stage, provenance
 from api import serializers as s
 from api.filters import ArticleFilter, ProjectFilterBackend
 from api.permissions import (
@@ -247,12 +248,12 @@ class ArticleViewSet(ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
         if self.schema_only:
             return Article.objects.none()
         project = self.get_project()
-        layers = layers_readable(self.request, project, Layer.objects.select_related("annotator")).order_by(
-            "kind", "id"
-        )
+        layers = layers_readable(
+            self.request, project, Layer.objects.select_related("annotator", "adjudicated_by")
+        ).order_by("kind", "id")
         gold = Layer.objects.filter(article=OuterRef("pk"), kind=Layer.Kind.GOLD)
         articles = (
-            Article.objects.filter(project=project)
+            articles_with_stage(Article.objects.filter(project=project))
             .annotate(has_gold=Exists(gold))
             .prefetch_related(Prefetch("layers", queryset=layers, to_attr="visible_layers"))
             .order_by("id")
@@ -339,7 +340,9 @@ class ArticleLayersView(ProjectScopedMixin, APIView):
     def get(self, request: Request, slug: str, pk: int) -> Response:
         project = self.get_project()
         article = get_object_or_404(Article.objects.only("pk", "project_id"), pk=pk, project=project)
-        layers = layers_readable(request, project, article.layers.select_related("annotator")).order_by("kind", "id")
+        layers = layers_readable(
+            request, project, article.layers.select_related("annotator", "adjudicated_by")
+        ).order_by("kind", "id")
         return Response(s.LayerOutput(layers, many=True).data)
 
     @extend_schema(
@@ -373,7 +376,7 @@ LAYER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descr
 
 def layer_in(project: Project, layer_id: int, *, detail: bool = False) -> Layer:
     """A layer of the project (404 otherwise) with what services and outputs read, loaded once."""
-    layers = Layer.objects.select_related("article__project", "annotator")
+    layers = Layer.objects.select_related("article__project", "annotator", "adjudicated_by")
     if detail:
         layers = layers.prefetch_related(
             Prefetch("mentions", queryset=Mention.objects.select_related("actor")),
@@ -410,7 +413,9 @@ class LayerView(ProjectScopedMixin, APIView):
         layer = layer_in(project, pk)
         check_layer_write(request, project, layer)
         data = validated(s.LayerStatusInput, request.data)
-        layer = services.layer_set_status(layer=layer, status=data["status"], expected_version=data["version"])
+        layer = services.layer_set_status(
+            layer=layer, status=data["status"], expected_version=data["version"], by=request.user
+        )
         return Response(s.LayerOutput(layer).data)
 
 
@@ -457,6 +462,10 @@ class LayerItemViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
 
     def get_item(self) -> Any:
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    def provenance(self, layer: Layer) -> dict[str, Any] | None:
+        """A gold item written directly is recorded as the reviewer's manual work."""
+        return provenance(Strategy.MANUAL, reviewer=self.request.user) if layer.kind == Layer.Kind.GOLD else None
 
     def list(self, request: Request, **kwargs: Any) -> Response:
         check_layer_read(request, self.get_project(), self.get_layer())
@@ -559,6 +568,7 @@ class MentionViewSet(LayerItemViewSet):
             end=data["end"],
             text=data.get("text"),
             actor=data.get("actor"),
+            provenance=self.provenance(layer),
             expected_version=data["version"],
         )
 
@@ -597,6 +607,7 @@ class EventViewSet(LayerItemViewSet):
             realis=data["realis"],
             contexts=data["contexts"],
             arguments=argument_pairs(data["arguments"]),
+            provenance=self.provenance(layer),
             expected_version=data["version"],
         )
 
@@ -636,6 +647,7 @@ class StanceViewSet(LayerItemViewSet):
             evidence_start=data.get("evidence_start"),
             evidence_end=data.get("evidence_end"),
             evidence_text=data.get("evidence_text"),
+            provenance=self.provenance(layer),
             expected_version=data["version"],
         )
 

@@ -54,6 +54,9 @@ def test_every_endpoint_is_documented_with_its_fields():
         ("/api/v1/projects/{slug}/dataset-versions/", "post"),
         ("/api/v1/projects/{slug}/dataset-versions/{id}/download/", "get"),
         ("/api/v1/projects/{slug}/export/", "get"),
+        ("/api/v1/projects/{slug}/articles/{id}/review/", "get"),
+        ("/api/v1/projects/{slug}/layers/{id}/pick/", "post"),
+        ("/api/v1/projects/{slug}/layers/{id}/merge/", "post"),
     } <= documented
     for path, method, operation in operations(schema):
         where = f"{method.upper()} {path}"
@@ -71,7 +74,7 @@ def test_every_endpoint_is_documented_with_its_fields():
     assert set(mention_input["required"]) == {"version", "label", "start", "end"}
     assert set(mention_input["properties"]) == {"version", "label", "start", "end", "text", "actor"}
     filters = {p["name"] for p in schema["paths"]["/api/v1/projects/{slug}/articles/"]["get"]["parameters"]}
-    assert {"status", "annotator", "q", "has_gold", "page", "page_size"} <= filters
+    assert {"status", "stage", "annotator", "q", "has_gold", "page", "page_size"} <= filters
     export = {p["name"] for p in schema["paths"]["/api/v1/projects/{slug}/export/"]["get"]["parameters"]}
     assert {"format", "layer", "split", "ratios", "since", "status"} <= export
 

@@ -1,0 +1,536 @@
+"""Review and adjudication: compare the annotators' layers of an article, settle its gold layer.
+
+Groups. The annotators' items on an article are grouped by what they say, so one group is one
+version of an item with the annotators who gave it:
+- a mention by (start, end, label);
+- an event by (type, trigger span, its arguments as (role, span, label) — a multiset);
+- a stance by (holder span or the author, target span or actor, label).
+A group's `agreement` is unanimous when every compared annotator gave it, majority when more
+than half did, else minority. Its `disagreements` say why a reviewer should look at it:
+- mentions: `label` (another group has the same span with another label), `boundary` (another
+  group has the same label on an overlapping, different span), `missing` (not everyone gave it);
+- events: `type` (same trigger, another type), `arguments` (same trigger and type, other
+  arguments), `missing`;
+- stances: `label` (same holder and target, another label), `missing`.
+
+Compared layers: the annotator layers in progress or done (not-started ones say nothing).
+
+Gold. Picking copies an annotator's item into the gold layer — an event with its argument
+mentions, a stance with its holder and target mentions, reusing gold mentions with the same span
+and label — and records its provenance: how it got there (`picked`, `unanimous`, `majority`;
+`manual` for gold items written directly), the annotators who gave that version, the reviewer,
+and when. A merge picks every unanimous (or majority) group not yet in gold. Every write names the
+gold layer version it read: two reviewers settling the same article can't both win; the second
+gets VersionConflict (409) and nothing of the first is lost.
+
+Stages of an article: unassigned (no annotator layer), assigned, annotated (at least `overlap`
+annotator layers done), adjudicated (the gold layer is adjudicated).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from annotations.errors import InvalidAnnotation
+from annotations.models import Article, Event, EventArgument, Layer, Mention, Stance
+from annotations.services import _layer_touch, event_create, mention_create, stance_create
+
+COMPARED_STATUSES = (Layer.Status.IN_PROGRESS, Layer.Status.DONE)
+KINDS = ("mention", "event", "stance")
+
+
+class Strategy:
+    UNANIMOUS = "unanimous"
+    MAJORITY = "majority"
+    NONE = "none"
+    PICKED = "picked"
+    MANUAL = "manual"
+
+
+MERGE_STRATEGIES = (Strategy.UNANIMOUS, Strategy.MAJORITY, Strategy.NONE)
+
+
+class Stage:
+    UNASSIGNED = "unassigned"
+    ASSIGNED = "assigned"
+    ANNOTATED = "annotated"
+    ADJUDICATED = "adjudicated"
+
+    ALL = ("unassigned", "assigned", "annotated", "adjudicated")
+
+
+# --- Stages ---------------------------------------------------------------------------------
+
+
+def articles_with_stage(articles: QuerySet[Article]) -> QuerySet[Article]:
+    """Annotate `annotators_assigned`, `annotators_done`, `gold_status` and `stage` (one query)."""
+    layers = Layer.objects.filter(article=OuterRef("pk"))
+    annotator = Q(layers__kind=Layer.Kind.ANNOTATOR)
+    return articles.annotate(
+        annotators_assigned=Count("layers", filter=annotator),
+        annotators_done=Count("layers", filter=annotator & Q(layers__status=Layer.Status.DONE)),
+        gold_adjudicated=Exists(layers.filter(kind=Layer.Kind.GOLD, status=Layer.Status.ADJUDICATED)),
+    ).annotate(
+        stage=Case(
+            When(gold_adjudicated=True, then=Value(Stage.ADJUDICATED)),
+            When(annotators_done__gte=F("project__overlap"), then=Value(Stage.ANNOTATED)),
+            When(annotators_assigned__gt=0, then=Value(Stage.ASSIGNED)),
+            default=Value(Stage.UNASSIGNED),
+        )
+    )
+
+
+def article_stage(article: Article) -> str:
+    return articles_with_stage(Article.objects.filter(pk=article.pk)).values_list("stage", flat=True).get()
+
+
+def filter_stage(articles: QuerySet[Article], stage: str) -> QuerySet[Article]:
+    if stage not in Stage.ALL:
+        raise InvalidAnnotation("stage", f"unknown stage {stage!r}; allowed: {', '.join(Stage.ALL)}")
+    return articles_with_stage(articles).filter(stage=stage)
+
+
+# --- Reading the layers -----------------------------------------------------------------------
+
+
+def _with_items(layers: QuerySet[Layer]) -> QuerySet[Layer]:
+    return layers.select_related("annotator", "adjudicated_by").prefetch_related(
+        "mentions__actor",
+        Prefetch(
+            "events",
+            queryset=Event.objects.prefetch_related(
+                Prefetch("arguments", queryset=EventArgument.objects.select_related("mention"))
+            ),
+        ),
+        Prefetch("stances", queryset=Stance.objects.select_related("holder", "target", "target_actor")),
+    )
+
+
+def compared_layers(article: Article) -> list[Layer]:
+    """The annotator layers of the article that are compared (in progress or done), by username."""
+    layers = _with_items(
+        Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, status__in=list(COMPARED_STATUSES))
+    )
+    return sorted(layers, key=lambda layer: layer.annotator.get_username())
+
+
+def gold_layer(article: Article) -> Layer | None:
+    return _with_items(Layer.objects.filter(article=article, kind=Layer.Kind.GOLD)).first()
+
+
+# --- Keys: what makes two items the same version --------------------------------------------
+
+
+def _span(mention: Mention | None) -> tuple[int, int] | None:
+    return None if mention is None else (mention.start, mention.end)
+
+
+def mention_key(mention: Mention) -> tuple[Hashable, ...]:
+    return ("mention", mention.start, mention.end, mention.label)
+
+
+def event_key(event: Event) -> tuple[Hashable, ...]:
+    arguments = sorted((a.role, a.mention.start, a.mention.end, a.mention.label) for a in event.arguments.all())
+    return ("event", event.event_type, event.trigger_start, event.trigger_end, tuple(arguments))
+
+
+def stance_key(stance: Stance) -> tuple[Hashable, ...]:
+    target = _span(stance.target) if stance.target_id else ("actor", stance.target_actor_id)
+    return ("stance", _span(stance.holder), target, stance.label)
+
+
+def _key_text(key: tuple[Hashable, ...]) -> str:
+    return repr(key)
+
+
+def _items(layer: Layer, kind: str) -> Iterable[Any]:
+    return {"mention": layer.mentions, "event": layer.events, "stance": layer.stances}[kind].all()
+
+
+KEY_OF = {"mention": mention_key, "event": event_key, "stance": stance_key}
+
+
+# --- Groups -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    kind: str
+    key: tuple[Hashable, ...]
+    item: Any  # the first annotator's item of this version: what a pick copies
+    items: dict[str, int] = field(default_factory=dict)  # username → item id
+    gold: int | None = None
+    disagreements: list[str] = field(default_factory=list)
+
+    @property
+    def annotators(self) -> list[str]:
+        return list(self.items)
+
+
+def _agreement(support: int, of: int) -> str:
+    if support >= of:
+        return Strategy.UNANIMOUS
+    return Strategy.MAJORITY if 2 * support > of else "minority"
+
+
+def groups_of(layers: Sequence[Layer], gold: Layer | None = None) -> dict[str, list[Group]]:
+    """The annotators' items by kind, one group per version, in text order, with disagreements."""
+    result: dict[str, list[Group]] = {}
+    for kind in KINDS:
+        key_of = KEY_OF[kind]
+        groups: dict[tuple[Hashable, ...], Group] = {}
+        for layer in layers:
+            name = layer.annotator.get_username()
+            for item in _items(layer, kind):
+                key = key_of(item)
+                group = groups.setdefault(key, Group(kind=kind, key=key, item=item))
+                group.items.setdefault(name, item.pk)
+        if gold is not None:
+            in_gold = {key_of(item): item.pk for item in _items(gold, kind)}
+            for group in groups.values():
+                group.gold = in_gold.get(group.key)
+        ordered = sorted(groups.values(), key=_position)
+        _mark_disagreements(kind, ordered, len(layers))
+        result[kind] = ordered
+    return result
+
+
+def _position(group: Group) -> tuple[Any, ...]:
+    item = group.item
+    if group.kind == "mention":
+        return (item.start, item.end, item.label)
+    if group.kind == "event":
+        return (item.trigger_start, item.trigger_end, item.event_type, _key_text(group.key))
+    evidence = item.evidence_start if item.evidence_start is not None else -1
+    return (evidence, _key_text(group.key))
+
+
+def _mark_disagreements(kind: str, groups: list[Group], of: int) -> None:
+    if kind == "mention":
+        by_span: dict[tuple[int, int], set[str]] = defaultdict(set)
+        for g in groups:
+            by_span[(g.item.start, g.item.end)].add(g.item.label)
+        for g in groups:
+            m = g.item
+            if len(by_span[(m.start, m.end)]) > 1:
+                g.disagreements.append("label")
+            if any(
+                o.item.label == m.label
+                and (o.item.start, o.item.end) != (m.start, m.end)
+                and o.item.start < m.end
+                and m.start < o.item.end
+                for o in groups
+            ):
+                g.disagreements.append("boundary")
+    elif kind == "event":
+        by_trigger: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+        for g in groups:
+            by_trigger[(g.item.trigger_start, g.item.trigger_end)][g.item.event_type] += 1
+        for g in groups:
+            types = by_trigger[(g.item.trigger_start, g.item.trigger_end)]
+            if len(types) > 1:
+                g.disagreements.append("type")
+            if types[g.item.event_type] > 1:
+                g.disagreements.append("arguments")
+    else:
+        by_pair: dict[tuple[Hashable, ...], set[str]] = defaultdict(set)
+        for g in groups:
+            by_pair[g.key[1:3]].add(g.item.label)
+        for g in groups:
+            if len(by_pair[g.key[1:3]]) > 1:
+                g.disagreements.append("label")
+    for g in groups:
+        if len(g.items) < of:
+            g.disagreements.append("missing")
+
+
+# --- The review payload -----------------------------------------------------------------------
+
+
+def _mention_json(mention: Mention | None) -> dict[str, Any] | None:
+    if mention is None:
+        return None
+    return {"start": mention.start, "end": mention.end, "text": mention.text, "label": mention.label}
+
+
+def _group_json(group: Group, of: int) -> dict[str, Any]:
+    item = group.item
+    body: dict[str, Any] = {"key": _key_text(group.key)}
+    if group.kind == "mention":
+        body.update(start=item.start, end=item.end, text=item.text, label=item.label)
+    elif group.kind == "event":
+        body.update(
+            event_type=item.event_type,
+            trigger_start=item.trigger_start,
+            trigger_end=item.trigger_end,
+            trigger_text=item.trigger_text,
+            mode=item.mode,
+            realis=item.realis,
+            arguments=[
+                {"role": a.role, **(_mention_json(a.mention) or {})}
+                for a in sorted(item.arguments.all(), key=lambda a: (a.role, a.mention.start, a.mention.end))
+            ],
+        )
+    else:
+        body.update(
+            label=item.label,
+            holder=_mention_json(item.holder),
+            target=_mention_json(item.target),
+            target_actor={"id": item.target_actor.pk, "name": item.target_actor.name} if item.target_actor else None,
+            scope=item.scope,
+            evidence_start=item.evidence_start,
+            evidence_end=item.evidence_end,
+            evidence_text=item.evidence_text,
+        )
+    support = len(group.items)
+    body.update(
+        annotators=group.annotators,
+        items=group.items,
+        support=support,
+        of=of,
+        agreement=_agreement(support, of),
+        disagreements=group.disagreements,
+        gold=group.gold,
+    )
+    return body
+
+
+def _gold_json(gold: Layer | None) -> dict[str, Any] | None:
+    if gold is None:
+        return None
+    return {
+        "id": gold.pk,
+        "version": gold.version,
+        "status": gold.status,
+        "adjudicated_by": gold.adjudicated_by.get_username() if gold.adjudicated_by else None,
+        "adjudicated_at": gold.adjudicated_at.isoformat() if gold.adjudicated_at else None,
+    }
+
+
+def review_of(article: Article) -> dict[str, Any]:
+    """Everything a reviewer compares on one article (see the module docstring)."""
+    layers = compared_layers(article)
+    gold = gold_layer(article)
+    groups = groups_of(layers, gold)
+    of = len(layers)
+    return {
+        "article": {"id": article.pk, "title": article.title},
+        "stage": article_stage(article),
+        "overlap": article.project.overlap,
+        "annotators": [
+            {
+                "username": layer.annotator.get_username(),
+                "layer": layer.pk,
+                "status": layer.status,
+                "version": layer.version,
+            }
+            for layer in layers
+        ],
+        "gold": _gold_json(gold),
+        "groups": {f"{kind}s": [_group_json(g, of) for g in groups[kind]] for kind in KINDS},
+        "summary": {
+            f"{kind}s": {
+                "groups": len(groups[kind]),
+                "disputed": sum(1 for g in groups[kind] if g.disagreements),
+                "in_gold": sum(1 for g in groups[kind] if g.gold is not None),
+            }
+            for kind in KINDS
+        },
+    }
+
+
+# --- Writing gold -------------------------------------------------------------------------------
+
+
+@dataclass
+class PickResult:
+    layer_version: int
+    created: list[tuple[str, int]] = field(default_factory=list)
+    existing: list[tuple[str, int]] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for k, _ in self.created if k == kind)
+
+
+def provenance(strategy: str, *, reviewer: AbstractBaseUser | None, annotators: Sequence[str] = ()) -> dict[str, Any]:
+    """What a gold item records about how it got there."""
+    record: dict[str, Any] = {"strategy": strategy}
+    if annotators:
+        record["annotators"] = list(annotators)
+    record["reviewer"] = reviewer.get_username() if reviewer is not None else None
+    record["at"] = timezone.now().isoformat()
+    return record
+
+
+class _Copier:
+    """Copies annotator items into one gold layer, reusing gold mentions of the same span and label."""
+
+    def __init__(
+        self, gold: Layer, reviewer: AbstractBaseUser | None, annotators_of: dict[tuple[Hashable, ...], list[str]]
+    ):
+        self.gold = gold
+        self.reviewer = reviewer
+        self.annotators_of = annotators_of
+        self.mentions = {mention_key(m): m for m in gold.mentions.all()}
+        self.events = {event_key(e): e for e in gold.events.prefetch_related("arguments__mention")}
+        self.stances = {stance_key(s): s for s in gold.stances.select_related("holder", "target")}
+
+    def _provenance(self, key: tuple[Hashable, ...], strategy: str) -> dict[str, Any]:
+        return provenance(strategy, reviewer=self.reviewer, annotators=self.annotators_of.get(key, ()))
+
+    def mention(self, source: Mention, strategy: str, result: PickResult, *, listed: bool) -> Mention:
+        key = mention_key(source)
+        existing = self.mentions.get(key)
+        if existing is not None:
+            if listed:
+                result.existing.append(("mention", existing.pk))
+            return existing
+        created = mention_create(
+            layer=self.gold,
+            label=source.label,
+            start=source.start,
+            end=source.end,
+            actor=source.actor,
+            provenance=self._provenance(key, strategy),
+        )
+        self.mentions[key] = created
+        result.created.append(("mention", created.pk))
+        return created
+
+    def event(self, source: Event, strategy: str, result: PickResult) -> None:
+        key = event_key(source)
+        if key in self.events:
+            result.existing.append(("event", self.events[key].pk))
+            return
+        arguments = [
+            (a.role, self.mention(a.mention, strategy, result, listed=False).pk) for a in source.arguments.all()
+        ]
+        created = event_create(
+            layer=self.gold,
+            event_type=source.event_type,
+            trigger_start=source.trigger_start,
+            trigger_end=source.trigger_end,
+            mode=source.mode,
+            realis=source.realis,
+            contexts=source.contexts,
+            arguments=arguments,
+            provenance=self._provenance(key, strategy),
+        )
+        self.events[key] = created
+        result.created.append(("event", created.pk))
+
+    def stance(self, source: Stance, strategy: str, result: PickResult) -> None:
+        key = stance_key(source)
+        if key in self.stances:
+            result.existing.append(("stance", self.stances[key].pk))
+            return
+        holder = self.mention(source.holder, strategy, result, listed=False) if source.holder else None
+        target = self.mention(source.target, strategy, result, listed=False) if source.target else None
+        created = stance_create(
+            layer=self.gold,
+            label=source.label,
+            holder_id=holder.pk if holder else None,
+            target_id=target.pk if target else None,
+            target_actor=source.target_actor,
+            scope=source.scope,
+            evidence_start=source.evidence_start,
+            evidence_end=source.evidence_end,
+            provenance=self._provenance(key, strategy),
+        )
+        self.stances[key] = created
+        result.created.append(("stance", created.pk))
+
+    def copy(self, kind: str, source: Any, strategy: str, result: PickResult) -> None:
+        if kind == "mention":
+            self.mention(source, strategy, result, listed=True)
+        elif kind == "event":
+            self.event(source, strategy, result)
+        else:
+            self.stance(source, strategy, result)
+
+
+def _check_gold(gold: Layer) -> None:
+    if gold.kind != Layer.Kind.GOLD:
+        raise InvalidAnnotation("layer", f"items are picked into a gold layer; this is a {gold.kind} layer")
+
+
+def _annotators_of(layers: Sequence[Layer]) -> dict[tuple[Hashable, ...], list[str]]:
+    return {g.key: g.annotators for groups in groups_of(layers).values() for g in groups}
+
+
+MODELS = {"mention": Mention, "event": Event, "stance": Stance}
+
+
+@transaction.atomic
+def gold_pick(
+    *,
+    gold: Layer,
+    items: Sequence[tuple[str, int]],
+    reviewer: AbstractBaseUser | None,
+    expected_version: int | None,
+) -> PickResult:
+    """Copy annotator items (kind, id) of the gold layer's article into it, with their provenance."""
+    _check_gold(gold)
+    if not items:
+        raise InvalidAnnotation("items", "name at least one item to pick")
+    sources: list[tuple[str, Any]] = []
+    for index, (kind, item_id) in enumerate(items):
+        if kind not in MODELS:
+            raise InvalidAnnotation("items", f"item {index}: unknown kind {kind!r}; use {', '.join(KINDS)}")
+        source = (
+            MODELS[kind]
+            .objects.select_related("layer")
+            .filter(pk=item_id, layer__article_id=gold.article_id, layer__kind=Layer.Kind.ANNOTATOR)
+            .first()
+        )
+        if source is None:
+            raise InvalidAnnotation(
+                "items", f"item {index}: no {kind} {item_id} in an annotator layer of article {gold.article_id}"
+            )
+        sources.append((kind, source))
+    # The version check comes first and locks the gold row until the transaction ends.
+    _layer_touch(gold, expected_version)
+    layers = compared_layers(gold.article)
+    copier = _Copier(gold, reviewer, _annotators_of(layers))
+    result = PickResult(layer_version=0)
+    for kind, source in sources:
+        copier.copy(kind, source, Strategy.PICKED, result)
+    gold.refresh_from_db(fields=["version", "status", "updated_at"])
+    result.layer_version = gold.version
+    return result
+
+
+@transaction.atomic
+def gold_merge(
+    *,
+    gold: Layer,
+    strategy: str,
+    reviewer: AbstractBaseUser | None,
+    expected_version: int | None,
+) -> PickResult:
+    """Pre-fill gold with every unanimous (or, for majority, majority) group not in it yet."""
+    _check_gold(gold)
+    if strategy not in MERGE_STRATEGIES:
+        raise InvalidAnnotation("strategy", f"unknown strategy {strategy!r}; allowed: {', '.join(MERGE_STRATEGIES)}")
+    _layer_touch(gold, expected_version)
+    result = PickResult(layer_version=0)
+    if strategy != Strategy.NONE:
+        layers = compared_layers(gold.article)
+        groups = groups_of(layers)
+        wanted = (Strategy.UNANIMOUS,) if strategy == Strategy.UNANIMOUS else (Strategy.UNANIMOUS, Strategy.MAJORITY)
+        copier = _Copier(gold, reviewer, {g.key: g.annotators for kind in KINDS for g in groups[kind]})
+        for kind in KINDS:
+            for group in groups[kind]:
+                if _agreement(len(group.items), len(layers)) in wanted:
+                    copier.copy(kind, group.item, strategy, result)
+    gold.refresh_from_db(fields=["version", "status", "updated_at"])
+    result.layer_version = gold.version
+    return result
