@@ -46,7 +46,7 @@ from annotations.exports.splits import DEFAULT_RATIOS, Ratios, parse_ratios
 from annotations.importers.base import json_lines, validation_messages
 from annotations.importers.jsonl import FIELDS as ARTICLE_FIELDS
 from annotations.importers.jsonl import article_from
-from annotations.models import Actor, Article, Layer, Project
+from annotations.models import Actor, Article, Event, Layer, Mention, Project, Stance
 from annotations.schema import LabelSchema
 from annotations.services import (
     actor_upsert,
@@ -262,6 +262,15 @@ def _actor_for(value: Any, kind: str) -> Actor | None:
     return actor
 
 
+def _keep_provenance(model: type[Mention | Event | Stance], pk: int, item: dict[str, Any]) -> None:
+    """The exported item's adjudication provenance, written onto the item just created."""
+    provenance = item.get("provenance")
+    if provenance:
+        if not isinstance(provenance, dict):
+            raise TypeError(f"provenance must be an object, got {provenance!r}")
+        model.objects.filter(pk=pk).update(provenance=provenance)
+
+
 def _import_annotations(layer: Layer, record: dict[str, Any], outcome: CorpusImport) -> None:
     mention_ids: dict[str, int] = {}
     for mention in record.get("mentions") or []:
@@ -274,11 +283,12 @@ def _import_annotations(layer: Layer, record: dict[str, Any], outcome: CorpusImp
             actor=_actor_for(mention.get("actor"), mention["label"]),
             score=mention.get("score"),
         )
+        _keep_provenance(Mention, created.pk, mention)
         mention_ids[mention["id"]] = created.pk
         outcome.mentions += 1
     for event in record.get("events") or []:
         trigger = event["trigger"]
-        event_create(
+        created_event = event_create(
             layer=layer,
             event_type=event["type"],
             trigger_start=trigger["start"],
@@ -290,10 +300,11 @@ def _import_annotations(layer: Layer, record: dict[str, Any], outcome: CorpusImp
             arguments=[(a["role"], mention_ids[a["mention"]]) for a in event.get("arguments") or []],
             score=event.get("score"),
         )
+        _keep_provenance(Event, created_event.pk, event)
         outcome.events += 1
     for stance in record.get("stances") or []:
         evidence = stance.get("evidence") or {}
-        stance_create(
+        created_stance = stance_create(
             layer=layer,
             label=stance["label"],
             holder_id=mention_ids[stance["holder"]] if stance.get("holder") else None,
@@ -305,21 +316,31 @@ def _import_annotations(layer: Layer, record: dict[str, Any], outcome: CorpusImp
             evidence_text=evidence.get("text"),
             score=stance.get("score"),
         )
+        _keep_provenance(Stance, created_stance.pk, stance)
         outcome.stances += 1
-    status = (record.get("layer") or {}).get("status")
+    source = record.get("layer") or {}
+    status = source.get("status")
     if status == Layer.Status.ADJUDICATED and layer.kind != Layer.Kind.GOLD:
         status = Layer.Status.DONE
     layer.refresh_from_db(fields=["status", "version"])
     if status and status != layer.status:
-        layer_set_status(layer=layer, status=status)
+        reviewer = source.get("adjudicated_by")
+        by = get_user_model().objects.filter(username=reviewer).first() if reviewer else None
+        layer_set_status(layer=layer, status=status, by=by)
+    if layer.status == Layer.Status.ADJUDICATED:
+        # When it was adjudicated, as exported (the service stamps the time of the import).
+        moment = source.get("adjudicated_at")
+        Layer.objects.filter(pk=layer.pk).update(adjudicated_at=datetime.fromisoformat(moment) if moment else None)
 
 
 def corpus_import_jsonl(*, project: Project, path: Path, layer_kind: str = "gold") -> CorpusImport:
     """Import a native JSONL export: articles and their annotations, into one layer per article.
 
     The article fields go through the JSONL article reader's checks; mentions, events and
-    stances through the write services, into the article's gold layer (or, with `layer_kind`,
-    the exported annotator's or model version's layer). Atomic: any error (reported with
+    stances through the write services (their provenance, when the line has one, written back
+    onto them), into the article's gold layer (or, with `layer_kind`, the exported annotator's or
+    model version's layer), which takes the exported status (and, adjudicated, the exported time
+    and the reviewer when a user of that name exists). Atomic: any error (reported with
     file:line) rolls the whole file back. An article already in the project is skipped with its
     annotations and reported as a duplicate.
     """
@@ -345,7 +366,7 @@ def corpus_import_jsonl(*, project: Project, path: Path, layer_kind: str = "gold
                     outcome.articles += 1
             except ValidationError as exc:
                 errors += [f"{where}: {message}" for message in validation_messages(exc)]
-            except (KeyError, TypeError) as exc:
+            except (KeyError, TypeError, ValueError) as exc:
                 errors.append(f"{where}: malformed annotation ({type(exc).__name__}: {exc})")
         if errors:
             raise ImportFailed(errors)  # rolls back the lines that did import

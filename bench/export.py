@@ -32,6 +32,8 @@ import threading
 import time
 from pathlib import Path
 
+import orjson
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -87,11 +89,24 @@ def drop_database(pg_url: str) -> None:
 # --- Filling the database with COPY -----------------------------------------------------------
 
 
-def fill(project_id: int, count: int, actor_ids: list[int]) -> None:
-    """`count` articles with their gold layers and annotations, one COPY per table, ids from 1.
+# What adjudication writes on gold items (--provenance), in a few variants.
+PROVENANCE = [
+    orjson.dumps(
+        {"strategy": strategy, "annotators": annotators, "reviewer": "chen", "at": f"2024-01-02T09:3{n}:00+00:00"}
+    ).decode()
+    for n, (strategy, annotators) in enumerate(
+        [("unanimous", ["amina", "boris"]), ("majority", ["amina", "boris", "dara"]), ("picked", ["boris"]),
+         ("manual", [])]
+    )
+]  # fmt: skip
+
+
+def fill(project_id: int, count: int, actor_ids: list[int], with_provenance: bool = False) -> None:
+    """`count` adjudicated gold layers with their articles and annotations, one COPY per table, ids from 1.
 
     Article i's k-th mention has the id (i - 1) * MENTIONS + k + 1 (events alike), so each table
-    is written in its own pass without keeping the others' ids.
+    is written in its own pass without keeping the others' ids. Items carry a provenance only
+    `with_provenance` (otherwise `{}`, as items written before adjudication recorded one).
     """
     from django.db import connection
 
@@ -108,6 +123,9 @@ def fill(project_id: int, count: int, actor_ids: list[int]) -> None:
 
     def mention_id(i: int, k: int) -> int:
         return (i - 1) * MENTIONS + k + 1
+
+    def provenance(pk: int) -> str:
+        return PROVENANCE[pk % len(PROVENANCE)] if with_provenance else "{}"
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -131,9 +149,10 @@ def fill(project_id: int, count: int, actor_ids: list[int]) -> None:
             " updated_at) FROM STDIN"
         ) as copy:
             for i in range(1, count + 1):
-                copy.write_row((i, i, "gold", None, "", "done", 1, STAMP, STAMP))
+                copy.write_row((i, i, "gold", None, "", "adjudicated", 1, STAMP, STAMP))
         with cursor.copy(
-            'COPY annotations_mention (id, layer_id, label, start, "end", text, actor_id, score, created_at) FROM STDIN'
+            'COPY annotations_mention (id, layer_id, label, start, "end", text, actor_id, score, provenance,'
+            " created_at) FROM STDIN"
         ) as copy:
             for i in range(1, count + 1):
                 text, picked = chosen(i)
@@ -141,18 +160,19 @@ def fill(project_id: int, count: int, actor_ids: list[int]) -> None:
                     pk = mention_id(i, k)
                     actor = actor_ids[pk % len(actor_ids)] if actor_ids and pk % 5 == 0 else None
                     label = ENTITY_LABELS[pk % len(ENTITY_LABELS)]
-                    copy.write_row((pk, i, label, start, end, text[start:end], actor, None, STAMP))
+                    copy.write_row((pk, i, label, start, end, text[start:end], actor, None, provenance(pk), STAMP))
         with cursor.copy(
             "COPY annotations_event (id, layer_id, event_type, trigger_start, trigger_end, trigger_text, mode,"
-            " realis, contexts, score, created_at) FROM STDIN"
+            " realis, contexts, score, provenance, created_at) FROM STDIN"
         ) as copy:
             for i in range(1, count + 1):
                 text, picked = chosen(i)
                 for n, (start, end) in enumerate(picked[MENTIONS:]):
                     mode = "military" if n % 2 else ""
+                    pk = (i - 1) * EVENTS + n + 1
                     copy.write_row(
-                        ((i - 1) * EVENTS + n + 1, i, EVENT_TYPES[n], start, end, text[start:end], mode, "actual",
-                         '["military"]', None, STAMP)
+                        (pk, i, EVENT_TYPES[n], start, end, text[start:end], mode, "actual", '["military"]', None,
+                         provenance(pk), STAMP)
                     )  # fmt: skip
         with cursor.copy("COPY annotations_eventargument (id, event_id, role, mention_id) FROM STDIN") as copy:
             for i in range(1, count + 1):
@@ -162,16 +182,17 @@ def fill(project_id: int, count: int, actor_ids: list[int]) -> None:
                     copy.write_row((2 * event, event, "recipient", mention_id(i, 2 * n + 1)))
         with cursor.copy(
             "COPY annotations_stance (id, layer_id, holder_id, target_id, target_actor_id, label, scope,"
-            " evidence_start, evidence_end, evidence_text, score, created_at) FROM STDIN"
+            " evidence_start, evidence_end, evidence_text, score, provenance, created_at) FROM STDIN"
         ) as copy:
             for i in range(1, count + 1):
                 text = seeds[i % len(seeds)]
                 copy.write_row(
-                    (2 * i - 1, i, None, mention_id(i, 0), None, "AGAINST", "document", None, None, "", None, STAMP)
-                )
+                    (2 * i - 1, i, None, mention_id(i, 0), None, "AGAINST", "document", None, None, "", None,
+                     provenance(2 * i - 1), STAMP)
+                )  # fmt: skip
                 copy.write_row(
                     (2 * i, i, mention_id(i, 1), mention_id(i, 2), None, "FAVOR", "sentence", 0, 40, text[0:40], 0.75,
-                     STAMP)
+                     provenance(2 * i), STAMP)
                 )  # fmt: skip
         cursor.execute("SET session_replication_role = DEFAULT")
         for table in ("article", "layer", "mention", "event", "eventargument", "stance"):
@@ -326,10 +347,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="export runs (the machine may be busy: best is kept)")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database")
+    parser.add_argument(
+        "--reuse", action="store_true", help=f"export the {DATABASE} database kept by --keep again (no fill; kept)"
+    )
+    parser.add_argument(
+        "--provenance", action="store_true", help="give every item an adjudication provenance (default: {})"
+    )
     args = parser.parse_args()
     pg_url = args.pg_url.rstrip("/")
 
-    create_database(pg_url)
+    if not args.reuse:
+        create_database(pg_url)
     os.environ["DATABASE_URL"] = f"{pg_url}/{DATABASE}"
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-only")
@@ -342,13 +370,18 @@ def main() -> None:
         from django.core.management import call_command
 
         from annotations.importing import actors_load_file
-        from annotations.models import Actor
+        from annotations.models import Actor, Article, Project
         from annotations.services import project_create
 
         call_command("migrate", verbosity=0)
-        actors_load_file(path=Path(settings.SEEDS_DIR) / "actors.jsonl")
-        project = project_create(slug="bench-export", name="Export bench")
-        fill(project.pk, args.articles, list(Actor.objects.values_list("pk", flat=True)))
+        if args.reuse:
+            project = Project.objects.get(slug="bench-export")
+            args.articles = Article.objects.filter(project=project).count()
+        else:
+            actors_load_file(path=Path(settings.SEEDS_DIR) / "actors.jsonl")
+            project = project_create(slug="bench-export", name="Export bench")
+            actor_ids = list(Actor.objects.values_list("pk", flat=True))
+            fill(project.pk, args.articles, actor_ids, with_provenance=args.provenance)
 
         copy_seconds, copy_bytes = bare_copy(project.pk)
         rate, mib = args.articles / copy_seconds, copy_bytes / 2**20
@@ -361,7 +394,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             drop_database(pg_url)
 
 

@@ -95,6 +95,35 @@ def test_export_options_select_split_and_status(corpus, consumer, tmp_path):
     assert content(response) == expected
 
 
+def test_gold_export_takes_adjudicated_layers_unless_a_status_is_given(corpus, consumer):
+    # given a gold layer that is not adjudicated yet, next to the three adjudicated ones
+    pending = annotate_gold(corpus.articles.get(layers=None), adjudicate=False).article.content_hash
+
+    def exported(query: str) -> list[str]:
+        response = consumer.get(url(corpus, f"export/?format=jsonl{query}"))
+        assert response.status_code == 200
+        return [orjson.loads(line)["id"] for line in content(response).splitlines()]
+
+    def versioned(name: str, **status: str) -> int:
+        response = consumer.post(url(corpus, "dataset-versions/"), {"name": name, "format": "jsonl", **status})
+        assert response.status_code == 201
+        return response.data["counts"]["articles"]
+
+    # when the corpus is exported without a status, then with status=all
+    default, everything = exported(""), exported("&status=all")
+
+    # then the default leaves the pending layer out and all takes it too, in exports and versions
+    assert len(default) == 3 and pending not in default
+    assert len(everything) == 4 and pending in everything
+    assert exported("&status=adjudicated") == default
+    assert (versioned("v1"), versioned("v2", status="all")) == (3, 4)
+    # and an unknown status is still refused, also next to all
+    for status in ("finished", "all,finished"):
+        response = consumer.get(url(corpus, f"export/?format=jsonl&status={status}"))
+        assert response.status_code == 400
+        assert response.data["errors"]["status"][0].startswith("unknown layer status 'finished'")
+
+
 def test_export_ignores_the_accept_header(corpus, consumer):
     response = consumer.get(url(corpus, "export/?format=jsonl"), HTTP_ACCEPT="application/zip")
 

@@ -11,6 +11,7 @@ import sys
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from annotations.exports import splits as splitting
 from annotations.exports.brat import fragments
 from annotations.exports.tokens import non_overlapping
 from annotations.importing import actors_load_file, import_paths
-from annotations.models import Actor, Article, Layer, Mention, Project
+from annotations.models import Actor, Article, Event, Layer, Mention, Project, Stance
 from annotations.services import (
     ArticleInput,
     articles_create,
@@ -219,7 +220,14 @@ def test_jsonl_line_holds_the_article_its_layer_and_positional_annotations(seede
     assert (line["title"], line["text"], line["published"]) == (article.title, article.text, "2023-04-12")
     assert line["metadata"] == {"dateline": "Published on: April 12, 2023 – 9:04 p.m"}
     assert line["split"] in ("train", "dev", "test")
-    assert line["layer"] == {"kind": "gold", "annotator": None, "model_version": None, "status": "adjudicated"}
+    adjudicated_at = article.layers.get(kind="gold").adjudicated_at
+    assert line["layer"] == {
+        "kind": "gold",
+        "annotator": None,
+        "model_version": None,
+        "status": "adjudicated",
+        "adjudicated_at": adjudicated_at.isoformat(),
+    }
     # mentions in text order with positional ids, the quoted text and the actor link
     assert [m["id"] for m in line["mentions"]] == [f"m{i}" for i in range(len(line["mentions"]))]
     assert [(m["start"], m["end"]) for m in line["mentions"]] == sorted(
@@ -268,6 +276,59 @@ def test_jsonl_export_import_export_gives_identical_bytes(seeded, tmp_path):
     # and importing the file again skips every article as a duplicate
     again = corpus_import_jsonl(project=fresh, path=path)
     assert (again.articles, len(again.duplicates)) == (0, 5)
+
+
+def test_jsonl_carries_gold_provenance_only_where_there_is_one_and_reads_it_back(seeded, tmp_path):
+    # given the JSONL export of the seeds, whose items have no provenance
+    before = stream(seeded, format="jsonl")
+    # and then, on one article, a reviewer's adjudication recorded on a mention, an event, a stance
+    # and the layer
+    rita = UserFactory(username="rita")
+    gold = seed_article(seeded, "000").layers.get(kind="gold")
+    provenance = {
+        "strategy": "majority",
+        "annotators": ["alice", "bob"],
+        "reviewer": "rita",
+        "at": "2024-05-01T10:00:00+00:00",
+    }
+    picked = {"strategy": "picked", "annotators": ["bob"], "reviewer": "rita", "at": "2024-05-01T10:01:00+00:00"}
+    niamey_first = gold.mentions.filter(text="Niamey").order_by("start").first()
+    Mention.objects.filter(pk=niamey_first.pk).update(provenance=provenance)
+    Event.objects.filter(pk=gold.events.get(event_type="AGREE").pk).update(provenance=picked)
+    Stance.objects.filter(pk=gold.stances.get(holder=None).pk).update(provenance={"strategy": "manual"})
+    moment = datetime(2024, 5, 1, 10, 2, tzinfo=UTC)
+    Layer.objects.filter(pk=gold.pk).update(adjudicated_by=rita, adjudicated_at=moment)
+
+    # when the project is exported again
+    after = stream(seeded, format="jsonl")
+
+    # then only that article's line changed, and only by the provenance keys
+    old_lines, new_lines = before.splitlines(), after.splitlines()
+    changed = [i for i, (old, new) in enumerate(zip(old_lines, new_lines, strict=True)) if old != new]
+    assert changed == [0]
+    line = orjson.loads(new_lines[0])
+    assert line["layer"]["adjudicated_by"] == "rita"
+    assert line["layer"]["adjudicated_at"] == "2024-05-01T10:02:00+00:00"
+    (niamey,) = [m for m in line["mentions"] if "provenance" in m]
+    assert (niamey["text"], niamey["provenance"]) == ("Niamey", provenance)
+    assert [(e["type"], e["provenance"]) for e in line["events"] if "provenance" in e] == [("AGREE", picked)]
+    assert [(s["holder"], s["provenance"]) for s in line["stances"] if "provenance" in s] == [
+        (None, {"strategy": "manual"})
+    ]
+    for item in (niamey, *line["events"], *line["stances"]):
+        item.pop("provenance", None)
+    del line["layer"]["adjudicated_by"]
+    line["layer"]["adjudicated_at"] = orjson.loads(old_lines[0])["layer"]["adjudicated_at"]
+    assert orjson.dumps(line, option=orjson.OPT_SORT_KEYS) == old_lines[0]
+
+    # and imported into a fresh project and exported again, the bytes are the same: provenance,
+    # reviewer and time carried back
+    path = tmp_path / "corpus.jsonl"
+    path.write_bytes(after)
+    fresh = project_create(slug="fresh", name="Fresh")
+    corpus_import_jsonl(project=fresh, path=path)
+    assert stream(fresh, format="jsonl") == after
+    assert Mention.objects.get(layer__article__project=fresh, provenance__strategy="majority").text == "Niamey"
 
 
 def test_jsonl_import_reports_bad_lines_with_file_and_line_and_imports_nothing(seeded, tmp_path):

@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypedDict
+from typing import IO, Any, NotRequired, TypedDict
 
 from django.core.exceptions import ValidationError
 
@@ -59,6 +59,8 @@ class MentionJSON(TypedDict):
     text: str
     actor: ActorJSON | None
     score: float | None
+    # Gold items: how adjudication made them (strategy, annotators, reviewer, at); absent when empty.
+    provenance: NotRequired[dict[str, Any]]
 
 
 class SpanJSON(TypedDict):
@@ -81,6 +83,7 @@ class EventJSON(TypedDict):
     contexts: list[str]
     score: float | None
     arguments: list[ArgumentJSON]
+    provenance: NotRequired[dict[str, Any]]
 
 
 class StanceJSON(TypedDict):
@@ -92,6 +95,7 @@ class StanceJSON(TypedDict):
     scope: str
     evidence: SpanJSON | None
     score: float | None
+    provenance: NotRequired[dict[str, Any]]
 
 
 class LayerJSON(TypedDict):
@@ -99,6 +103,9 @@ class LayerJSON(TypedDict):
     annotator: str | None
     model_version: str | None
     status: str
+    # Who marked the gold layer adjudicated (username) and when (ISO); absent when not set.
+    adjudicated_by: NotRequired[str]
+    adjudicated_at: NotRequired[str]
 
 
 class ExportDocument(TypedDict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -30,6 +30,7 @@ from annotations.exports.base import (
     EventJSON,
     ExportDocument,
     ExportOptionError,
+    LayerJSON,
     MentionJSON,
     StanceJSON,
 )
@@ -89,14 +90,13 @@ def parse_statuses(value: str | Sequence[str] | None, *, layer: LayerSelector | 
         return DEFAULT_GOLD_STATUSES if layer is not None and layer.kind == "gold" else ()
     items = value.split(",") if isinstance(value, str) else list(value)
     statuses = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
-    if "all" in statuses:
-        return ()
-    unknown = [s for s in statuses if s not in Layer.Status.values]
+    unknown = [s for s in statuses if s not in Layer.Status.values and s != "all"]
     if unknown:
         raise ExportOptionError(
-            "status", f"unknown layer status {', '.join(map(repr, unknown))}; allowed: {', '.join(Layer.Status.values)}"
+            "status",
+            f"unknown layer status {', '.join(map(repr, unknown))}; allowed: {', '.join(Layer.Status.values)} or all",
         )
-    return statuses
+    return () if "all" in statuses else statuses
 
 
 @dataclass(frozen=True)
@@ -179,18 +179,18 @@ _LAYER = (
 _CHILD_QUERIES = {
     "mentions": (
         "SELECT m.id, m.layer_id, m.label, m.start, m.{end}, m.text, m.score,"
-        " a.name, a.country, a.sector, a.wikidata_id"
+        " a.name, a.country, a.sector, a.wikidata_id, m.provenance"
         " FROM {mention} m LEFT JOIN {actor} a ON a.id = m.actor_id WHERE m.layer_id {in_page} ORDER BY m.layer_id"
     ),
     "events": (
         "SELECT e.id, e.layer_id, e.event_type, e.trigger_start, e.trigger_end, e.trigger_text, e.mode,"
-        " e.realis, e.contexts, e.score FROM {event} e WHERE e.layer_id {in_page} ORDER BY e.layer_id"
+        " e.realis, e.contexts, e.score, e.provenance FROM {event} e WHERE e.layer_id {in_page} ORDER BY e.layer_id"
     ),
     # by the ids of the events just read: a join on the layer ids would scan every argument
     "arguments": "SELECT g.event_id, g.role, g.mention_id FROM {argument} g WHERE g.event_id {in_page}",
     "stances": (
         "SELECT s.id, s.layer_id, s.holder_id, s.target_id, s.label, s.scope, s.evidence_start, s.evidence_end,"
-        " s.evidence_text, s.score, a.name, a.country, a.sector, a.wikidata_id"
+        " s.evidence_text, s.score, s.provenance, a.name, a.country, a.sector, a.wikidata_id"
         " FROM {stance} s LEFT JOIN {actor} a ON a.id = s.target_actor_id WHERE s.layer_id {in_page}"
     ),
 }
@@ -237,6 +237,20 @@ def _date(value: Any) -> str | None:
     return value.isoformat()
 
 
+def _moment(value: Any) -> str:
+    """A date-time column as ISO 8601 in UTC (SQLite hands raw SQL a naive UTC string)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
+
+
+def _with_provenance(item: Any, value: Any) -> Any:
+    """The item with its "provenance" when there is one: items without it keep their old bytes."""
+    if value and value != "{}" and (provenance := _json(value)):
+        item["provenance"] = provenance
+    return item
+
+
 _NAMES: list[str] = []
 
 
@@ -268,7 +282,8 @@ def export_documents_of(
     """
     connection = connections[layers.db]
     ordered = layers.order_by("article_id")
-    fields = ("article_id", f"annotator__{get_user_model().USERNAME_FIELD}", *_LAYER)
+    username = get_user_model().USERNAME_FIELD
+    fields = ("article_id", f"annotator__{username}", *_LAYER, f"adjudicated_by__{username}", "adjudicated_at")
     article_id = f"{connection.ops.quote_name(Article._meta.db_table)}.{connection.ops.quote_name('id')}"
 
     def page_after(after: int) -> tuple[str, Any] | None:
@@ -342,47 +357,65 @@ def _document(
     holder and target, so the same annotations give the same document in any database.
     """
     (_, annotator, _, kind, model_version, status, content_hash, story_key, title, text, source, url, published,
-     language, metadata) = layer  # fmt: skip
+     language, metadata, adjudicated_by, adjudicated_at) = layer  # fmt: skip
     mentions.sort(key=lambda m: (m[3], m[4], m[2]))
     names = _positional_ids(len(mentions))
     position = {m[0]: i for i, m in enumerate(mentions)}
     mention_ids = {pk: names[i] for pk, i in position.items()}
     mention_json: list[MentionJSON] = [
-        {
-            "id": names[i],
-            "label": label,
-            "start": start,
-            "end": end,
-            "text": quoted,
-            "actor": (
-                {"name": name, "country": country, "sector": sector, "wikidata_id": wikidata_id}
-                if name is not None
-                else None
-            ),
-            "score": score,
-        }
-        for i, (_, _, label, start, end, quoted, score, name, country, sector, wikidata_id) in enumerate(mentions)
+        _with_provenance(
+            {
+                "id": names[i],
+                "label": label,
+                "start": start,
+                "end": end,
+                "text": quoted,
+                "actor": (
+                    {"name": name, "country": country, "sector": sector, "wikidata_id": wikidata_id}
+                    if name is not None
+                    else None
+                ),
+                "score": score,
+            },
+            provenance,
+        )
+        for i, (_, _, label, start, end, quoted, score, name, country, sector, wikidata_id, provenance) in enumerate(
+            mentions
+        )
     ]
     events.sort(key=lambda e: (e[3], e[4], e[2], e[6], e[7], e[0]))
     event_json: list[EventJSON] = []
-    for i, (pk, _, event_type, trigger_start, trigger_end, trigger_text, mode, realis, contexts, score) in enumerate(
-        events
-    ):
+    for i, (
+        pk,
+        _,
+        event_type,
+        trigger_start,
+        trigger_end,
+        trigger_text,
+        mode,
+        realis,
+        contexts,
+        score,
+        provenance,
+    ) in enumerate(events):
         filled = sorted(arguments.get(pk, ()), key=lambda a: (a[1], position[a[2]]))
         argument_json: list[ArgumentJSON] = [
             {"role": role, "mention": mention_ids[mention]} for _, role, mention in filled
         ]
         event_json.append(
-            {
-                "id": f"e{i}",
-                "type": event_type,
-                "trigger": {"start": trigger_start, "end": trigger_end, "text": trigger_text},
-                "mode": mode or None,
-                "realis": realis,
-                "contexts": list(_json(contexts)),
-                "score": score,
-                "arguments": argument_json,
-            }
+            _with_provenance(
+                {
+                    "id": f"e{i}",
+                    "type": event_type,
+                    "trigger": {"start": trigger_start, "end": trigger_end, "text": trigger_text},
+                    "mode": mode or None,
+                    "realis": realis,
+                    "contexts": list(_json(contexts)),
+                    "score": score,
+                    "arguments": argument_json,
+                },
+                provenance,
+            )
         )
     stances.sort(
         key=lambda s: (
@@ -396,24 +429,36 @@ def _document(
         )
     )
     stance_json: list[StanceJSON] = [
-        {
-            "id": f"s{i}",
-            "holder": mention_ids[holder] if holder else None,
-            "target": mention_ids[target] if target else None,
-            "target_actor": _actor_of(*actor),
-            "label": label,
-            "scope": scope,
-            "evidence": (
-                {"start": evidence_start, "end": evidence_end, "text": evidence_text}
-                if evidence_start is not None and evidence_end is not None
-                else None
-            ),
-            "score": score,
-        }
-        for i, (_, _, holder, target, label, scope, evidence_start, evidence_end, evidence_text, score, *actor) in (
-            enumerate(stances)
+        _with_provenance(
+            {
+                "id": f"s{i}",
+                "holder": mention_ids[holder] if holder else None,
+                "target": mention_ids[target] if target else None,
+                "target_actor": _actor_of(*actor),
+                "label": label,
+                "scope": scope,
+                "evidence": (
+                    {"start": evidence_start, "end": evidence_end, "text": evidence_text}
+                    if evidence_start is not None and evidence_end is not None
+                    else None
+                ),
+                "score": score,
+            },
+            provenance,
         )
-    ]
+        for i, (_, _, holder, target, label, scope, evidence_start, evidence_end, evidence_text, score, provenance,
+                *actor) in enumerate(stances)
+    ]  # fmt: skip
+    layer_json: LayerJSON = {
+        "kind": kind,
+        "annotator": annotator,
+        "model_version": model_version or None,
+        "status": status,
+    }
+    if adjudicated_by is not None:
+        layer_json["adjudicated_by"] = adjudicated_by
+    if adjudicated_at is not None:
+        layer_json["adjudicated_at"] = _moment(adjudicated_at)
     return {
         "id": content_hash,
         "title": title,
@@ -424,12 +469,7 @@ def _document(
         "language": language,
         "metadata": _json(metadata),
         "split": split_of(story_key, content_hash, ratios),
-        "layer": {
-            "kind": kind,
-            "annotator": annotator,
-            "model_version": model_version or None,
-            "status": status,
-        },
+        "layer": layer_json,
         "mentions": mention_json,
         "events": event_json,
         "stances": stance_json,

@@ -28,7 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--ratios", default="0.8,0.1,0.1", help="train,dev,test ratios (default 0.8,0.1,0.1).")
         parser.add_argument("--since", default=None, help="Only articles created after this ISO date or date-time.")
         parser.add_argument(
-            "--status", default=None, help="Only layers with these statuses, comma-separated (e.g. done,adjudicated)."
+            "--status",
+            default=None,
+            help="Only layers with these statuses, comma-separated (e.g. done,adjudicated), or all. Default: "
+            "adjudicated for the gold layer, any status for annotator and machine layers.",
         )
 
     def handle(self, *args: Any, project: str, out: Path, **options: Any) -> None:
