@@ -36,7 +36,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotations.errors import InvalidAnnotation
@@ -70,17 +71,21 @@ class Stage:
 # --- Stages ---------------------------------------------------------------------------------
 
 
+def _layer_count(layers: QuerySet[Layer]) -> Coalesce:
+    counted = layers.order_by().values("article").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def articles_with_stage(articles: QuerySet[Article]) -> QuerySet[Article]:
-    """Annotate `annotators_assigned`, `annotators_done`, `gold_status` and `stage` (one query)."""
-    layers = Layer.objects.filter(article=OuterRef("pk"))
-    annotator = Q(layers__kind=Layer.Kind.ANNOTATOR)
+    """Annotate `annotators_assigned`, `annotators_done` and `stage`, as subqueries (no GROUP BY)."""
+    annotator_layers = Layer.objects.filter(article=OuterRef("pk"), kind=Layer.Kind.ANNOTATOR)
+    adjudicated = Layer.objects.filter(article=OuterRef("pk"), kind=Layer.Kind.GOLD, status=Layer.Status.ADJUDICATED)
     return articles.annotate(
-        annotators_assigned=Count("layers", filter=annotator),
-        annotators_done=Count("layers", filter=annotator & Q(layers__status=Layer.Status.DONE)),
-        gold_adjudicated=Exists(layers.filter(kind=Layer.Kind.GOLD, status=Layer.Status.ADJUDICATED)),
+        annotators_assigned=_layer_count(annotator_layers),
+        annotators_done=_layer_count(annotator_layers.filter(status=Layer.Status.DONE)),
     ).annotate(
         stage=Case(
-            When(gold_adjudicated=True, then=Value(Stage.ADJUDICATED)),
+            When(Exists(adjudicated), then=Value(Stage.ADJUDICATED)),
             When(annotators_done__gte=F("project__overlap"), then=Value(Stage.ANNOTATED)),
             When(annotators_assigned__gt=0, then=Value(Stage.ASSIGNED)),
             default=Value(Stage.UNASSIGNED),
