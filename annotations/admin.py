@@ -46,6 +46,7 @@ from annotations.models import (
     SuggestionDecision,
 )
 from annotations.preannotation import preannotation_start
+from annotations.review import Stage, articles_with_stage
 from annotations.schema import SchemaError, load_default_schema, validate_label_schema
 from annotations.services import (
     ArticleInput,
@@ -520,6 +521,22 @@ class LayersFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StageFilter(admin.SimpleListFilter):
+    title = "review stage"
+    parameter_name = "stage"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            (Stage.UNASSIGNED, "Unassigned"),
+            (Stage.ASSIGNED, "Assigned"),
+            (Stage.ANNOTATED, "Annotated by k (to adjudicate)"),
+            (Stage.ADJUDICATED, "Adjudicated"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Article]) -> QuerySet[Article]:
+        return queryset.filter(stage=self.value()) if self.value() in Stage.ALL else queryset
+
+
 class ArticleAdminForm(forms.ModelForm):
     metadata = PrettyJSONField(widget=forms.Textarea(attrs={"rows": 6, "class": "wb-json"}), required=False)
 
@@ -612,9 +629,19 @@ class ArticleLayerInline(ReadOnlyInline):
 @admin.register(Article)
 class ArticleAdmin(WorkbenchAdmin):
     form = ArticleAdminForm
-    list_display = ("id", "title", "project", "source", "published", "language", "layer_count", "created_at")
+    list_display = (
+        "id",
+        "title",
+        "project",
+        "source",
+        "published",
+        "language",
+        "layer_count",
+        "stage_column",
+        "created_at",
+    )
     list_display_links = ("id", "title")
-    list_filter = ("project", "language", ("published", admin.DateFieldListFilter), LayersFilter)
+    list_filter = ("project", "language", ("published", admin.DateFieldListFilter), LayersFilter, StageFilter)
     date_hierarchy = "published"
     search_fields = ("title", "text", "source", "url")
     list_select_related = ("project",)
@@ -627,7 +654,16 @@ class ArticleAdmin(WorkbenchAdmin):
     }
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
-        return super().get_queryset(request).annotate(layer_count=count_of(Layer, "article"))
+        return articles_with_stage(super().get_queryset(request)).annotate(layer_count=count_of(Layer, "article"))
+
+    @admin.display(description="stage", ordering="stage")
+    def stage_column(self, obj: Article) -> str:
+        """assigned → annotated by k → adjudicated, with the done count against the overlap."""
+        stage = obj.stage  # type: ignore[attr-defined]
+        done, overlap = obj.annotators_done, obj.project.overlap  # type: ignore[attr-defined]
+        if stage in (Stage.ASSIGNED, Stage.ANNOTATED):
+            return format_html('<span class="wb-stage wb-stage-{}">{} ({}/{} done)</span>', stage, stage, done, overlap)
+        return format_html('<span class="wb-stage wb-stage-{}">{}</span>', stage, stage)
 
     @admin.action(description="Pre-annotate the selected articles")
     def preannotate_articles(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
@@ -758,7 +794,18 @@ class LayerAdmin(ReadOnlyAdmin):
     list_select_related = ("article", "annotator")
     list_defer = ("article__text", "article__metadata")
     inlines = (MentionInline, EventInline, StanceInline)
-    fields = ("article_link", "kind", "annotator", "model_version", "status", "version", "created_at", "updated_at")
+    fields = (
+        "article_link",
+        "kind",
+        "annotator",
+        "model_version",
+        "status",
+        "version",
+        "adjudicated_by",
+        "adjudicated_at",
+        "created_at",
+        "updated_at",
+    )
     readonly_fields = ("article_link",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Layer]:
