@@ -21,6 +21,18 @@ class Project(models.Model):
     schema_version = models.PositiveIntegerField(default=1, help_text="Bumped on every schema change.")
     guidelines = models.TextField(blank=True, help_text="Annotation guidelines in Markdown.")
     overlap = models.PositiveSmallIntegerField(default=2, help_text="How many annotators see each article (overlap k).")
+
+    class MergeStrategy(models.TextChoices):
+        UNANIMOUS = "unanimous", "Unanimous items"
+        MAJORITY = "majority", "Majority vote"
+        NONE = "none", "None (manual)"
+
+    merge_strategy = models.CharField(
+        max_length=16,
+        choices=MergeStrategy.choices,
+        default=MergeStrategy.UNANIMOUS,
+        help_text="What pre-fills an article's gold layer when a reviewer first opens it.",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workbench_projects", blank=True
     )

@@ -15,13 +15,15 @@ than half did, else minority. Its `disagreements` say why a reviewer should look
 
 Compared layers: the annotator layers in progress or done (not-started ones say nothing).
 
-Gold. Picking copies an annotator's item into the gold layer — an event with its argument
-mentions, a stance with its holder and target mentions, reusing gold mentions with the same span
-and label — and records its provenance: how it got there (`picked`, `unanimous`, `majority`;
-`manual` for gold items written directly), the annotators who gave that version, the reviewer,
-and when. A merge picks every unanimous (or majority) group not yet in gold. Every write names the
-gold layer version it read: two reviewers settling the same article can't both win; the second
-gets VersionConflict (409) and nothing of the first is lost.
+Gold. The gold layer is created when a reviewer first opens the article, pre-filled by the
+project's merge strategy (unanimous by default; majority; none). Picking copies an annotator's
+item into the gold layer — an event with its argument mentions, a stance with its holder and
+target mentions, reusing gold mentions with the same span and label — and records its
+provenance: how it got there (`picked`, `unanimous`, `majority`; `manual` for gold items written
+directly), the annotators who gave that version, the reviewer, and when. A merge picks every
+unanimous (or majority) group not yet in gold. Every write names the gold layer version it read:
+two reviewers settling the same article can't both win; the second gets VersionConflict (409)
+and nothing of the first is lost.
 
 Stages of an article: unassigned (no annotator layer), assigned, annotated (at least `overlap`
 annotator layers done), adjudicated (the gold layer is adjudicated).
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -353,6 +355,23 @@ def review_of(article: Article) -> dict[str, Any]:
 
 
 # --- Writing gold -------------------------------------------------------------------------------
+
+
+def gold_open(*, article: Article, reviewer: AbstractBaseUser | None = None) -> Layer:
+    """The article's gold layer; created when missing, then pre-filled by the project's merge strategy."""
+    existing = Layer.objects.filter(article=article, kind=Layer.Kind.GOLD).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            gold = Layer.objects.create(article=article, kind=Layer.Kind.GOLD)
+            strategy = article.project.merge_strategy
+            if strategy != Strategy.NONE:
+                gold_merge(gold=gold, strategy=strategy, reviewer=reviewer, expected_version=None)
+    except IntegrityError:  # another reviewer opened it at the same moment: theirs it is
+        return Layer.objects.get(article=article, kind=Layer.Kind.GOLD)
+    gold.refresh_from_db()
+    return gold
 
 
 @dataclass

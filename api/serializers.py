@@ -62,6 +62,7 @@ class ProjectOutput(serializers.ModelSerializer):
             "article_count",
             "schema_version",
             "overlap",
+            "merge_strategy",
             "created_at",
             "updated_at",
         ]

@@ -64,7 +64,7 @@ from annotations.models import (
     SuggestionDecision,
 )
 from annotations.preannotation import preannotation_start
-from annotations.review import Strategy, articles_with_stage, provenance
+from annotations.review import Strategy, articles_with_stage, gold_open, provenance
 from api import serializers as s
 from api.filters import ArticleFilter, ProjectFilterBackend
 from api.permissions import (
@@ -348,7 +348,8 @@ class ArticleLayersView(ProjectScopedMixin, APIView):
     @extend_schema(
         summary="Get or create your layer on an article (or its gold layer)",
         description="201 when the layer was created, 200 when it existed. Annotators get their own layer; "
-        "reviewers and managers get the gold layer unless they ask for kind=annotator.",
+        "reviewers and managers get the gold layer unless they ask for kind=annotator. A new gold layer is "
+        "pre-filled by the project's merge strategy (unanimous, majority or none).",
         parameters=[SLUG, ARTICLE_ID],
         request=s.LayerCreateInput,
         responses={200: s.LayerOutput, 201: s.LayerOutput, **error_responses(400, 403)},
@@ -362,7 +363,7 @@ class ArticleLayersView(ProjectScopedMixin, APIView):
         if kind == Layer.Kind.GOLD:
             require_role(request, project, CAN_WRITE_GOLD, "Writing the gold layer")
             existed = Layer.objects.filter(article=article, kind=Layer.Kind.GOLD).exists()
-            layer = services.layer_gold(article=article)
+            layer = gold_open(article=article, reviewer=request.user)
         else:
             mine = Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, annotator=request.user)
             existed = mine.exists()

@@ -15,6 +15,7 @@ from annotations.review import (
     compared_layers,
     filter_stage,
     gold_merge,
+    gold_open,
     gold_pick,
     groups_of,
     review_of,
@@ -81,7 +82,10 @@ def test_events_disagree_on_arguments_or_presence_and_stances_on_labels(setup):
     # AGREE on "signed": same trigger and type, different actors (Salifou Modi vs Modi)
     agree_1, agree_2 = events[("AGREE", "annotator1")], events[("AGREE", "annotator2")]
     assert agree_1["disagreements"] == ["arguments", "missing"]
-    assert sorted((a["role"], a["text"]) for a in agree_1["arguments"]) == [("actor", "Salifou Modi"), ("actor", "Yevkurov")]
+    assert sorted((a["role"], a["text"]) for a in agree_1["arguments"]) == [
+        ("actor", "Salifou Modi"),
+        ("actor", "Yevkurov"),
+    ]
     assert sorted((a["role"], a["text"]) for a in agree_2["arguments"]) == [("actor", "Modi"), ("actor", "Yevkurov")]
     # AID on "provide": annotator1 only
     assert events[("AID", "annotator1")]["disagreements"] == ["missing"]
@@ -330,3 +334,22 @@ def test_the_gold_export_holds_exactly_the_adjudicated_items(setup):
     ]
     assert lines[0]["events"] == [] and lines[0]["stances"] == []
     assert lines[0]["layer"]["status"] == "adjudicated"
+
+
+@pytest.mark.parametrize(
+    ("strategy", "mentions"),
+    [("unanimous", {"Niger", "Russia", "Yevkurov"}), ("none", set())],
+)
+def test_a_new_gold_layer_is_prefilled_by_the_projects_strategy_once(setup, strategy, mentions):
+    setup.project.merge_strategy = strategy
+    setup.project.save()
+
+    gold = gold_open(article=setup.first, reviewer=setup.users["reviewer"])
+
+    assert set(gold.mentions.values_list("text", flat=True)) == mentions
+    if mentions:
+        assert gold.mentions.first().provenance["strategy"] == strategy
+    # opened again (after the reviewer removed everything): not filled a second time
+    gold.mentions.all().delete()
+    assert gold_open(article=setup.first, reviewer=setup.users["reviewer"]).pk == gold.pk
+    assert not gold.mentions.exists()
