@@ -225,17 +225,21 @@ def _mark_disagreements(kind: str, groups: list[Group], of: int) -> None:
         by_span: dict[tuple[int, int], set[str]] = defaultdict(set)
         for g in groups:
             by_span[(g.item.start, g.item.end)].add(g.item.label)
+        # Groups of one label have distinct spans: any two that overlap differ in their boundaries.
+        overlapping: set[int] = set()
+        by_label: dict[str, list[Group]] = defaultdict(list)
+        for g in groups:  # already in text order
+            by_label[g.item.label].append(g)
+        for same in by_label.values():
+            for i, g in enumerate(same):
+                for o in same[i + 1 :]:
+                    if o.item.start >= g.item.end:
+                        break
+                    overlapping.update((id(g), id(o)))
         for g in groups:
-            m = g.item
-            if len(by_span[(m.start, m.end)]) > 1:
+            if len(by_span[(g.item.start, g.item.end)]) > 1:
                 g.disagreements.append("label")
-            if any(
-                o.item.label == m.label
-                and (o.item.start, o.item.end) != (m.start, m.end)
-                and o.item.start < m.end
-                and m.start < o.item.end
-                for o in groups
-            ):
+            if id(g) in overlapping:
                 g.disagreements.append("boundary")
     elif kind == "event":
         by_trigger: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
