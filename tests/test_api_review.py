@@ -305,3 +305,16 @@ def test_article_list_has_stages_and_filters_by_them(setup, reviewer):
     gold_layer = next(layer for layer in adjudicated[0]["layers"] if layer["kind"] == "gold")
     assert gold_layer["adjudicated_by"] == "reviewer"
     assert Layer.objects.get(pk=layer_gold_first.pk).status == "adjudicated"
+
+
+def test_a_gold_layer_opened_over_the_api_is_prefilled_once(setup, reviewer):
+    layers = url(setup.project, f"articles/{setup.first.pk}/layers/")
+
+    created = reviewer.post(layers, {"kind": "gold"}, format="json")
+    again = reviewer.post(layers, {"kind": "gold"}, format="json")
+
+    assert (created.status_code, again.status_code) == (201, 200)
+    assert created.json()["id"] == again.json()["id"]
+    gold = Layer.objects.get(pk=created.json()["id"])
+    assert sorted(gold.mentions.values_list("text", flat=True)) == ["Niger", "Russia", "Yevkurov"]
+    assert reviewer.get(url(setup.project, "")).json()["merge_strategy"] == "unanimous"
