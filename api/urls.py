@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import review, views
+from api.agreement import AgreementView
 
 app_name = "api"
 
@@ -56,6 +57,7 @@ project_urls = [
         name="dataset-version-download",
     ),
     path("export/", views.ExportView.as_view(), name="export"),
+    path("agreement/", AgreementView.as_view(), name="agreement"),
 ]
 
 urlpatterns = [

