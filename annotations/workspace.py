@@ -1,9 +1,11 @@
-"""The annotator's workspace in the admin: My queue, the annotate page, guidelines, assignment.
+"""The workspace in the admin: My queue, the annotate page, guidelines, assignment, and for
+reviewers the review queue and the review page (the annotate page's tools on the gold layer,
+with the annotators' versions to compare and pick from).
 
 Every view is wrapped in `admin.site.admin_view` (login + staff, the admin's look), and checks
 the project role itself, the way the API does: someone who is not a member of the project gets
-404; an annotator asking for another annotator's layer gets 403. The annotate page only reads:
-every change an annotator makes is saved by the page's JavaScript through `/api/v1/` (the same
+404; an annotator asking for another annotator's layer, or for the review page, gets 403. The
+pages only read: every change is saved by the page's JavaScript through `/api/v1/` (the same
 services, versions and 409s as any API client).
 
 Untrusted text (article text, titles, labels from the schema) reaches the page only through
@@ -19,8 +21,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponseRedirect, JsonResponse
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -29,14 +32,16 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from annotations.assignment import annotator_queue, articles_assign, project_annotators, queue_neighbours
-from annotations.models import Actor, Article, Layer, Project, SuggestionDecision
-from annotations.services import layer_for_annotator
-from api.permissions import CAN_ANNOTATE, MANAGER, role_in
+from annotations.models import Actor, Article, Layer, Membership, Project, SuggestionDecision
+from annotations.review import Stage, articles_with_stage, review_of
+from annotations.services import layer_for_annotator, layer_gold
+from api.permissions import CAN_ANNOTATE, CAN_WRITE_GOLD, MANAGER, role_in
 from api.serializers import LayerDetailOutput
 
 # Token boundaries the annotate page snaps selections to (code-point offsets, as the API uses).
 TOKEN = re.compile(r"\w+|[^\w\s]")
 ACTOR_RESULTS = 20
+REVIEW_QUEUE_PAGE = 50
 
 
 # --- Access ---------------------------------------------------------------------------------
@@ -65,6 +70,22 @@ def annotatable_layer(request: HttpRequest, slug: str, layer_id: int) -> tuple[P
     if role not in CAN_ANNOTATE:
         raise PermissionDenied(f"As {role} in {project.slug} you can't annotate.")
     return project, layer
+
+
+def reviewable_article(request: HttpRequest, slug: str, article_id: int) -> tuple[Project, Article]:
+    """An article of a project the user reviews or manages (superusers: any); 403 for the other roles."""
+    project, role = project_of_member(request, slug)
+    article = get_object_or_404(Article.objects.select_related("project"), pk=article_id, project=project)
+    if role not in CAN_WRITE_GOLD:
+        raise PermissionDenied(f"As {role} in {project.slug} you can't review: reviewers and managers adjudicate.")
+    return project, article
+
+
+def reviewed_projects(user: Any) -> QuerySet[Project]:
+    """The projects whose articles the user may review."""
+    if user.is_superuser:
+        return Project.objects.all()
+    return Project.objects.filter(memberships__user=user, memberships__role__in=CAN_WRITE_GOLD).distinct()
 
 
 # --- Data for the annotate page -------------------------------------------------------------
@@ -111,16 +132,9 @@ def workspace_state(layer: Layer) -> dict[str, Any]:
     }
 
 
-def page_data(request: HttpRequest, project: Project, layer: Layer) -> dict[str, Any]:
-    article = layer.article
-    previous, following = queue_neighbours(layer=layer)
+def article_data(request: HttpRequest, project: Project, article: Article) -> dict[str, Any]:
+    """What every workspace page (annotate, review) needs: the text, its tokens, the schema, the user."""
     schema = project.label_schema
-
-    def annotate_url(other: Layer | None) -> str | None:
-        if other is None:
-            return None
-        return reverse("admin:workspace_layer", args=[project.slug, other.pk])
-
     return {
         "article": {
             "id": article.pk,
@@ -140,18 +154,60 @@ def page_data(request: HttpRequest, project: Project, layer: Layer) -> dict[str,
         },
         "project": {"slug": project.slug, "name": project.name, "has_guidelines": bool(project.guidelines.strip())},
         "user": request.user.get_username(),
-        "annotator": layer.annotator.get_username() if layer.annotator else None,
         "csrf_token": get_token(request),
+    }
+
+
+def project_urls(project: Project) -> dict[str, str]:
+    """The URLs a workspace page calls: the project's API root, actor search, guidelines."""
+    return {
+        "api": reverse("api:project-detail", args=[project.slug]),
+        "actors": reverse("admin:workspace_actors", args=[project.slug]),
+        "guidelines": reverse("admin:workspace_guidelines", args=[project.slug]),
+    }
+
+
+def page_data(request: HttpRequest, project: Project, layer: Layer) -> dict[str, Any]:
+    previous, following = queue_neighbours(layer=layer)
+
+    def annotate_url(other: Layer | None) -> str | None:
+        if other is None:
+            return None
+        return reverse("admin:workspace_layer", args=[project.slug, other.pk])
+
+    return {
+        **article_data(request, project, layer.article),
+        "mode": "annotate",
+        "annotator": layer.annotator.get_username() if layer.annotator else None,
         "urls": {
-            "api": reverse("api:project-detail", args=[project.slug]),
+            **project_urls(project),
             "state": reverse("admin:workspace_layer_state", args=[project.slug, layer.pk]),
-            "actors": reverse("admin:workspace_actors", args=[project.slug]),
-            "guidelines": reverse("admin:workspace_guidelines", args=[project.slug]),
             "queue": reverse("admin:workspace_queue"),
             "previous": annotate_url(previous),
             "next": annotate_url(following),
         },
         **workspace_state(layer),
+    }
+
+
+def review_state(article: Article, gold: Layer) -> dict[str, Any]:
+    """The gold layer as the editor holds it, and the annotators' versions to compare."""
+    return {"layer": layer_detail(gold.pk), "machine": None, "decided": [], "review": review_of(article)}
+
+
+def review_data(request: HttpRequest, project: Project, article: Article, gold: Layer) -> dict[str, Any]:
+    return {
+        **article_data(request, project, article),
+        "mode": "review",
+        "annotator": None,
+        "urls": {
+            **project_urls(project),
+            "state": reverse("admin:workspace_review_state", args=[project.slug, article.pk]),
+            "queue": reverse("admin:workspace_review_queue"),
+            "previous": None,
+            "next": None,
+        },
+        **review_state(article, gold),
     }
 
 
@@ -224,6 +280,87 @@ def layer_state_view(request: HttpRequest, slug: str, layer_id: int) -> JsonResp
     return JsonResponse(workspace_state(layer))
 
 
+def review_view(request: HttpRequest, slug: str, article_id: int) -> TemplateResponse:
+    """The review page: the article's gold layer (created on first visit) and the annotators' versions."""
+    project, article = reviewable_article(request, slug, article_id)
+    gold = layer_gold(article=article)
+    data = review_data(request, project, article, gold)
+    context = admin_context(
+        request,
+        article.title,
+        project=project,
+        article=article,
+        layer=gold,
+        review=data["review"],
+        data=data,
+        is_nav_sidebar_enabled=False,  # the text needs the width
+    )
+    return TemplateResponse(request, "admin/workspace/review.html", context)
+
+
+def review_state_view(request: HttpRequest, slug: str, article_id: int) -> JsonResponse:
+    """What the review page reloads after a pick, a merge or a conflict."""
+    _, article = reviewable_article(request, slug, article_id)
+    return JsonResponse(review_state(article, layer_gold(article=article)))
+
+
+def review_queue_view(request: HttpRequest) -> TemplateResponse:
+    """Articles of the projects the user reviews, by stage; by default those awaiting adjudication."""
+    projects = list(reviewed_projects(request.user).order_by("slug"))
+    slug = request.GET.get("project") or ""
+    stage = request.GET.get("stage", Stage.ANNOTATED)
+    if stage not in Stage.ALL:
+        stage = ""  # "all"
+    articles = articles_with_stage(
+        Article.objects.filter(project__in=[p for p in projects if not slug or p.slug == slug])
+    )
+    # The stage is computed from aggregates, so it can be filtered on but not grouped by.
+    totals = {value: articles.filter(stage=value).count() for value in Stage.ALL}
+    if stage:
+        articles = articles.filter(stage=stage)
+    gold = Layer.objects.filter(kind=Layer.Kind.GOLD).select_related("adjudicated_by")
+    annotator_layers = Layer.objects.filter(kind=Layer.Kind.ANNOTATOR).select_related("annotator")
+    articles = (
+        articles.select_related("project")
+        .only("pk", "title", "source", "project__slug", "project__name", "project__overlap")
+        .prefetch_related(
+            Prefetch("layers", queryset=gold, to_attr="gold_layers"),
+            Prefetch("layers", queryset=annotator_layers.order_by("annotator__username"), to_attr="annotator_layers"),
+        )
+        .order_by("pk")
+    )
+    page = Paginator(articles, REVIEW_QUEUE_PAGE).get_page(request.GET.get("page"))
+    for article in page:
+        article.gold = article.gold_layers[0] if article.gold_layers else None  # type: ignore[attr-defined]
+    context = admin_context(
+        request,
+        "Review queue",
+        page=page,
+        projects=projects,
+        selected_project=slug,
+        selected_stage=stage,
+        stages=[(value, totals.get(value, 0)) for value in Stage.ALL],
+        total=sum(totals.values()),
+        is_nav_sidebar_enabled=False,
+    )
+    return TemplateResponse(request, "admin/workspace/review_queue.html", context)
+
+
+def reviews_somewhere(user: Any) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or Membership.objects.filter(user=user, role__in=CAN_WRITE_GOLD).exists()
+
+
+def index_view(site: AdminSite) -> Any:
+    """The admin index, told whether to link the review queue (next to My queue)."""
+
+    def index(request: HttpRequest) -> HttpResponse:
+        return site.index(request, extra_context={"reviews_somewhere": reviews_somewhere(request.user)})
+
+    return index
+
+
 def actor_search_view(request: HttpRequest, slug: str) -> JsonResponse:
     """Actors whose name or alias contains `q` (for linking a mention), at most 20."""
     project_of_member(request, slug)
@@ -271,7 +408,19 @@ def urls(site: AdminSite) -> list[URLPattern]:
     """The workspace's admin URLs (prepended to the admin's own; names are admin:workspace_*)."""
     view = site.admin_view
     return [
+        path("", view(index_view(site)), name="workspace_index"),  # before the admin's own index
         path("workspace/", view(queue_view), name="workspace_queue"),
+        path("workspace/review/", view(review_queue_view), name="workspace_review_queue"),
+        path(
+            "workspace/<slug:slug>/review/<int:article_id>/",
+            view(review_view),
+            name="workspace_review",
+        ),
+        path(
+            "workspace/<slug:slug>/review/<int:article_id>/state/",
+            view(review_state_view),
+            name="workspace_review_state",
+        ),
         path("workspace/<slug:slug>/guidelines/", view(guidelines_view), name="workspace_guidelines"),
         path("workspace/<slug:slug>/actors/", view(actor_search_view), name="workspace_actors"),
         path(

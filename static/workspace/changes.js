@@ -23,8 +23,8 @@ export class Saver {
   }
 
   run(change, { undoable = true } = {}) {
-    if (this.store.layer.status === "done" && !change.allowWhenDone) {
-      this.hooks.message("This layer is marked done. Reopen it (Shift+D) to change it.", "warning");
+    if (this.store.isClosed() && !change.allowWhenDone) {
+      this.hooks.message(this.store.closedMessage(), "warning");
       return false;
     }
     change.undoable = undoable;
@@ -90,11 +90,12 @@ export class Saver {
         if (result && typeof result.layer_version === "number") {
           store.layer.version = result.layer_version;
           // The first write moves an annotator's layer from not started to in progress.
-          if (store.layer.status === "not_started") store.layer.status = "in_progress";
+          if (store.layer.status === "not_started" && store.layer.kind !== "gold") store.layer.status = "in_progress";
         }
         else if (result && result.id === store.layer.id && typeof result.version === "number") {
           store.layer.version = result.version;
           store.layer.status = result.status;
+          if ("adjudicated_by" in result) store.layer.adjudicated_by = result.adjudicated_by;
         }
         return result;
       },
@@ -136,6 +137,9 @@ export class Saver {
   }
 
   // After a conflict: load the layer as it is now, then re-apply (or drop) the unsaved changes.
+  // Changes the layer no longer takes (it was closed meanwhile) or no longer needs (the status it
+  // asks for is already set) are dropped, and said so: they would overwrite the other's work.
+  // Returns the labels of the changes dropped that way.
   async reload(keep) {
     const state = await this.api.request("GET", this.store.urls.state);
     const pending = this.unsaved;
@@ -143,8 +147,13 @@ export class Saver {
     this.conflict = null;
     this.undoStack = []; // the inverses refer to a layer that has changed since
     this.store.load(state);
+    const dropped = [];
     if (keep) {
       for (const change of pending) {
+        if ((this.store.isClosed() && !change.allowWhenDone) || change.redundant?.(this.store)) {
+          dropped.push(change.label);
+          continue;
+        }
         change.error = null;
         if (change.apply) change.apply(this.store);
         this.queue.push(change);
@@ -152,6 +161,7 @@ export class Saver {
     }
     this.store.emit({ text: true, reloaded: true });
     this.pump();
+    return dropped;
   }
 }
 
@@ -613,36 +623,47 @@ function suggestionsUndo(store, decision, keys, created, label) {
       for (const [kind, id] of created) st.map(kind).delete(id);
     },
     async send(ctx) {
-      // Stances and events first: deleting a mention would take them along.
-      const order = { stance: 0, event: 1, mention: 2 };
-      for (const [kind, id] of [...created].sort((a, b) => order[a[0]] - order[b[0]])) {
-        try {
-          await ctx.call("DELETE", `${ctx.layerPath}${kind}s/${id}/`);
-        } catch (err) {
-          if (err.status !== 404) throw err;
-        }
-      }
+      await itemsDelete(ctx, created);
     },
     inverse: null,
   };
+}
+
+// Delete [kind, id] items of the layer: stances and events first (deleting a mention would take
+// them along); one already gone is fine.
+export async function itemsDelete(ctx, items) {
+  const order = { stance: 0, event: 1, mention: 2 };
+  for (const [kind, id] of [...items].sort((a, b) => order[a[0]] - order[b[0]])) {
+    try {
+      await ctx.call("DELETE", `${ctx.layerPath}${kind}s/${id}/`);
+    } catch (err) {
+      if (err.status !== 404) throw err;
+    }
+  }
 }
 
 // --- The layer's status ------------------------------------------------------------------------
 
 export function statusSet(store, status) {
   let before = null;
+  const labels = { done: "mark the layer done", adjudicated: "mark the gold layer adjudicated" };
   return {
-    label: status === "done" ? "mark the layer done" : "reopen the layer",
+    label: labels[status] || (store.mode === "review" ? "reopen the gold layer" : "reopen the layer"),
     items: [],
     allowWhenDone: true,
     apply(st) {
       before = st.layer.status;
     },
+    redundant(st) {
+      return st.layer.status === status;
+    },
     async send(ctx) {
       await ctx.call("PATCH", ctx.layerPath, { status });
     },
     inverse() {
-      return before && before !== "not_started" ? statusSet(store, before) : null;
+      // A gold layer is reopened to in progress (there is no way back to not started).
+      const back = before === "not_started" && store.mode === "review" ? "in_progress" : before;
+      return back && back !== "not_started" ? statusSet(store, back) : null;
     },
   };
 }

@@ -2,6 +2,7 @@
 
 import { mentionDelete, mentionUpdate, suggestionsDecide } from "./changes.js";
 import { h, quote, replace } from "./dom.js";
+import { provenanceLine } from "./review.js";
 
 let searchTimer = null;
 
@@ -10,21 +11,25 @@ export function renderInspector(app) {
   const el = app.el.inspector;
   const active = ui.active;
   if (!active || !["m", "s"].includes(active.type)) {
-    replace(
-      el,
-      h("h2", {}, "Selected"),
-      h(
-        "p",
-        { class: "wb-muted" },
-        "Click a mention to change its label, link it to an actor or delete it. Dashed spans are suggestions: ",
-        h("kbd", {}, "Enter"),
-        " accepts, ",
-        h("kbd", {}, "Delete"),
-        " rejects, ",
-        h("kbd", {}, "]"),
-        " goes to the next one.",
-      ),
-    );
+    const hint =
+      store.mode === "review"
+        ? [
+            "Solid spans are gold: click one to change its label, link it or delete it. Dashed spans are the annotators' (orange: disputed): click one to see who gave it, ",
+            h("kbd", {}, "Enter"),
+            " picks it into gold, ",
+            h("kbd", {}, "]"),
+            " goes to the next disputed one.",
+          ]
+        : [
+            "Click a mention to change its label, link it to an actor or delete it. Dashed spans are suggestions: ",
+            h("kbd", {}, "Enter"),
+            " accepts, ",
+            h("kbd", {}, "Delete"),
+            " rejects, ",
+            h("kbd", {}, "]"),
+            " goes to the next one.",
+          ];
+    replace(el, h("h2", {}, "Selected"), h("p", { class: "wb-muted" }, hint));
     return;
   }
   if (active.type === "s") {
@@ -105,6 +110,7 @@ export function renderInspector(app) {
       quote(m.text),
       m.id < 0 ? h("span", { class: "wb-muted" }, " (saving…)") : null,
     ),
+    provenanceLine(m),
     h("label", { class: "wb-field" }, "Label ", labelSelect),
     h(
       "div",

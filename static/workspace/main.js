@@ -1,4 +1,6 @@
 // The annotate page: wires the text, the panels, the keyboard and the save queue together.
+// The review page is the same page on the gold layer (data.mode "review"): the Compare panel
+// (review.js) takes the Suggestions panel's place and the annotators' items show as candidates.
 // window.workbenchTimings holds what the bench (bench/annotate_page.py) reads.
 
 import { Api } from "./api.js";
@@ -20,6 +22,21 @@ import { h, quote, replace } from "./dom.js";
 import { renderEvents } from "./events.js";
 import { renderInspector } from "./inspector.js";
 import { renderPalette, updatePalette } from "./palette.js";
+import {
+  argumentKeys,
+  candidateAt,
+  candidateItems,
+  candidateKey,
+  findGroup,
+  goldMerge,
+  goldPick,
+  groupOfKey,
+  groupsOf,
+  reloadComparison,
+  renderCandidate,
+  renderCompare,
+  renderReviewBar,
+} from "./review.js";
 import { draftToFields, renderStances } from "./stance.js";
 import { Store } from "./store.js";
 import { renderSuggestions } from "./suggestions.js";
@@ -30,6 +47,7 @@ const timings = (window.workbenchTimings = { ready: false, selections: [], chang
 class App {
   constructor(data) {
     this.store = new Store(data);
+    this.review = this.store.mode === "review";
     this.api = new Api(data.urls.api, data.csrf_token);
     this.el = {
       app: document.getElementById("wb-app"),
@@ -40,6 +58,7 @@ class App {
       events: document.getElementById("wb-events"),
       stances: document.getElementById("wb-stances"),
       suggestions: document.getElementById("wb-suggestions"),
+      compare: document.getElementById("wb-compare"),
       save: document.getElementById("wb-save"),
       alert: document.getElementById("wb-alert"),
       status: document.getElementById("wb-status"),
@@ -61,7 +80,10 @@ class App {
       stanceDraft: null,
       pick: null, // "holder" | "target": a click picks it for the stance draft
       lastSeg: -1,
+      onlyDisputed: false, // review: the Compare panel shows disputed groups only
+      revealRow: false, // review: scroll the Compare panel to the active group once
     };
+    this.comparisonStale = false; // review: gold changed directly since the comparison was loaded
     this.saveState = { text: "", level: "ok" };
     this.message = null;
     this.text = new TextView(this.el.text, this.el.arcs, this.store.text, Int32Array.from(data.tokens));
@@ -69,12 +91,16 @@ class App {
     this.saver = new Saver(this.store, this.api, {
       saving: (change) => this.setSave(`Saving: ${change.label}…`, "busy"),
       saved: (change) => {
+        if (this.review && !change.refreshesReview) this.comparisonStale = true;
         this.setSave(`Saved: ${change.label}`, "ok");
         timings.changes.push({ label: change.label, ms: performance.now() - (change.startedAt || performance.now()) });
       },
       failed: (change, error) => this.setSave(error ? `Not saved: ${change.label}` : `Waiting: ${change.label}`, "error"),
       message: (text, level) => this.flash(text, level),
-      idle: () => this.renderBar(),
+      idle: () => {
+        this.renderBar();
+        if (this.comparisonStale) this.refreshComparison();
+      },
     });
     this.store.subscribe((change) => this.refresh(change));
     this.bind();
@@ -84,6 +110,15 @@ class App {
 
   spanText(s, e) {
     return this.chars.slice(s, e).join("");
+  }
+
+  async refreshComparison() {
+    this.comparisonStale = false;
+    try {
+      await reloadComparison(this);
+    } catch (err) {
+      this.flash(`Could not reload the comparison: ${err.message}`, "error");
+    }
   }
 
   activeMention() {
@@ -165,6 +200,7 @@ class App {
         title: `Suggested event ${ev.event_type}`,
       });
     }
+    if (this.review) items.push(...candidateItems(store));
     return items;
   }
 
@@ -191,10 +227,12 @@ class App {
     const value = fid && "value" in focused ? focused.value : null;
     const caret = fid && typeof focused.selectionStart === "number" ? focused.selectionStart : null;
     updatePalette(this);
-    renderInspector(this);
+    if (this.review && this.ui.active && this.ui.active.type === "c") renderCandidate(this);
+    else renderInspector(this);
     renderEvents(this);
     renderStances(this);
-    renderSuggestions(this);
+    if (this.review) renderCompare(this);
+    else renderSuggestions(this);
     this.renderBar();
     if (fid) {
       const again = this.el.app.querySelector(`[data-fid="${CSS.escape(fid)}"]`);
@@ -214,9 +252,11 @@ class App {
     this.el.status.textContent = labels[status] || status;
     this.el.status.className = `wb-status wb-status-${status}`;
     this.el.version.textContent = String(store.layer.version);
-    this.el.done.textContent = status === "done" ? "Reopen" : "Mark done";
+    const closed = store.isClosed();
+    this.el.done.textContent = closed ? "Reopen" : this.review ? "Mark adjudicated" : "Mark done";
     this.el.undo.disabled = saver.undoStack.length === 0;
-    this.el.app.classList.toggle("wb-layer-done", status === "done");
+    this.el.app.classList.toggle("wb-layer-done", closed);
+    if (this.review) renderReviewBar(this);
 
     const parts = [];
     const unsavedCount = saver.unsaved.length;
@@ -264,7 +304,7 @@ class App {
         h(
           "p",
           { id: "wb-conflict" },
-          h("strong", {}, "Someone else changed this layer"),
+          h("strong", {}, this.review ? "Someone else changed this gold layer" : "Someone else changed this layer"),
           ` (you had version ${saver.conflict.expected}, it is now at ${saver.conflict.current ?? "a newer one"}). `,
           "Nothing below was saved; it stays on screen until you choose:",
         ),
@@ -284,8 +324,10 @@ class App {
 
   async reload(keep) {
     try {
-      await this.saver.reload(keep);
-      this.flash(keep ? "Reloaded; your changes were applied again." : "Reloaded; your changes were dropped.", "info");
+      const dropped = await this.saver.reload(keep);
+      if (dropped.length)
+        this.flash(`Reloaded. Not applied again (the layer has moved on): ${dropped.join("; ")}.`, "warning");
+      else this.flash(keep ? "Reloaded; your changes were applied again." : "Reloaded; your changes were dropped.", "info");
     } catch (err) {
       this.flash(`Could not reload: ${err.message}`, "error");
     }
@@ -325,6 +367,17 @@ class App {
             const key = own ? `m:${own.id}` : `s:${m.id}`;
             args.set(key, arg.role);
             arcs.push({ key, label: arg.role });
+          }
+        }
+      } else if (a.type === "c") {
+        const g = findGroup(store, a.kind, a.key);
+        const key = g && candidateKey(store, a.kind, a.key);
+        if (key) keys.push(key);
+        if (g && a.kind === "event" && key) {
+          arcFrom = key;
+          for (const arg of argumentKeys(store, g)) {
+            args.set(arg.key, args.has(arg.key) ? `${args.get(arg.key)}, ${arg.label}` : arg.label);
+            arcs.push(arg);
           }
         }
       } else if (a.type === "stance") {
@@ -370,13 +423,20 @@ class App {
       if (show) this.text.showSelection(span.s, span.e, scroll);
       if (follow && !this.ui.armed && !this.ui.pick) {
         // A selection that is exactly a mention (or a suggestion) selects that item.
-        const own = this.store.mentionAt(span.s, span.e);
-        const suggestion = own ? null : this.store.suggestions("mention").find((m) => m.start === span.s && m.end === span.e);
-        this.ui.active = own ? { type: "m", id: own.id } : suggestion ? { type: "s", id: suggestion.id } : null;
+        this.ui.active = this.itemAt(span);
       }
     }
     this.renderPanels();
     this.showActive();
+  }
+
+  // The item a selection is exactly: a mention, else a suggestion, else (review) a candidate.
+  itemAt(span) {
+    const own = this.store.mentionAt(span.s, span.e);
+    if (own) return { type: "m", id: own.id };
+    const suggestion = this.store.suggestions("mention").find((m) => m.start === span.s && m.end === span.e);
+    if (suggestion) return { type: "s", id: suggestion.id };
+    return this.review ? candidateAt(this.store, span.s, span.e) : null;
   }
 
   selectTokens(anchor, focus) {
@@ -391,11 +451,7 @@ class App {
     const span = { s: this.text.tokenStart(first), e: this.text.tokenEnd(last) };
     this.ui.sel = span;
     this.text.showSelection(span.s, span.e, true);
-    if (!this.ui.armed && !this.ui.pick) {
-      const own = this.store.mentionAt(span.s, span.e);
-      const suggestion = own ? null : this.store.suggestions("mention").find((m) => m.start === span.s && m.end === span.e);
-      this.ui.active = own ? { type: "m", id: own.id } : suggestion ? { type: "s", id: suggestion.id } : null;
-    }
+    if (!this.ui.armed && !this.ui.pick) this.ui.active = this.itemAt(span);
     this.renderPanels();
     this.showActive();
   }
@@ -430,6 +486,20 @@ class App {
     const [type, raw] = key.split(":");
     const id = Number(raw);
     const { store, ui } = this;
+    if (type === "c" || type === "ct") {
+      const found = groupOfKey(store, key);
+      if (!found) return;
+      const { kind, group: g } = found;
+      if (kind === "mention" && (ui.armed || ui.pick)) {
+        // Pick the candidate into gold and use the mention it becomes.
+        const ref = { s: g.start, e: g.end, label: g.label, text: g.text };
+        if (ui.armed && !this.roleAllows(ref)) return;
+        this.run(goldPick(store, kind, g));
+        return ui.armed ? this.fill(ref) : this.pickMention(ref);
+      }
+      ui.armed = null;
+      return this.activateGroup(kind, g, { reveal: true });
+    }
     if (type === "m") {
       if (ui.armed) return this.fill(id);
       if (ui.pick) return this.pickMention(id);
@@ -468,6 +538,57 @@ class App {
       ui.active = { type: "st", id };
       this.select({ s: ev.trigger_start, e: ev.trigger_end }, { follow: false, scroll: false });
     }
+  }
+
+  // Review: select a group of the comparison — its gold item if it has one, else the candidate.
+  activateGroup(kind, g, { reveal = false } = {}) {
+    const { ui } = this;
+    const inGold = g.gold !== null && g.gold !== undefined;
+    ui.revealRow = reveal;
+    if (kind === "stance") {
+      if (inGold) return this.activateStance(g.gold);
+      ui.active = { type: "c", kind, key: g.key };
+      const span = g.evidence_start === null || g.evidence_start === undefined ? null : { s: g.evidence_start, e: g.evidence_end };
+      return this.select(span, { follow: false });
+    }
+    if (inGold) ui.active = { type: kind === "event" ? "t" : "m", id: g.gold };
+    else ui.active = { type: "c", kind, key: g.key };
+    const span = kind === "event" ? { s: g.trigger_start, e: g.trigger_end } : { s: g.start, e: g.end };
+    this.select(span, { follow: false, scroll: !reveal });
+  }
+
+  pickGroup(kind, g) {
+    const change = this.run(goldPick(this.store, kind, g));
+    if (change && this.ui.active && this.ui.active.type === "c" && this.ui.active.key === g.key) this.ui.active = null;
+    this.renderPanels();
+    this.showActive();
+  }
+
+  merge(strategy) {
+    this.run(goldMerge(this.store, strategy));
+  }
+
+  // Review: ] / [ step through the disputed groups not settled in gold yet.
+  nextDisputed(direction) {
+    const { store, ui } = this;
+    const list = ["mention", "event"]
+      .flatMap((kind) =>
+        groupsOf(store, kind)
+          .filter((g) => g.disagreements.length && (g.gold === null || g.gold === undefined))
+          .map((g) => ({ kind, g, at: kind === "event" ? g.trigger_start : g.start })),
+      )
+      .sort((a, b) => a.at - b.at);
+    if (!list.length) {
+      this.flash("No disputed item left outside gold.", "info");
+      return;
+    }
+    const at = ui.sel ? ui.sel.s : -1;
+    const target =
+      direction > 0
+        ? list.find((x) => x.at > at) || list[0]
+        : [...list].reverse().find((x) => x.at < at) || list[list.length - 1];
+    this.activateGroup(target.kind, target.g, { reveal: true });
+    this.showActive({ scroll: true });
   }
 
   activateStance(id) {
@@ -570,8 +691,8 @@ class App {
       this.flash("Select the trigger word first (the word that says what happened), then Shift+E.", "warning");
       return;
     }
-    if (store.layer.status === "done") {
-      this.flash("This layer is marked done. Reopen it (Shift+D) to change it.", "warning");
+    if (store.isClosed()) {
+      this.flash(store.closedMessage(), "warning");
       return;
     }
     ui.picker = { s: span.s, e: span.e };
@@ -694,8 +815,8 @@ class App {
 
   openStance() {
     const { ui } = this;
-    if (this.store.layer.status === "done") {
-      this.flash("This layer is marked done. Reopen it (Shift+D) to change it.", "warning");
+    if (this.store.isClosed()) {
+      this.flash(this.store.closedMessage(), "warning");
       return;
     }
     ui.picker = null;
@@ -778,7 +899,10 @@ class App {
       return;
     }
     if (ui.stanceDraft) return this.saveStance();
-    if (a && a.type === "s") {
+    if (a && a.type === "c") {
+      const g = findGroup(store, a.kind, a.key);
+      if (g) this.pickGroup(a.kind, g);
+    } else if (a && a.type === "s") {
       const s = store.machineMention(a.id);
       if (s) this.decide("accept", s);
     } else if (a && a.type === "st") {
@@ -794,6 +918,10 @@ class App {
       this.flash("Nothing selected to delete.", "info");
       return;
     }
+    if (a.type === "c") {
+      this.flash("That is an annotator's version, not gold: there is nothing to delete. Leave it out of gold, or pick it.", "info");
+      return;
+    }
     if (a.type === "m") this.run(mentionDelete(store, a.id));
     else if (a.type === "s") {
       const s = store.machineMention(a.id);
@@ -807,8 +935,8 @@ class App {
   }
 
   toggleDone() {
-    const done = this.store.layer.status === "done";
-    this.run(statusSet(this.store, done ? "in_progress" : "done"));
+    const store = this.store;
+    this.run(statusSet(store, store.isClosed() ? "in_progress" : store.closedStatus));
   }
 
   go(which) {
@@ -838,6 +966,7 @@ class App {
       [el.prev, "previous"],
       [el.next, "next"],
     ]) {
+      if (!link) continue; // the review page has no previous / next
       const url = this.store.urls[which];
       if (url) link.href = url;
       else {
@@ -923,6 +1052,7 @@ class App {
     if (!a) return null;
     if (a.type === "m") return `m:${this.store.resolve("mention", a.id)}`;
     if (a.type === "t") return `t:${this.store.resolve("event", a.id)}`;
+    if (a.type === "c") return candidateKey(this.store, a.kind, a.key);
     return `${a.type}:${a.id}`;
   }
 
@@ -980,7 +1110,8 @@ class App {
     }
     if (key === "]" || key === "[") {
       event.preventDefault();
-      this.nextSuggestion(key === "]" ? 1 : -1);
+      if (this.review) this.nextDisputed(key === "]" ? 1 : -1);
+      else this.nextSuggestion(key === "]" ? 1 : -1);
       return;
     }
     if (event.shiftKey && /^[A-Z]$/.test(key)) {

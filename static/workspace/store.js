@@ -1,8 +1,10 @@
-// The annotator's layer as the page holds it, the machine suggestions, and what was decided.
+// The layer as the page holds it (an annotator's layer, or on the review page the gold layer),
+// the machine suggestions and what was decided, and on the review page the annotators' versions.
 // Ids of items not saved yet are negative; once saved, `alias` maps them to the server's ids.
 
 export class Store {
   constructor(data) {
+    this.mode = data.mode || "annotate"; // "annotate" | "review"
     this.article = data.article;
     this.text = data.article.text;
     this.urls = data.urls;
@@ -34,14 +36,37 @@ export class Store {
         }
       : null;
     this.decided = new Set(state.decided);
+    this.review = state.review || null;
     this.unsavedKeys.clear();
   }
 
   setLayer(layer) {
-    this.layer = { id: layer.id, version: layer.version, status: layer.status, annotator: layer.annotator };
+    this.layer = {
+      id: layer.id,
+      kind: layer.kind,
+      version: layer.version,
+      status: layer.status,
+      annotator: layer.annotator,
+      adjudicated_by: layer.adjudicated_by ?? null,
+    };
     this.mentions = new Map(layer.mentions.map((m) => [m.id, m]));
     this.events = new Map(layer.events.map((e) => [e.id, e]));
     this.stances = new Map(layer.stances.map((s) => [s.id, s]));
+  }
+
+  // A layer marked done (annotators) or adjudicated (gold) takes no changes until it is reopened.
+  get closedStatus() {
+    return this.mode === "review" ? "adjudicated" : "done";
+  }
+
+  isClosed() {
+    return this.layer.status === this.closedStatus;
+  }
+
+  closedMessage() {
+    return this.mode === "review"
+      ? "The gold layer is adjudicated. Reopen it (Shift+D) to change it."
+      : "This layer is marked done. Reopen it (Shift+D) to change it.";
   }
 
   subscribe(fn) {

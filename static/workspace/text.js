@@ -4,7 +4,9 @@
 
 import { h } from "./dom.js";
 
-const PRIORITY = { m: 0, s: 1, t: 2, st: 3 };
+// m: mention, s: suggestion, t: event trigger, st: suggested event; on the review page c / ct:
+// an annotator's mention / event not in gold yet (a candidate).
+const PRIORITY = { m: 0, s: 1, c: 1, t: 2, st: 3, ct: 3 };
 
 export class TextView {
   constructor(root, svg, text, tokens) {
@@ -89,6 +91,7 @@ export class TextView {
     const classes = ["wb-seg"];
     let mentions = 0;
     let suggestion = false;
+    let candidate = false;
     for (const item of list) {
       if (item.type === "m") {
         mentions += 1;
@@ -100,8 +103,13 @@ export class TextView {
         suggestion = true;
         classes.push("wb-s");
         span.style.setProperty("--sc", item.color);
+      } else if (item.type === "c" && !candidate && !suggestion) {
+        candidate = true;
+        classes.push("wb-c");
+        span.style.setProperty("--sc", item.color);
       } else if (item.type === "t") classes.push("wb-t");
-      else if (item.type === "st") classes.push("wb-st");
+      else if (item.type === "st" || item.type === "ct") classes.push("wb-st");
+      if (item.disputed) classes.push(item.type === "ct" ? "wb-ct-disputed" : "wb-c-disputed");
       if (item.unsaved) classes.push("wb-unsaved");
       const els = this.els.get(item.key);
       if (els) els.push(span);
@@ -118,7 +126,7 @@ export class TextView {
     const tag = h(
       "span",
       {
-        class: `wb-tag wb-tag-${item.type}${item.unsaved ? " wb-unsaved" : ""}`,
+        class: `wb-tag wb-tag-${item.type}${item.disputed ? " wb-tag-disputed" : ""}${item.unsaved ? " wb-unsaved" : ""}`,
         dataset: { key: item.key, at: String(at) },
         title: item.title || "",
         contenteditable: "false",

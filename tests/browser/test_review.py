@@ -1,0 +1,189 @@
+"""The review page in a real browser, as a reviewer uses it: review queue → seed 000 → the Niamey
+dispute (GPE by annotator1, LOC by annotator2) → pick one version, take the unanimous items, add
+a mention with the tools → adjudicate; the database and the default gold export then hold exactly
+that. Two reviewers adjudicating the same article: the second gets the 409 path, nothing is lost."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from annotations.exporting import export_request, export_stream
+from annotations.models import Layer
+from tests.browser.helpers import drag_select, layer_state, log_in, wait_ready, wait_saved
+from tests.review_fixtures import PASSWORD, review_setup
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def setup(transactional_db):
+    return review_setup()
+
+
+def compare_row(page, kind: str, text: str, label: str):
+    return page.locator(f".wb-compare-row[data-kind={kind}][data-text='{text}'][data-label={label}]")
+
+
+def open_review(page, setup) -> None:
+    page.goto(f"/admin/workspace/{setup.project.slug}/review/{setup.first.pk}/")
+    wait_ready(page)
+
+
+def gold_items(gold: Layer) -> dict[str, list[tuple]]:
+    """The gold layer's items as (what, strategy, annotators, reviewer)."""
+
+    def origin(item) -> tuple:
+        p = item.provenance
+        return (p.get("strategy"), tuple(p.get("annotators", ())), p.get("reviewer"))
+
+    return {
+        "mentions": sorted((m.label, m.text, *origin(m)) for m in gold.mentions.all()),
+        "events": sorted(
+            (
+                e.event_type,
+                e.trigger_text,
+                tuple(sorted((a.role, a.mention.text) for a in e.arguments.all())),
+                *origin(e),
+            )
+            for e in gold.events.all()
+        ),
+        "stances": sorted((s.label, *origin(s)) for s in gold.stances.all()),
+    }
+
+
+def test_a_reviewer_settles_an_article_into_gold_and_the_export_has_exactly_that(setup, new_page, artifacts):
+    page = new_page()
+    log_in(page, "reviewer", PASSWORD)
+    page.click("#wb-review-queue-row a")
+    row = page.locator(f"#wb-review-queue-table tr[data-article='{setup.first.pk}']")
+    assert "Annotated by 2" in row.inner_text()
+    row.locator("a", has_text=setup.first.title).click()
+    wait_ready(page)
+
+    # The Niamey dispute: two versions, each marked for who gave it and why it is disputed.
+    gpe, loc = compare_row(page, "mention", "Niamey", "GPE"), compare_row(page, "mention", "Niamey", "LOC")
+    for row, mine, theirs, their_label in (
+        (gpe, "annotator1", "annotator2", "LOC"),
+        (loc, "annotator2", "annotator1", "GPE"),
+    ):
+        assert "wb-disputed" in row.get_attribute("class")
+        assert row.locator(f"td[data-annotator={mine}]").inner_text() == "✓"
+        assert row.locator(f"td[data-annotator={theirs}]").inner_text() == their_label
+        assert row.locator(".wb-reason-label").count() == 1
+    # In the text both are dashed candidates in the disputed style.
+    assert page.locator(".wb-tag-c.wb-tag-disputed", has_text="GPE 1/2").count() == 1
+    assert page.locator(".wb-tag-c.wb-tag-disputed", has_text="LOC 1/2").count() == 1
+
+    # Clicking the candidate's tag in the text selects its row; Pick copies it into gold.
+    page.locator(".wb-tag-c", has_text="GPE 1/2").click()
+    assert "wb-current" in gpe.get_attribute("class")
+    assert "annotator1 (1 of 2)" in page.locator("#wb-inspector").inner_text()
+    gpe.locator("button.wb-pick").click()
+    wait_saved(page)
+    assert "wb-in-gold" in gpe.get_attribute("class")
+    assert page.locator(".wb-tag-m", has_text="GPE").count() == 1  # solid now: gold
+    assert page.locator(".wb-tag-c", has_text="GPE 1/2").count() == 0
+
+    # annotator1's AGREE event (its argument mentions come along), then the unanimous items.
+    compare_row(page, "event", "signed", "AGREE").first.click()
+    page.keyboard.press("Enter")  # Enter picks the selected candidate
+    wait_saved(page)
+    page.click("#wb-take-unanimous")
+    wait_saved(page)
+
+    # A mention the annotators missed, added with the tools: drag, then the palette.
+    drag_select(page, "Abdourahamane Tiani")
+    page.click(".wb-label[data-label=PERSON]")
+    wait_saved(page)
+    page.wait_for_function("() => !window.workbench.comparisonStale")
+
+    page.click("#wb-done")
+    wait_saved(page)
+    assert page.locator("#wb-status").inner_text() == "Adjudicated"
+    assert page.locator("#wb-done").inner_text() == "Reopen"
+    page.wait_for_selector("#wb-stage.wb-stage-adjudicated")
+    assert "adjudicated by reviewer" in page.locator("#wb-adjudicated").inner_text()
+    page.screenshot(path=str(artifacts / "review.png"), full_page=True)
+    assert page.errors == []
+    assert layer_state(page)["status"] == "adjudicated"
+
+    gold = Layer.objects.get(article=setup.first, kind=Layer.Kind.GOLD)
+    assert (gold.status, gold.adjudicated_by.username) == ("adjudicated", "reviewer")
+    both = ("annotator1", "annotator2")
+    assert gold_items(gold) == {
+        "mentions": [
+            ("GPE", "Niamey", "picked", ("annotator1",), "reviewer"),
+            ("GPE", "Niger", "unanimous", both, "reviewer"),
+            ("GPE", "Russia", "unanimous", both, "reviewer"),
+            ("PERSON", "Abdourahamane Tiani", "manual", (), "reviewer"),
+            ("PERSON", "Salifou Modi", "picked", ("annotator1",), "reviewer"),
+            ("PERSON", "Yevkurov", "picked", both, "reviewer"),
+        ],
+        "events": [
+            (
+                "AGREE",
+                "signed",
+                (("actor", "Salifou Modi"), ("actor", "Yevkurov")),
+                "picked",
+                ("annotator1",),
+                "reviewer",
+            )
+        ],
+        "stances": [],
+    }
+
+    # The default gold export (adjudicated layers only) is this article with exactly these items.
+    lines = b"".join(export_stream(export_request(project=setup.project, format="jsonl"))).splitlines()
+    (document,) = [orjson.loads(line) for line in lines]
+    assert (document["title"], document["layer"]["kind"]) == (setup.first.title, "gold")
+    assert (document["layer"]["status"], document["layer"]["adjudicated_by"]) == ("adjudicated", "reviewer")
+    exported = {m["id"]: m for m in document["mentions"]}
+    assert sorted(
+        (m["label"], m["text"], m["provenance"]["strategy"], tuple(m["provenance"].get("annotators", ())))
+        for m in exported.values()
+    ) == [m[:4] for m in gold_items(gold)["mentions"]]
+    (event,) = document["events"]
+    assert (event["type"], event["trigger"]["text"], event["provenance"]["strategy"]) == ("AGREE", "signed", "picked")
+    assert sorted((a["role"], exported[a["mention"]]["text"]) for a in event["arguments"]) == [
+        ("actor", "Salifou Modi"),
+        ("actor", "Yevkurov"),
+    ]
+    assert document["stances"] == []
+
+
+def test_two_reviewers_adjudicating_at_once_the_second_gets_a_conflict_and_nothing_is_lost(setup, new_page, artifacts):
+    first, second = new_page(), new_page()
+    for page in (first, second):
+        log_in(page, "reviewer", PASSWORD)
+        open_review(page, setup)
+
+    compare_row(first, "mention", "Niamey", "LOC").locator("button.wb-pick").click()
+    wait_saved(first)
+    first.click("#wb-done")
+    wait_saved(first)
+    assert first.locator("#wb-status").inner_text() == "Adjudicated"
+
+    # The second window still holds the gold layer's first version: its pick is refused (409).
+    compare_row(second, "mention", "Niamey", "GPE").locator("button.wb-pick").click()
+    wait_saved(second)
+    conflict = second.locator("#wb-conflict")
+    assert conflict.is_visible()
+    assert "Someone else changed this gold layer" in conflict.inner_text()
+    # Adjudicating is refused as well while the conflict is open: it waits with the pick.
+    second.click("#wb-done")
+    wait_saved(second)
+    assert second.locator("#wb-alert li").count() == 2
+
+    second.click("#wb-reload-keep")
+    second.wait_for_selector("#wb-conflict", state="detached")
+    wait_saved(second)
+    assert "Not applied again" in second.locator("#wb-message").inner_text()
+    assert second.locator("#wb-status").inner_text() == "Adjudicated"
+    assert layer_state(second)["mentions"] == [["LOC", "Niamey"]]
+    assert "wb-in-gold" in compare_row(second, "mention", "Niamey", "LOC").get_attribute("class")
+    assert first.errors == [] and second.errors == []
+
+    gold = Layer.objects.get(article=setup.first, kind=Layer.Kind.GOLD)
+    assert (gold.status, gold.adjudicated_by.username) == ("adjudicated", "reviewer")
+    assert [(m.label, m.text) for m in gold.mentions.all()] == [("LOC", "Niamey")]
