@@ -33,8 +33,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from annotations.assignment import annotator_queue, articles_assign, project_annotators, queue_neighbours
 from annotations.models import Actor, Article, Layer, Membership, Project, SuggestionDecision
-from annotations.review import Stage, articles_with_stage, review_of
-from annotations.services import layer_for_annotator, layer_gold
+from annotations.review import Stage, articles_with_stage, gold_open, review_of
+from annotations.services import layer_for_annotator
 from api.permissions import CAN_ANNOTATE, CAN_WRITE_GOLD, MANAGER, role_in
 from api.serializers import LayerDetailOutput
 
@@ -281,9 +281,13 @@ def layer_state_view(request: HttpRequest, slug: str, layer_id: int) -> JsonResp
 
 
 def review_view(request: HttpRequest, slug: str, article_id: int) -> TemplateResponse:
-    """The review page: the article's gold layer (created on first visit) and the annotators' versions."""
+    """The review page: the article's gold layer and the annotators' versions.
+
+    The first visit creates the gold layer, pre-filled by the project's merge strategy (as the API's
+    POST articles/<id>/gold/ does).
+    """
     project, article = reviewable_article(request, slug, article_id)
-    gold = layer_gold(article=article)
+    gold = gold_open(article=article, reviewer=request.user)
     data = review_data(request, project, article, gold)
     context = admin_context(
         request,
@@ -301,7 +305,7 @@ def review_view(request: HttpRequest, slug: str, article_id: int) -> TemplateRes
 def review_state_view(request: HttpRequest, slug: str, article_id: int) -> JsonResponse:
     """What the review page reloads after a pick, a merge or a conflict."""
     _, article = reviewable_article(request, slug, article_id)
-    return JsonResponse(review_state(article, layer_gold(article=article)))
+    return JsonResponse(review_state(article, gold_open(article=article, reviewer=request.user)))
 
 
 def review_queue_view(request: HttpRequest) -> TemplateResponse:

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotations.models import Layer, Membership
+from annotations.models import Layer, Membership, Project
 from annotations.services import layer_gold, layer_set_status
 from tests.factories import ArticleFactory, MembershipFactory, ProjectFactory, UserFactory
 from tests.review_fixtures import ReviewSetup, review_setup
@@ -95,7 +95,8 @@ def test_the_review_pages_need_a_staff_login(setup):
 # --- The review page ---------------------------------------------------------------------------
 
 
-def test_opening_the_review_page_makes_the_gold_layer_once(setup):
+def test_opening_the_review_page_makes_the_gold_layer_once_pre_filled_by_the_projects_strategy(setup):
+    assert setup.project.merge_strategy == "unanimous"  # the default
     client = logged_in(setup.users["reviewer"])
 
     first = page_data(client.get(review_url(setup)))
@@ -103,7 +104,25 @@ def test_opening_the_review_page_makes_the_gold_layer_once(setup):
 
     gold = Layer.objects.get(article=setup.first, kind=Layer.Kind.GOLD)
     assert first["layer"]["id"] == second["layer"]["id"] == gold.pk
-    assert (first["layer"]["kind"], first["layer"]["mentions"]) == ("gold", [])
+    assert first["layer"]["kind"] == "gold"
+    assert second["layer"]["version"] == first["layer"]["version"]  # filled once, on the first visit
+    assert sorted(
+        (m["label"], m["text"], m["provenance"]["strategy"], m["provenance"]["reviewer"])
+        for m in first["layer"]["mentions"]
+    ) == [
+        ("GPE", "Niger", "unanimous", "reviewer"),
+        ("GPE", "Russia", "unanimous", "reviewer"),
+        ("PERSON", "Yevkurov", "unanimous", "reviewer"),
+    ]
+    assert first["review"]["summary"]["mentions"]["in_gold"] == 3
+
+
+def test_a_project_without_a_merge_strategy_opens_an_empty_gold_layer(setup):
+    Project.objects.filter(pk=setup.project.pk).update(merge_strategy="none")
+
+    data = page_data(logged_in(setup.users["manager"]).get(review_url(setup)))
+
+    assert (data["layer"]["mentions"], data["layer"]["events"], data["layer"]["stances"]) == ([], [], [])
 
 
 def test_the_page_data_is_the_review_mode_with_the_comparison(setup):
@@ -125,6 +144,7 @@ def test_the_page_data_is_the_review_mode_with_the_comparison(setup):
 
 
 def test_the_state_view_returns_the_gold_layer_and_the_comparison(setup):
+    Project.objects.filter(pk=setup.project.pk).update(merge_strategy="none")
     client = logged_in(setup.users["reviewer"])
     gold = layer_gold(article=setup.first)
     url = reverse("admin:workspace_review_state", args=[setup.project.slug, setup.first.pk])

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from annotations.exporting import export_request, export_stream
-from annotations.models import Layer
+from annotations.models import Layer, Project
 from tests.browser.helpers import drag_select, layer_state, log_in, wait_ready, wait_saved
 from tests.review_fixtures import PASSWORD, review_setup
 
@@ -18,7 +18,10 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def setup(transactional_db):
-    return review_setup()
+    """The seeds annotated twice, in a project whose gold starts empty (the merge is a button here)."""
+    setup = review_setup()
+    Project.objects.filter(pk=setup.project.pk).update(merge_strategy="none")
+    return setup
 
 
 def compare_row(page, kind: str, text: str, label: str):
