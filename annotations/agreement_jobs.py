@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 ACTIVE = (Job.Status.PENDING, Job.Status.RUNNING)
 # A job's steps, for its progress: the layers loaded, the figures computed.
 STEPS = 2
+# Finished agreement jobs kept per project (the newest); a cache needs only the last one, the
+# others are a short history. Without a limit every change + page view would add a row for good.
+JOBS_KEPT = 5
 
 _COUNTED = Q(kind=Layer.Kind.ANNOTATOR, status__in=list(DEFAULT_ANNOTATOR_STATUSES)) | Q(
     kind=Layer.Kind.GOLD, status__in=list(DEFAULT_GOLD_STATUSES)
@@ -187,4 +190,14 @@ def agreement_run(*, job_id: int) -> Job:
         job.params = {**job.params, "fingerprint": fingerprint}
         job.save(update_fields=["result", "params"])
         jobs.job_log(job_id=job_id, line=f"figures computed: status {result['status']}")
-        return jobs.job_succeed(job_id=job_id, counts=counts)
+        job = jobs.job_succeed(job_id=job_id, counts=counts)
+        _prune(project)
+        return job
+
+
+def _prune(project: Project) -> None:
+    """Delete the project's finished agreement jobs but the newest JOBS_KEPT."""
+    finished = _agreement_jobs(project).exclude(status__in=ACTIVE).order_by("-id")
+    stale = list(finished.values_list("id", flat=True)[JOBS_KEPT:])
+    if stale:
+        Job.objects.filter(pk__in=stale).delete()

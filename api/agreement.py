@@ -35,7 +35,8 @@ from api.views import SLUG, ProjectScopedMixin, error_responses, validated
 DESCRIPTION = (
     "Managers, reviewers and consumers (annotators: 403). 200 when the figures are current (computed "
     "now on small projects, or cached until a layer changes); 202 while a background job computes "
-    "them: poll `job.url`, and `result` holds the previous figures (`fresh` false) or null. "
+    "them: poll `job.url`, and `result` holds the previous figures (`fresh` false) or null; also 202 "
+    "with `job.status` failed and `job.error` when computing failed (the next request tries again). "
     "`result.status` is `not_enough_annotators` when no two annotators share an article. "
     "Figures are rounded to 4 decimals; an undefined one (nothing to compare) is null."
 )
@@ -105,9 +106,8 @@ class AgreementOutput(serializers.Serializer):
 # --- View -----------------------------------------------------------------------------------
 
 
-def job_output(request: Request, job: Job) -> dict[str, Any]:
-    assert job.project is not None
-    url = reverse("api:job-detail", kwargs={"slug": job.project.slug, "pk": job.pk})
+def job_output(request: Request, job: Job, slug: str) -> dict[str, Any]:
+    url = reverse("api:job-detail", kwargs={"slug": slug, "pk": job.pk})
     return {
         "id": job.pk,
         "status": job.status,
@@ -148,7 +148,7 @@ class AgreementView(ProjectScopedMixin, APIView):
             "fresh": shown is not None and shown.params.get("fingerprint") == fingerprint,
             "fingerprint": fingerprint,
             "computed_at": shown.finished_at if shown else None,
-            "job": job_output(request, job),
+            "job": job_output(request, job, project.slug),
             "result": shown.result if shown else None,
         }
         return Response(AgreementOutput(body).data, status=code)

@@ -149,6 +149,16 @@ def test_force_computes_again_even_when_the_cache_is_current(setup):
     assert agreement_cached(setup.project).pk == forced.pk  # the newest
 
 
+def test_only_the_newest_finished_jobs_are_kept(setup):
+    for _ in range(agreement_jobs.JOBS_KEPT + 2):
+        newest = agreement_start(project=setup.project, force=True)
+
+    kept = list(Job.objects.filter(kind=Job.Kind.AGREEMENT).order_by("-id").values_list("id", flat=True))
+    assert len(kept) == agreement_jobs.JOBS_KEPT
+    assert kept[0] == newest.pk
+    assert agreement_cached(setup.project).pk == newest.pk
+
+
 # --- Large projects: a queued job -----------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from annotations import agreement_jobs
 from annotations.agreement_jobs import agreement_run
 from annotations.models import Job, Layer, Membership
 from annotations.services import event_create, layer_for_annotator, layer_set_status, mention_create, stance_create
@@ -141,6 +142,16 @@ def test_the_next_request_is_served_from_the_cache(setup):
     assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 1
 
 
+def test_the_figures_cost_a_fixed_number_of_queries(setup, django_assert_max_num_queries):
+    client = client_for(setup.users["reviewer"])
+    with django_assert_max_num_queries(40):  # computed: the loader reads five tables in five queries
+        client.get(agreement_url(setup.project, "?refresh=true"))
+
+    # cached: project, role, lock, fingerprint, cached job, fingerprint again (+ savepoints)
+    with django_assert_max_num_queries(10):
+        client.get(agreement_url(setup.project))
+
+
 def test_refresh_true_computes_again(setup):
     client = client_for(setup.users["reviewer"])
     first = client.get(agreement_url(setup.project))
@@ -217,6 +228,20 @@ def test_while_recomputing_a_large_project_the_previous_figures_are_shown_as_sta
     assert response.data["job"]["status"] == "pending"
     assert response.data["result"]["stance"]["kappa"] == 0.7059
     assert response.data["result"]["mentions"]["exact"]["by_label"]["GPE"]["f1"] == 0.9524
+
+
+def test_a_failed_computation_answers_202_with_the_jobs_error(setup, monkeypatch):
+    def broken(data):
+        raise ValueError("no figures today")
+
+    monkeypatch.setattr(agreement_jobs, "compute_agreement", broken)
+
+    response = client_for(setup.users["reviewer"]).get(agreement_url(setup.project))
+
+    assert response.status_code == 202
+    assert response.data["job"]["status"] == "failed"
+    assert response.data["job"]["error"] == "ValueError: no figures today"
+    assert (response.data["fresh"], response.data["result"]) == (False, None)
 
 
 def test_one_annotator_only_is_a_status_not_an_error():
