@@ -2,8 +2,8 @@
 
 The web process only creates the job and enqueues it after commit; the spaCy pipeline is built
 in worker processes (once per process and project schema / actor registry state). Re-running a
-model version replaces that version's machine layer per article, in one transaction, so a
-retried or redelivered chunk never duplicates anything.
+model version replaces that version's machine layer per article, in one transaction (a batch of
+articles at a time), so a retried or redelivered chunk never duplicates anything.
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from annotations import jobs
 from annotations.errors import InvalidAnnotation
@@ -195,22 +196,25 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
     batch_size = int(job.params.get("batch_size") or settings.PREANNOTATE_BATCH_SIZE)
     results = annotator.annotate(((a.text, a.language) for a in articles), batch_size=batch_size)
 
-    def write(article: Article, suggestions: DocumentSuggestions) -> Counter[str]:
-        return machine_layer_replace(
-            article=article,
-            model_version=annotator.model_version,
-            suggestions=suggestions,
-            schema=schema,
-            actor_ids=actor_ids,
+    def write(group: list[tuple[Article, DocumentSuggestions]]) -> Counter[str]:
+        return machine_layers_replace(
+            results=group, model_version=annotator.model_version, schema=schema, actor_ids=actor_ids
         )
 
+    # Written a batch at a time: one transaction and a handful of statements per batch.
     with _layer_writer() as submit:
         pending = []
+        group: list[tuple[Article, DocumentSuggestions]] = []
         for article, suggestions in zip(articles, results, strict=True):
             if suggestions.skipped:
                 counts["skipped"] += 1
                 jobs.job_log(job_id=job.pk, line=f"article {article.pk} skipped: {suggestions.skipped}")
-            pending.append(submit(write, article, suggestions))
+            group.append((article, suggestions))
+            if len(group) == batch_size:
+                pending.append(submit(write, group))
+                group = []
+        if group:
+            pending.append(submit(write, group))
         for result in pending:
             counts.update(result())
     counts["articles"] += len(articles)
@@ -223,7 +227,7 @@ def _layer_writer() -> Iterator[Callable[..., Callable[[], Counter[str]]]]:
     """Where machine layers get written: on a thread of their own while `nlp.pipe` parses the
     next texts (the writes wait on the database, so they overlap the parse almost for free).
 
-    Each article is still its own transaction, in order. Inside an outer transaction (eager runs
+    Each batch of articles is its own transaction, in order. Inside an outer transaction (eager runs
     in tests, or a caller's atomic block) a second connection couldn't see the caller's rows,
     so the writes then run inline.
     """
@@ -244,148 +248,246 @@ def _layer_writer() -> Iterator[Callable[..., Callable[[], Counter[str]]]]:
         executor.shutdown(wait=True)
 
 
-def _machine_layer_clear(layer_id: int) -> None:
-    """Delete a machine layer's contents in five statements (no per-row cascade collection).
+def _machine_layers_clear(layer_ids: list[int]) -> None:
+    """Delete machine layers' contents in five statements (no per-row cascade collection).
 
     A machine layer's mentions are referenced only by its own events and stances (the write
     services refuse cross-layer references), so deleting by layer is complete.
     """
-    EventArgument.objects.filter(event__layer_id=layer_id)._raw_delete(using="default")
-    Stance.objects.filter(layer_id=layer_id)._raw_delete(using="default")
-    Event.objects.filter(layer_id=layer_id)._raw_delete(using="default")
-    Mention.objects.filter(layer_id=layer_id)._raw_delete(using="default")
-    Layer.objects.filter(pk=layer_id).update(version=F("version") + 1)
+    EventArgument.objects.filter(event__layer_id__in=layer_ids)._raw_delete(using="default")
+    Stance.objects.filter(layer_id__in=layer_ids)._raw_delete(using="default")
+    Event.objects.filter(layer_id__in=layer_ids)._raw_delete(using="default")
+    Mention.objects.filter(layer_id__in=layer_ids)._raw_delete(using="default")
+    Layer.objects.filter(pk__in=layer_ids).update(version=F("version") + 1)
+
+
+class _RowInsert:
+    """A multi-row INSERT of plain tuples into one model's table; returns the new ids in row order.
+
+    Pre-annotation writes thousands of rows per chunk. A model instance per row with every field
+    prepared (`bulk_create`), or one query parameter per value (which psycopg splices into the SQL
+    in Python), cost more CPU than the rest of the write, and that CPU comes out of `nlp.pipe`'s
+    share (the writer thread shares the GIL). So rows are plain tuples of the `columns` given,
+    ready for the database, and every other concrete field gets its default, prepared once
+    (creation times: now). PostgreSQL takes the rows as one JSON parameter, typed by the table
+    itself (`json_populate_recordset`); SQLite binds parameters in C, so it gets plain VALUES.
+    Ids increase in insertion order, so sorting the returned ones maps them to the rows.
+    """
+
+    def __init__(self, model: type[models.Model], columns: Sequence[str]):
+        quote = connection.ops.quote_name
+        meta = model._meta
+        given = [meta.get_field(name) for name in columns]
+        others = [f for f in meta.concrete_fields if not f.primary_key and f not in given]
+        now = timezone.now()
+        self.constants = [
+            f.get_db_prep_save(
+                now if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False) else f.get_default(),
+                connection,
+            )
+            for f in others
+        ]
+        self.fields = (*given, *others)
+        self.keys = [f.column for f in given]
+        # JSON columns: PostgreSQL reads them from the JSON document as they are.
+        self.json_columns = [i for i, f in enumerate(given) if isinstance(f, models.JSONField)]
+        table = quote(meta.db_table)
+        names = ", ".join(quote(f.column) for f in self.fields)
+        returning = f"RETURNING {quote(meta.pk.column)}"
+        self.postgres = connection.vendor == "postgresql"
+        if self.postgres:
+            picked = ", ".join([*(f"r.{quote(key)}" for key in self.keys), *(["%s"] * len(others))])
+            source = f"json_populate_recordset(NULL::{table}, %s) r"
+            self.sql = f"INSERT INTO {table} ({names}) SELECT {picked} FROM {source} {returning}"
+        else:
+            self.sql = f"INSERT INTO {table} ({names}) VALUES {{}} {returning}"
+
+    def __call__(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+        if not rows:
+            return []
+        ids: list[int] = []
+        with connection.cursor() as cursor:
+            if self.postgres:
+                document = json.dumps([dict(zip(self.keys, row, strict=True)) for row in rows], separators=(",", ":"))
+                cursor.execute(self.sql, [*self.constants, document])
+                ids = [row[0] for row in cursor.fetchall()]
+            else:
+                if self.json_columns:
+                    rows = [self._prepared(row) for row in rows]
+                size = max(1, connection.ops.bulk_batch_size(self.fields, rows))
+                placeholder = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+                for i in range(0, len(rows), size):
+                    batch = rows[i : i + size]
+                    params = [value for row in batch for value in (*row, *self.constants)]
+                    cursor.execute(self.sql.format(", ".join([placeholder] * len(batch))), params)
+                    ids.extend(row[0] for row in cursor.fetchall())
+        if len(ids) != len(rows):
+            raise RuntimeError(f"inserted {len(rows)} rows, got {len(ids)} ids back")
+        return sorted(ids)
+
+    def _prepared(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        out = list(row)
+        for i in self.json_columns:
+            out[i] = self.fields[i].get_db_prep_save(out[i], connection)
+        return tuple(out)
 
 
 @transaction.atomic
-def machine_layer_replace(
+def machine_layers_replace(
     *,
-    article: Article,
+    results: Sequence[tuple[Article, DocumentSuggestions]],
     model_version: str,
-    suggestions: DocumentSuggestions,
     schema: LabelSchema,
-    actor_ids: dict[str, int],
+    actor_ids: Mapping[str, int],
 ) -> Counter[str]:
-    """Replace the article's machine layer for this model version with these suggestions.
+    """Replace these articles' machine layers for this model version with their suggestions.
 
-    Suggestions that don't fit the text or the schema are dropped and counted, never stored.
-    A skipped article gets no layer (and loses an old one of the same version).
+    One transaction for the lot (each article's layer is replaced whole, never half), a handful
+    of statements whatever the number of articles. Suggestions that don't fit the text or the
+    schema are dropped and counted, never stored. A skipped article gets no layer (and loses an
+    old one of the same version).
     """
     counts: Counter[str] = Counter()
-    # Lock the article row so two deliveries of one chunk replace the layer one after the other.
-    Article.objects.select_for_update().filter(pk=article.pk).values_list("pk", flat=True).first()
-    layer = Layer.objects.filter(article=article, kind=Layer.Kind.MACHINE, model_version=model_version).first()
-    if layer is not None:
-        _machine_layer_clear(layer.pk)
-        if suggestions.skipped:
-            layer.delete()
-    if suggestions.skipped:
+    if not results:
         return counts
-    if layer is None:
-        layer = Layer.objects.create(
-            article=article, kind=Layer.Kind.MACHINE, model_version=model_version, status=Layer.Status.DONE
-        )
-    text = article.text
-
-    mentions: list[Mention | None] = []
-    seen: set[tuple[int, int, str]] = set()
-    for s in suggestions.mentions:
-        key = (s.start, s.end, s.label)
-        try:
-            if s.label not in schema.entity_types:
-                raise InvalidAnnotation("label", s.label)
-            validate_span(text, s.start, s.end, s.text)
-        except InvalidAnnotation:
-            mentions.append(None)
-            counts["dropped"] += 1
-            continue
-        if key in seen:
-            mentions.append(None)
-            continue
-        seen.add(key)
-        mentions.append(
-            Mention(
-                layer=layer,
-                label=s.label,
-                start=s.start,
-                end=s.end,
-                text=s.text,
-                score=s.score,
-                actor_id=actor_ids.get(s.actor_name) if s.actor_name else None,
-            )
-        )
-    Mention.objects.bulk_create([m for m in mentions if m is not None])
-    counts["mentions"] += sum(1 for m in mentions if m is not None)
-
-    events: list[Event] = []
-    event_arguments: list[list[tuple[str, Mention]]] = []
-    for e in suggestions.events:
-        arguments = [(a.role, mentions[a.mention]) for a in e.arguments if 0 <= a.mention < len(mentions)]
-        try:
-            if any(m is None for _, m in arguments):
-                raise InvalidAnnotation("arguments", "argument points at a dropped mention")
-            resolved = [(role, m) for role, m in arguments if m is not None]
-            validate_span(text, e.trigger_start, e.trigger_end, e.trigger_text, field="trigger")
-            validate_event(
-                schema,
-                event_type=e.event_type,
-                mode=e.mode,
-                realis=e.realis,
-                contexts=e.contexts,
-                arguments=resolved,
-                layer_id=layer.pk,
-            )
-        except InvalidAnnotation:
-            counts["dropped"] += 1
-            continue
-        events.append(
-            Event(
-                layer=layer,
-                event_type=e.event_type,
-                trigger_start=e.trigger_start,
-                trigger_end=e.trigger_end,
-                trigger_text=e.trigger_text,
-                mode=e.mode,
-                realis=e.realis,
-                contexts=list(e.contexts),
-                score=e.score,
-            )
-        )
-        event_arguments.append(resolved)
-    Event.objects.bulk_create(events)
-    EventArgument.objects.bulk_create(
-        EventArgument(event=event, role=role, mention=mention)
-        for event, arguments in zip(events, event_arguments, strict=True)
-        for role, mention in arguments
+    article_ids = sorted(article.pk for article, _ in results)
+    # Lock the article rows, in id order like every delivery, so two deliveries of one chunk
+    # replace its layers one after the other.
+    list(Article.objects.select_for_update().filter(pk__in=article_ids).order_by("pk").values_list("pk", flat=True))
+    layer_ids = dict(
+        Layer.objects.filter(
+            article_id__in=article_ids, kind=Layer.Kind.MACHINE, model_version=model_version
+        ).values_list("article_id", "pk")
     )
-    counts["events"] += len(events)
+    if layer_ids:
+        _machine_layers_clear(list(layer_ids.values()))
+    gone = [layer_ids.pop(article.pk) for article, s in results if s.skipped and article.pk in layer_ids]
+    if gone:
+        Layer.objects.filter(pk__in=gone).delete()
+    new_layers = Layer.objects.bulk_create(
+        Layer(article=article, kind=Layer.Kind.MACHINE, model_version=model_version, status=Layer.Status.DONE)
+        for article, s in results
+        if not s.skipped and article.pk not in layer_ids
+    )
+    layer_ids.update((layer.article_id, layer.pk) for layer in new_layers)
+    written = [(article, s, layer_ids[article.pk]) for article, s in results if not s.skipped]
 
-    stances: list[Stance] = []
-    for st in suggestions.stances:
-        holder = mentions[st.holder] if st.holder is not None and 0 <= st.holder < len(mentions) else None
-        target = mentions[st.target] if 0 <= st.target < len(mentions) else None
-        try:
-            if target is None or (st.holder is not None and holder is None):
-                raise InvalidAnnotation("target", "stance points at a dropped mention")
-            if st.label not in schema.stance_labels:
-                raise InvalidAnnotation("label", st.label)
-            validate_span(text, st.evidence_start, st.evidence_end, st.evidence_text, field="evidence")
-        except InvalidAnnotation:
-            counts["dropped"] += 1
-            continue
-        stances.append(
-            Stance(
-                layer=layer,
-                holder=holder,
-                target=target,
-                label=st.label,
-                scope=st.scope if st.scope in Stance.Scope.values else Stance.Scope.SENTENCE,
-                evidence_start=st.evidence_start,
-                evidence_end=st.evidence_end,
-                evidence_text=st.evidence_text,
-                score=st.score,
+    # Mentions first: events and stances point at them.
+    mention_rows: list[tuple[Any, ...]] = []
+    positions: list[list[int | None]] = []  # per article: suggestion index -> row index (None: dropped)
+    for article, suggestions, layer_id in written:
+        text = article.text
+        at: list[int | None] = []
+        seen: set[tuple[int, int, str]] = set()
+        for s in suggestions.mentions:
+            key = (s.start, s.end, s.label)
+            try:
+                if s.label not in schema.entity_types:
+                    raise InvalidAnnotation("label", s.label)
+                validate_span(text, s.start, s.end, s.text)
+            except InvalidAnnotation:
+                at.append(None)
+                counts["dropped"] += 1
+                continue
+            if key in seen:
+                at.append(None)
+                continue
+            seen.add(key)
+            at.append(len(mention_rows))
+            actor_id = actor_ids.get(s.actor_name) if s.actor_name else None
+            mention_rows.append((layer_id, s.label, s.start, s.end, s.text, actor_id, s.score))
+        positions.append(at)
+    mention_ids = _RowInsert(Mention, ("layer", "label", "start", "end", "text", "actor", "score"))(mention_rows)
+    counts["mentions"] += len(mention_ids)
+
+    # validate_event checks role fillers as mentions: unsaved stand-ins, built only for those.
+    standins: dict[int, Mention] = {}
+
+    def standin(row: int) -> Mention:
+        if row not in standins:
+            layer_id, label, _, _, text, _, _ = mention_rows[row]
+            standins[row] = Mention(pk=mention_ids[row], layer_id=layer_id, label=label, text=text)
+        return standins[row]
+
+    event_rows: list[tuple[Any, ...]] = []
+    event_arguments: list[list[tuple[str, int]]] = []
+    for (article, suggestions, layer_id), at in zip(written, positions, strict=True):
+        for e in suggestions.events:
+            rows = [(a.role, at[a.mention]) for a in e.arguments if 0 <= a.mention < len(at)]
+            try:
+                if any(row is None for _, row in rows):
+                    raise InvalidAnnotation("arguments", "argument points at a dropped mention")
+                resolved = [(role, row) for role, row in rows if row is not None]
+                validate_span(article.text, e.trigger_start, e.trigger_end, e.trigger_text, field="trigger")
+                validate_event(
+                    schema,
+                    event_type=e.event_type,
+                    mode=e.mode,
+                    realis=e.realis,
+                    contexts=e.contexts,
+                    arguments=[(role, standin(row)) for role, row in resolved],
+                    layer_id=layer_id,
+                )
+            except InvalidAnnotation:
+                counts["dropped"] += 1
+                continue
+            event_rows.append(
+                (
+                    layer_id,
+                    e.event_type,
+                    e.trigger_start,
+                    e.trigger_end,
+                    e.trigger_text,
+                    e.mode,
+                    e.realis,
+                    list(e.contexts),
+                    e.score,
+                )
             )
-        )
-    Stance.objects.bulk_create(stances)
-    counts["stances"] += len(stances)
+            event_arguments.append([(role, mention_ids[row]) for role, row in resolved])
+    event_ids = _RowInsert(
+        Event,
+        ("layer", "event_type", "trigger_start", "trigger_end", "trigger_text", "mode", "realis", "contexts", "score"),
+    )(event_rows)
+    _RowInsert(EventArgument, ("event", "role", "mention"))(
+        [
+            (event_id, role, mention_id)
+            for event_id, arguments in zip(event_ids, event_arguments, strict=True)
+            for role, mention_id in arguments
+        ]
+    )
+    counts["events"] += len(event_ids)
+
+    stance_rows: list[tuple[Any, ...]] = []
+    for (article, suggestions, layer_id), at in zip(written, positions, strict=True):
+        for st in suggestions.stances:
+            holder = at[st.holder] if st.holder is not None and 0 <= st.holder < len(at) else None
+            target = at[st.target] if 0 <= st.target < len(at) else None
+            try:
+                if target is None or (st.holder is not None and holder is None):
+                    raise InvalidAnnotation("target", "stance points at a dropped mention")
+                if st.label not in schema.stance_labels:
+                    raise InvalidAnnotation("label", st.label)
+                validate_span(article.text, st.evidence_start, st.evidence_end, st.evidence_text, field="evidence")
+            except InvalidAnnotation:
+                counts["dropped"] += 1
+                continue
+            stance_rows.append(
+                (
+                    layer_id,
+                    None if holder is None else mention_ids[holder],
+                    mention_ids[target],
+                    st.label,
+                    st.scope if st.scope in Stance.Scope.values else Stance.Scope.SENTENCE,
+                    st.evidence_start,
+                    st.evidence_end,
+                    st.evidence_text,
+                    st.score,
+                )
+            )
+    _RowInsert(
+        Stance,
+        ("layer", "holder", "target", "label", "scope", "evidence_start", "evidence_end", "evidence_text", "score"),
+    )(stance_rows)
+    counts["stances"] += len(stance_rows)
     return counts

@@ -16,11 +16,19 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from annotations.importing import actors_load_file
-from annotations.models import Article, Event, Job, JobChunk, Layer, Mention, Stance
-from annotations.preannotation import preannotation_start
+from annotations.models import Actor, Article, Event, Job, JobChunk, Layer, Mention, Stance
+from annotations.nlp import (
+    ArgumentSuggestion,
+    DocumentSuggestions,
+    EventSuggestion,
+    MentionSuggestion,
+    StanceSuggestion,
+)
+from annotations.preannotation import machine_layers_replace, preannotation_start
+from annotations.schema import LabelSchema
 from annotations.services import ArticleInput, articles_create, project_create
 from tests.conftest import require_service
-from tests.factories import ArticleFactory, ProjectFactory
+from tests.factories import SAMPLE_TEXT, ArticleFactory, MentionFactory, ProjectFactory
 from tests.workers import run_manage, wait_for
 from workbench.celery import app
 
@@ -241,6 +249,89 @@ def test_an_unreachable_broker_fails_the_job_and_writes_nothing(transactional_db
     assert "could not reach the task broker" in job.error
     assert not JobChunk.objects.exists()
     assert not Layer.objects.exists()
+
+
+# --- Writing machine layers ------------------------------------------------------------------
+
+
+def sample_suggestions(text: str) -> DocumentSuggestions:
+    """Russia sent aid to Niger (actor, recipient), Russia favours Niger; one mention off the text."""
+
+    def mention(word: str, label: str, actor: str | None = None) -> MentionSuggestion:
+        start = text.index(word)
+        return MentionSuggestion(label, start, start + len(word), word, 0.9, actor)
+
+    sent = text.index("sent")
+    return DocumentSuggestions(
+        mentions=[
+            mention("Russia", "GPE", actor="Russia"),
+            mention("Niger", "GPE"),
+            MentionSuggestion("GPE", 0, 6, "Moscow", 0.9),  # does not match the text: dropped
+        ],
+        events=[
+            EventSuggestion(
+                "AID", sent, sent + 4, "sent", "military", "actual", ["military"], 0.6,
+                [ArgumentSuggestion("actor", 0), ArgumentSuggestion("recipient", 1)],
+            ),
+            EventSuggestion("AID", sent, sent + 4, "sent", "", "actual", [], 0.6, [ArgumentSuggestion("actor", 2)]),
+        ],
+        stances=[StanceSuggestion(0, 1, "FAVOR", "sentence", sent, sent + 4, "sent", 0.5)],
+    )  # fmt: skip
+
+
+def stored(article: Article) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    layer = article.layers.get(kind=Layer.Kind.MACHINE, model_version="m-1")
+    mentions = list(layer.mentions.order_by("start").values_list("label", "start", "end", "text", "actor__name"))
+    events = [
+        (e.event_type, e.trigger_text, e.mode, e.contexts, sorted((a.role, a.mention.text) for a in e.arguments.all()))
+        for e in layer.events.prefetch_related("arguments__mention")
+    ]
+    stances = list(layer.stances.values_list("holder__text", "target__text", "label", "evidence_text", "provenance"))
+    return mentions, events, stances
+
+
+def test_one_write_replaces_the_layers_of_several_articles(actors):
+    # Given three articles: one with an old machine layer, one without, one with a layer but now skipped
+    project = ProjectFactory()
+    renewed, fresh, skipped = (ArticleFactory(project=project) for _ in range(3))
+    old_mention = MentionFactory(layer__article=renewed, layer__kind=Layer.Kind.MACHINE, layer__annotator=None,
+                                 layer__model_version="m-1", start=0, end=6)  # fmt: skip
+    old_layer = old_mention.layer
+    Layer.objects.create(article=skipped, kind=Layer.Kind.MACHINE, model_version="m-1")
+
+    # When one write replaces them
+    counts = machine_layers_replace(
+        results=[
+            (renewed, sample_suggestions(renewed.text)),
+            (fresh, sample_suggestions(fresh.text)),
+            (skipped, DocumentSuggestions([], [], [], skipped="language 'fr' is not supported")),
+        ],
+        model_version="m-1",
+        schema=LabelSchema(project.label_schema),
+        actor_ids=dict(Actor.objects.values_list("name", "pk")),
+    )
+
+    # Then each kept article holds exactly its own suggestions, the old layer kept its row and moved on a
+    # version, the skipped article lost its layer, and what didn't fit was counted, not stored
+    assert counts == Counter(mentions=4, events=2, stances=2, dropped=4)
+    niger = SAMPLE_TEXT.index("Niger")
+    expected = (
+        [("GPE", 0, 6, "Russia", "Russia"), ("GPE", niger, niger + 5, "Niger", None)],
+        [("AID", "sent", "military", ["military"], [("actor", "Russia"), ("recipient", "Niger")])],
+        [("Russia", "Niger", "FAVOR", "sent", {})],
+    )
+    assert stored(renewed) == stored(fresh) == expected
+    old_layer.refresh_from_db()
+    assert renewed.layers.get(kind=Layer.Kind.MACHINE) == old_layer
+    assert old_layer.version == 2
+    assert not Mention.objects.filter(pk=old_mention.pk).exists()
+    assert not skipped.layers.exists()
+    layer_ids = {renewed.pk: old_layer.pk, fresh.pk: fresh.layers.get().pk}
+    for article in (renewed, fresh):
+        mentions = Mention.objects.filter(layer__article=article)
+        assert all(m.layer_id == layer_ids[article.pk] and m.created_at is not None for m in mentions)
+        for event in Event.objects.filter(layer__article=article):
+            assert {a.mention.layer_id for a in event.arguments.all()} == {layer_ids[article.pk]}
 
 
 # --- Real workers ---------------------------------------------------------------------------
