@@ -9,7 +9,9 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations.models import Layer, Membership, Project
@@ -242,3 +244,23 @@ def test_the_admin_index_links_the_review_queue_for_reviewers_only(setup):
     assert link in logged_in(setup.users["reviewer"]).get(reverse("admin:index")).content.decode()
     assert link in logged_in(setup.users["manager"]).get(reverse("admin:index")).content.decode()
     assert link not in logged_in(setup.users["annotator1"]).get(reverse("admin:index")).content.decode()
+
+
+def test_the_queue_reads_a_page_in_the_same_number_of_queries_however_many_articles(setup):
+    client = logged_in(setup.users["reviewer"])
+    url = reverse("admin:workspace_review_queue")
+    client.get(url)  # session and user warmed up
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, {"stage": "all"})
+        return len(captured), len(queue_rows(response))
+
+    few = queries()
+    for article in setup.articles:
+        layer_gold(article=article)
+        ArticleFactory(project=setup.project)
+    many = queries()
+
+    assert (few[1], many[1]) == (5, 10)
+    assert many[0] == few[0]

@@ -94,6 +94,11 @@ def test_a_reviewer_settles_an_article_into_gold_and_the_export_has_exactly_that
     wait_saved(page)
     page.click("#wb-take-unanimous")
     wait_saved(page)
+    # annotator1's stance (AGAINST Russia; annotator2 said NONE): picked onto the gold "Russia".
+    stance = page.locator(".wb-compare-row[data-kind=stance][data-label=AGAINST]")
+    assert stance.locator("td[data-annotator=annotator2]").inner_text() == "NONE"
+    stance.locator("button.wb-pick").click()
+    wait_saved(page)
 
     # A mention the annotators missed, added with the tools: drag, then the palette.
     drag_select(page, "Abdourahamane Tiani")
@@ -133,7 +138,7 @@ def test_a_reviewer_settles_an_article_into_gold_and_the_export_has_exactly_that
                 "reviewer",
             )
         ],
-        "stances": [],
+        "stances": [("AGAINST", "picked", ("annotator1",), "reviewer")],
     }
 
     # The default gold export (adjudicated layers only) is this article with exactly these items.
@@ -152,7 +157,8 @@ def test_a_reviewer_settles_an_article_into_gold_and_the_export_has_exactly_that
         ("actor", "Salifou Modi"),
         ("actor", "Yevkurov"),
     ]
-    assert document["stances"] == []
+    (stance,) = document["stances"]
+    assert (stance["label"], stance["holder"], exported[stance["target"]]["text"]) == ("AGAINST", None, "Russia")
 
 
 def test_two_reviewers_adjudicating_at_once_the_second_gets_a_conflict_and_nothing_is_lost(setup, new_page, artifacts):
@@ -190,3 +196,24 @@ def test_two_reviewers_adjudicating_at_once_the_second_gets_a_conflict_and_nothi
     gold = Layer.objects.get(article=setup.first, kind=Layer.Kind.GOLD)
     assert (gold.status, gold.adjudicated_by.username) == ("adjudicated", "reviewer")
     assert [(m.label, m.text) for m in gold.mentions.all()] == [("LOC", "Niamey")]
+
+
+def test_undo_takes_a_pick_back_out_of_gold(setup, new_page):
+    page = new_page()
+    log_in(page, "reviewer", PASSWORD)
+    open_review(page, setup)
+    gpe = compare_row(page, "mention", "Niamey", "GPE")
+
+    page.keyboard.press("]")  # the first disputed item: Niamey (GPE, in text order)
+    assert "wb-current" in gpe.get_attribute("class")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+    assert layer_state(page)["mentions"] == [["GPE", "Niamey"]]
+    page.keyboard.press("Control+z")
+    wait_saved(page)
+
+    assert layer_state(page)["mentions"] == []
+    assert "wb-in-gold" not in gpe.get_attribute("class")
+    assert page.locator(".wb-tag-c", has_text="GPE 1/2").count() == 1  # a candidate again
+    assert not Layer.objects.get(article=setup.first, kind=Layer.Kind.GOLD).mentions.exists()
+    assert page.errors == []
