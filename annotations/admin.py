@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from annotations.agreement_views import urls as agreement_urls
 from annotations.errors import VersionConflict
 from annotations.models import (
     Actor,
@@ -320,7 +321,7 @@ class ProjectAdminForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = ("slug", "name", "description", "overlap", "label_schema", "guidelines")
+        fields = ("slug", "name", "description", "overlap", "merge_strategy", "label_schema", "guidelines")
 
     def clean_label_schema(self) -> Any:
         document = self.cleaned_data["label_schema"]
@@ -353,6 +354,7 @@ class ProjectAdmin(WorkbenchAdmin):
         "overlap",
         "schema_version",
         "updated_at",
+        "agreement_link",
     )
     search_fields = ("slug", "name")
     list_defer = ("label_schema", "guidelines", "description")
@@ -370,7 +372,7 @@ class ProjectAdmin(WorkbenchAdmin):
         return assign_action(request, Article.objects.filter(project__in=queryset), "projects")
 
     def get_fieldsets(self, request: HttpRequest, obj: Project | None = None) -> Any:
-        main = ("slug", "name", "description", "overlap")
+        main = ("slug", "name", "description", "overlap", "merge_strategy")
         if obj is None:
             return (
                 (None, {"fields": main}),
@@ -407,6 +409,10 @@ class ProjectAdmin(WorkbenchAdmin):
     def articles_link(self, obj: Project) -> str:
         url = reverse("admin:annotations_article_changelist") + f"?project__id__exact={obj.pk}"
         return format_html('<a href="{}">{} article(s)</a>', url, obj.article_count)  # type: ignore[attr-defined]
+
+    @admin.display(description="agreement")
+    def agreement_link(self, obj: Project) -> str:
+        return format_html('<a href="{}">Agreement</a>', reverse("admin:workspace_agreement", args=[obj.slug]))
 
     @admin.display(description="schema summary")
     def schema_summary(self, obj: Project) -> str:
@@ -1188,4 +1194,4 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
 # --- The annotator workspace (My queue, the annotate page): admin URLs, admin login and look ---
 
 _admin_get_urls = admin.site.get_urls
-admin.site.get_urls = lambda: workspace_urls(admin.site) + _admin_get_urls()  # type: ignore[method-assign]
+admin.site.get_urls = lambda: workspace_urls(admin.site) + agreement_urls(admin.site) + _admin_get_urls()  # type: ignore[method-assign]

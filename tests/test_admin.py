@@ -170,6 +170,7 @@ def project_form_data(project: Project, **changes: object) -> dict[str, object]:
         "name": project.name,
         "description": project.description,
         "overlap": project.overlap,
+        "merge_strategy": project.merge_strategy,
         "guidelines": project.guidelines,
         "label_schema": json.dumps(project.label_schema),
         "memberships-TOTAL_FORMS": "0",
@@ -232,6 +233,18 @@ def test_project_change_without_schema_change_keeps_the_schema_version(admin_cli
     assert response.status_code == 302
     project.refresh_from_db()
     assert (project.name, project.schema_version) == ("Renamed", 1)
+
+
+def test_project_merge_strategy_is_chosen_in_the_admin(admin_client, project):
+    response = admin_client.post(change_url(project), project_form_data(project, merge_strategy="majority"))
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.merge_strategy == "majority"
+
+    refused = admin_client.post(change_url(project), project_form_data(project, merge_strategy="loudest"))
+    assert refused.status_code == 200 and "merge_strategy" in refused.context["adminform"].form.errors
+    project.refresh_from_db()
+    assert project.merge_strategy == "majority"
 
 
 def test_project_page_summarises_the_schema_escaped(admin_client, project):
