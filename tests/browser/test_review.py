@@ -61,6 +61,7 @@ def test_a_reviewer_settles_an_article_into_gold_and_the_export_has_exactly_that
     page.click("#wb-review-queue-row a")
     row = page.locator(f"#wb-review-queue-table tr[data-article='{setup.first.pk}']")
     assert "Annotated by 2" in row.inner_text()
+    page.screenshot(path=str(artifacts / "review-queue.png"))
     row.locator("a", has_text=setup.first.title).click()
     wait_ready(page)
 
@@ -112,6 +113,8 @@ def test_a_reviewer_settles_an_article_into_gold_and_the_export_has_exactly_that
     assert page.locator("#wb-done").inner_text() == "Reopen"
     page.wait_for_selector("#wb-stage.wb-stage-adjudicated")
     assert "adjudicated by reviewer" in page.locator("#wb-adjudicated").inner_text()
+    # The tools column scrolls on its own; unstick it so the full-page picture shows every panel.
+    page.add_style_tag(content=".wb-side { position: static; max-height: none; }")
     page.screenshot(path=str(artifacts / "review.png"), full_page=True)
     assert page.errors == []
     assert layer_state(page)["status"] == "adjudicated"
