@@ -145,6 +145,18 @@ def test_the_page_data_is_the_review_mode_with_the_comparison(setup):
     assert (niamey["GPE"]["annotators"], niamey["GPE"]["disagreements"]) == (["annotator1"], ["label", "missing"])
 
 
+def test_an_article_nobody_annotated_opens_with_nothing_to_compare(setup):
+    article = ArticleFactory(project=setup.project)
+
+    response = logged_in(setup.users["reviewer"]).get(
+        reverse("admin:workspace_review", args=[setup.project.slug, article.pk])
+    )
+
+    review = page_data(response)["review"]
+    assert (review["stage"], review["annotators"], review["groups"]["mentions"]) == ("unassigned", [], [])
+    assert page_data(response)["layer"]["mentions"] == []
+
+
 def test_the_state_view_returns_the_gold_layer_and_the_comparison(setup):
     Project.objects.filter(pk=setup.project.pk).update(merge_strategy="none")
     client = logged_in(setup.users["reviewer"])

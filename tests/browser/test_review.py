@@ -201,7 +201,7 @@ def test_two_reviewers_adjudicating_at_once_the_second_gets_a_conflict_and_nothi
     assert [(m.label, m.text) for m in gold.mentions.all()] == [("LOC", "Niamey")]
 
 
-def test_undo_takes_a_pick_back_out_of_gold(setup, new_page):
+def test_undo_takes_a_pick_back_out_of_gold_and_a_reopened_gold_layer_loses_its_adjudicator(setup, new_page):
     page = new_page()
     log_in(page, "reviewer", PASSWORD)
     open_review(page, setup)
@@ -219,4 +219,17 @@ def test_undo_takes_a_pick_back_out_of_gold(setup, new_page):
     assert "wb-in-gold" not in gpe.get_attribute("class")
     assert page.locator(".wb-tag-c", has_text="GPE 1/2").count() == 1  # a candidate again
     assert not Layer.objects.get(article=setup.first, kind=Layer.Kind.GOLD).mentions.exists()
+
+    # Adjudicated, then reopened: the adjudicator is cleared, and gold takes changes again.
+    page.keyboard.press("Shift+D")
+    wait_saved(page)
+    assert "adjudicated by reviewer" in page.locator("#wb-adjudicated").inner_text()
+    gpe.locator("button.wb-pick").click()  # refused while adjudicated
+    assert "The gold layer is adjudicated" in page.locator("#wb-message").inner_text()
+    page.click("#wb-done")  # "Reopen"
+    wait_saved(page)
+    assert page.locator("#wb-status").inner_text() == "In progress"
+    assert page.locator("#wb-adjudicated").inner_text() == ""
+    gold = Layer.objects.get(article=setup.first, kind=Layer.Kind.GOLD)
+    assert (gold.status, gold.adjudicated_by, gold.mentions.count()) == ("in_progress", None, 0)
     assert page.errors == []
