@@ -203,11 +203,12 @@ def layer_gold(*, article: Article) -> Layer:
     return layer
 
 
-def _layer_touch(layer: Layer, expected_version: int | None) -> None:
+def _layer_touch(layer: Layer, expected_version: int | None, *, status_change: bool = False) -> None:
     """Bump the layer version; when the caller names the version it read, it must still be current.
 
     The conditional UPDATE is atomic in the database, so two writers holding the same version
-    can't both succeed: the second gets VersionConflict and its transaction rolls back.
+    can't both succeed: the second gets VersionConflict and its transaction rolls back. An
+    adjudicated gold layer is settled: only a status change (reopening it) may touch it.
     """
     # queryset.update() skips auto_now, so updated_at is set here. The not-started → in-progress
     # move is decided by the database row, not by a possibly stale in-memory status.
@@ -216,7 +217,7 @@ def _layer_touch(layer: Layer, expected_version: int | None) -> None:
         "updated_at": timezone.now(),
         "status": Case(
             When(
-                Q(status=Layer.Status.NOT_STARTED, kind=Layer.Kind.ANNOTATOR),
+                Q(status=Layer.Status.NOT_STARTED) & ~Q(kind=Layer.Kind.MACHINE),
                 then=Value(Layer.Status.IN_PROGRESS),
             ),
             default=F("status"),
@@ -225,9 +226,15 @@ def _layer_touch(layer: Layer, expected_version: int | None) -> None:
     query = Layer.objects.filter(pk=layer.pk)
     if expected_version is not None:
         query = query.filter(version=expected_version)
+    if not status_change:
+        query = query.exclude(kind=Layer.Kind.GOLD, status=Layer.Status.ADJUDICATED)
     if query.update(**updates) == 0:
-        current = Layer.objects.filter(pk=layer.pk).values_list("version", flat=True).first()
-        raise VersionConflict(layer_id=layer.pk, expected=expected_version or 0, current=current or 0)
+        current = Layer.objects.filter(pk=layer.pk).values("version", "status").first() or {}
+        if expected_version is None or current.get("version") == expected_version:
+            raise InvalidAnnotation(
+                "layer", f"gold layer {layer.pk} is adjudicated: reopen it (status in_progress) before changing it"
+            )
+        raise VersionConflict(layer_id=layer.pk, expected=expected_version, current=current.get("version") or 0)
     layer.refresh_from_db(fields=["version", "status", "updated_at"])
 
 
@@ -259,7 +266,14 @@ def layer_set_status(
             ]
         if problems:
             raise InvalidAnnotation("status", f"the layer can't be {status} yet: " + "; ".join(problems))
-    _layer_touch(layer, expected_version)
+    current = Layer.objects.filter(pk=layer.pk).values_list("version", "status").first()
+    if status == Layer.Status.ADJUDICATED and current is not None and current[1] == status:
+        # Adjudicated already: the adjudicator and time stay; a stale reader still hears about it.
+        if expected_version is not None and expected_version != current[0]:
+            raise VersionConflict(layer_id=layer.pk, expected=expected_version, current=current[0])
+        layer.refresh_from_db(fields=["version", "status", "adjudicated_by", "adjudicated_at", "updated_at"])
+        return layer
+    _layer_touch(layer, expected_version, status_change=True)
     adjudicated = status == Layer.Status.ADJUDICATED
     layer.status = status
     layer.adjudicated_by = by if adjudicated else None  # type: ignore[assignment]

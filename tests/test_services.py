@@ -637,13 +637,55 @@ def test_a_write_does_not_reopen_a_layer_marked_done_elsewhere(layer, m):
     assert Layer.objects.get(pk=layer.pk).status == Layer.Status.DONE
 
 
-def test_a_gold_layer_does_not_become_in_progress_but_counts_versions(article, m):
+def test_a_gold_layer_becomes_in_progress_on_its_first_write(article, m):
     gold = services.layer_gold(article=article)
 
     services.mention_create(layer=gold, label="GPE", start=at("Niger")[0], end=at("Niger")[1])
 
     gold.refresh_from_db()
-    assert (gold.kind, gold.version, gold.status) == (Layer.Kind.GOLD, 2, Layer.Status.NOT_STARTED)
+    assert (gold.kind, gold.version, gold.status) == (Layer.Kind.GOLD, 2, Layer.Status.IN_PROGRESS)
+
+
+def test_an_adjudicated_gold_layer_takes_no_writes_until_reopened(article, m):
+    gold = services.layer_gold(article=article)
+    niger = services.mention_create(layer=gold, label="GPE", start=at("Niger")[0], end=at("Niger")[1])
+    services.layer_set_status(layer=gold, status="adjudicated")
+    version = Layer.objects.get(pk=gold.pk).version
+
+    # every kind of write is refused, naming the layer; nothing changes
+    writes = [
+        lambda: services.mention_create(layer=gold, label="GPE", start=at("Russia")[0], end=at("Russia")[1]),
+        lambda: services.mention_update(mention=niger, label="LOC", expected_version=version),
+        lambda: services.mention_delete(mention=niger),
+    ]
+    for write in writes:
+        with pytest.raises(InvalidAnnotation) as error:
+            write()
+        assert "adjudicated" in error.value.message_dict["layer"][0]
+    # a stale version is still a conflict first
+    with pytest.raises(VersionConflict):
+        services.mention_delete(mention=niger, expected_version=version - 1)
+    gold.refresh_from_db()
+    assert (gold.version, gold.status, gold.mentions.count()) == (version, "adjudicated", 1)
+
+    # reopened, it takes writes again
+    services.layer_set_status(layer=gold, status="in_progress", expected_version=version)
+    services.mention_delete(mention=niger)
+    assert not gold.mentions.exists()
+
+
+def test_adjudicating_twice_keeps_the_first_adjudicator(article, django_user_model):
+    first, second = (django_user_model.objects.create(username=name) for name in ("first", "second"))
+    gold = services.layer_gold(article=article)
+    services.layer_set_status(layer=gold, status="adjudicated", by=first)
+    gold.refresh_from_db()
+    version, at_time = gold.version, gold.adjudicated_at
+
+    again = services.layer_set_status(layer=gold, status="adjudicated", by=second, expected_version=version)
+
+    assert (again.adjudicated_by, again.adjudicated_at, again.version) == (first, at_time, version)
+    with pytest.raises(VersionConflict):
+        services.layer_set_status(layer=gold, status="adjudicated", by=second, expected_version=version - 1)
 
 
 def test_layer_done_is_refused_while_an_event_lacks_its_actor(layer, m):
