@@ -66,6 +66,7 @@ class MergeOutput(serializers.Serializer):
     layer_version = serializers.IntegerField()
     strategy = serializers.CharField()
     created = MergeCountsOutput()
+    items = ItemRefOutput(many=True, help_text="The gold items created (to show or undo them).")
 
 
 class ReviewAnnotatorOutput(serializers.Serializer):
@@ -192,5 +193,6 @@ class GoldMergeView(ProjectScopedMixin, APIView):
                 "layer_version": result.layer_version,
                 "strategy": data["strategy"],
                 "created": {f"{kind}s": result.count(kind) for kind in KINDS},
+                "items": _refs(result.created),
             }
         )

@@ -318,3 +318,40 @@ def test_a_gold_layer_opened_over_the_api_is_prefilled_once(setup, reviewer):
     gold = Layer.objects.get(pk=created.json()["id"])
     assert sorted(gold.mentions.values_list("text", flat=True)) == ["Niger", "Russia", "Yevkurov"]
     assert reviewer.get(url(setup.project, "")).json()["merge_strategy"] == "unanimous"
+
+
+def test_an_adjudicated_gold_layer_refuses_writes_over_the_api(setup, reviewer):
+    gold = layer_gold(article=setup.first)
+    merged = reviewer.post(
+        url(setup.project, f"layers/{gold.pk}/merge/"),
+        {"version": gold.version, "strategy": "unanimous"},
+        format="json",
+    )
+    assert len(merged.json()["items"]) == 3 and {i["kind"] for i in merged.json()["items"]} == {"mention"}
+    version = reviewer.patch(
+        url(setup.project, f"layers/{gold.pk}/"),
+        {"status": "adjudicated", "version": merged.json()["layer_version"]},
+        format="json",
+    ).json()["version"]
+    niamey = annotator_item(setup, "annotator1", Mention, text="Niamey")
+    start, end = first_span(setup.first.text, "Wagner Group")
+
+    writes = [
+        reviewer.post(
+            url(setup.project, f"layers/{gold.pk}/mentions/"),
+            {"version": version, "label": "ORG", "start": start, "end": end},
+            format="json",
+        ),
+        reviewer.post(
+            url(setup.project, f"layers/{gold.pk}/pick/"),
+            {"version": version, "items": [{"kind": "mention", "id": niamey.pk}]},
+            format="json",
+        ),
+        reviewer.post(
+            url(setup.project, f"layers/{gold.pk}/merge/"), {"version": version, "strategy": "majority"}, format="json"
+        ),
+    ]
+    for response in writes:
+        assert response.status_code == 400 and "layer" in response.json()["errors"], response.json()
+    gold.refresh_from_db()
+    assert (gold.version, gold.status, gold.mentions.count()) == (version, "adjudicated", 3)
