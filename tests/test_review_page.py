@@ -243,6 +243,13 @@ def test_the_queue_filters_by_stage_and_project(setup):
     assert [pk for pk, _ in only_niger] == [a.pk for a in setup.articles]
 
 
+def test_the_queue_links_the_agreement_page_of_each_reviewed_project(setup):
+    body = logged_in(setup.users["reviewer"]).get(reverse("admin:workspace_review_queue")).content.decode()
+    agreement = reverse("admin:workspace_agreement", args=[setup.project.slug])
+    assert f'<a href="{agreement}">' in body
+    assert logged_in(setup.users["reviewer"]).get(agreement).status_code == 200
+
+
 def test_the_queue_shows_only_projects_the_user_reviews(setup):
     response = logged_in(setup.users["annotator1"]).get(reverse("admin:workspace_review_queue"))
 
