@@ -188,11 +188,14 @@ _CHILD_QUERIES = {
         " ORDER BY e.layer_id"
     ),
     # by the ids of the events just read: a join on the layer ids would scan every argument
-    "arguments": "SELECT g.event_id, g.role, g.mention_id FROM {argument} g WHERE g.event_id {in_page}",
+    "arguments": (
+        "SELECT g.event_id, g.role, g.mention_id FROM {argument} g WHERE g.event_id {in_page} ORDER BY g.event_id"
+    ),
     "stances": (
         "SELECT s.id, s.layer_id, s.holder_id, s.target_id, s.label, s.scope, s.evidence_start, s.evidence_end,"
         " s.evidence_text, s.score, NULLIF(s.provenance, {empty}), a.name, a.country, a.sector, a.wikidata_id"
         " FROM {stance} s LEFT JOIN {actor} a ON a.id = s.target_actor_id WHERE s.layer_id {in_page}"
+        " ORDER BY s.layer_id"
     ),
 }
 
@@ -263,14 +266,15 @@ def _add_provenance(items: list[Any], rows: list[tuple[Any, ...]], column: int) 
 _mention_order = itemgetter(3, 4, 2)  # start, end, label (unique in a layer)
 _event_order = itemgetter(3, 4, 2, 6, 7, 0)  # trigger start and end, type, mode, realis, id
 
-_NAMES: list[str] = []
+_NAMES: dict[str, list[str]] = {"m": [], "e": [], "s": []}
 
 
-def _positional_ids(count: int) -> list[str]:
-    """["m0", "m1", …], at least `count` of them, made once."""
-    while len(_NAMES) < count:
-        _NAMES.append(f"m{len(_NAMES)}")
-    return _NAMES
+def _positional_ids(count: int, prefix: str = "m") -> list[str]:
+    """["m0", "m1", …] (or e…, s…), at least `count` of them, made once."""
+    names = _NAMES[prefix]
+    while len(names) < count:
+        names.append(f"{prefix}{len(names)}")
+    return names
 
 
 def _actor_of(name: str | None, country: str, sector: str, wikidata_id: str) -> ActorJSON | None:
@@ -339,15 +343,11 @@ def _documents(
     page: list[tuple[Any, ...]], children: dict[str, list[tuple[Any, ...]]], ratios: Ratios
 ) -> Iterator[ExportDocument]:
     """The documents of one page of layers, from the rows `_children` read for it."""
-    by_layer = itemgetter(1)
+    by_layer, by_event = itemgetter(1), itemgetter(0)
     mentions = {layer_id: list(rows) for layer_id, rows in groupby(children.get("mentions", ()), by_layer)}
     events = {layer_id: list(rows) for layer_id, rows in groupby(children.get("events", ()), by_layer)}
-    arguments: dict[int, list[tuple[Any, ...]]] = {}
-    for row in children.get("arguments", ()):
-        arguments.setdefault(row[0], []).append(row)
-    stances: dict[int, list[tuple[Any, ...]]] = {}
-    for row in children.get("stances", ()):
-        stances.setdefault(row[1], []).append(row)
+    arguments = {event_id: list(rows) for event_id, rows in groupby(children.get("arguments", ()), by_event)}
+    stances = {layer_id: list(rows) for layer_id, rows in groupby(children.get("stances", ()), by_layer)}
     for row in page:
         layer_id = row[2]
         yield _document(
@@ -375,7 +375,7 @@ def _document(
     position = {m[0]: i for i, m in enumerate(mentions)}
     mention_json: list[MentionJSON] = [
         {
-            "id": names[i],
+            "id": positional,
             "label": label,
             "start": start,
             "end": end,
@@ -387,10 +387,15 @@ def _document(
             ),
             "score": score,
         }
-        for i, (_, _, label, start, end, quoted, score, name, country, sector, wikidata_id, _) in enumerate(mentions)
+        for positional, (_, _, label, start, end, quoted, score, name, country, sector, wikidata_id, _) in zip(
+            names,
+            mentions,
+            strict=False,  # names: a shared list, longer than this layer needs
+        )
     ]
     _add_provenance(mention_json, mentions, 11)
     events.sort(key=_event_order)
+    event_names = _positional_ids(len(events), "e")
     event_json: list[EventJSON] = []
     for i, (pk, _, event_type, trigger_start, trigger_end, trigger_text, mode, realis, contexts, score, _) in enumerate(
         events
@@ -400,12 +405,12 @@ def _document(
             filled = sorted(filled, key=lambda a: (a[1], position[a[2]]))
         event_json.append(
             {
-                "id": f"e{i}",
+                "id": event_names[i],
                 "type": event_type,
                 "trigger": {"start": trigger_start, "end": trigger_end, "text": trigger_text},
                 "mode": mode or None,
                 "realis": realis,
-                "contexts": _json(contexts),
+                "contexts": orjson.loads(contexts) if contexts.__class__ is str else contexts,
                 "score": score,
                 "arguments": [{"role": role, "mention": names[position[mention]]} for _, role, mention in filled],
             }
@@ -424,9 +429,10 @@ def _document(
                 s[0],
             ),
         )
+    stance_names = _positional_ids(len(stances), "s")
     stance_json: list[StanceJSON] = [
         {
-            "id": f"s{i}",
+            "id": stance_names[i],
             "holder": names[position[holder]] if holder else None,
             "target": names[position[target]] if target else None,
             "target_actor": _actor_of(*actor),
