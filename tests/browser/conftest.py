@@ -8,6 +8,7 @@ own thread, so create data before navigating and never call the ORM inside a Pla
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -58,6 +59,11 @@ def new_page(chromium, live_server):
 
     yield make
     for context in contexts:
+        # Let requests in flight finish first: a live-server thread still inside a transaction
+        # when the test database is flushed deadlocks the flush on PostgreSQL.
+        for page in context.pages:
+            with contextlib.suppress(Exception):  # a page that never settles is closed all the same
+                page.wait_for_load_state("networkidle", timeout=10_000)
         context.close()
 
 
