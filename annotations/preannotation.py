@@ -150,7 +150,8 @@ def preannotation_resume(*, job_id: int) -> int:
 # --- Running a chunk (worker) ---------------------------------------------------------------
 
 
-def _actor_entries() -> tuple[Any, ...]:
+def actor_entries() -> tuple[Any, ...]:
+    """The actor registry as gazetteer entries (what the pipeline is built from)."""
     from annotations.nlp import ActorEntry
 
     rows = Actor.objects.order_by("name").values_list("name", "kind", "aliases")
@@ -183,7 +184,7 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
     JobChunk.objects.filter(pk=chunk_id).update(attempts=chunk.attempts + 1)
     project = job.project
     assert project is not None
-    annotator = get_preannotator(schema=project.label_schema, actors=_actor_entries())
+    annotator = get_preannotator(schema=project.label_schema, actors=actor_entries())
     if chunk.index == 0 or chunk.attempts > 0:
         for line in annotator.log:
             jobs.job_log(job_id=job.pk, line=line)
