@@ -334,6 +334,21 @@ def test_one_write_replaces_the_layers_of_several_articles(actors):
             assert {a.mention.layer_id for a in event.arguments.all()} == {layer_ids[article.pk]}
 
 
+def test_a_chunk_written_in_several_batches_on_the_writer_thread(transactional_db, seeds_project, eager, settings):
+    # Given batches of two articles and one chunk of five, outside a transaction (the writer thread)
+    settings.PREANNOTATE_BATCH_SIZE = 2
+
+    job = eager(project=seeds_project, chunk_size=5)
+
+    # Then every article got its own suggestions, written in three batches
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert JobChunk.objects.filter(job=job).count() == 1
+    articles = list(seeds_project.articles.order_by("id"))
+    stored = [Mention.objects.filter(layer__article=a, layer__kind=Layer.Kind.MACHINE).count() for a in articles]
+    assert stored == expected_mention_counts([a.text for a in articles])
+    assert job.counts["mentions"] == sum(stored)
+
+
 # --- Real workers ---------------------------------------------------------------------------
 
 
