@@ -8,10 +8,12 @@ Prints words/s over the same texts, in this order:
   gazetteer, event rules and stance cues (`Preannotator.annotate`), i.e. the same components;
 - a full pre-annotation job with one worker process, and with two;
 then the ratios. The job time runs from the job's creation to its last chunk committed, with the
-workers already started and their model loaded. Each line also gives words per CPU-second (this
-process for the in-process lines; every process of the worker for the jobs, read from /proc, not
-counting the database server), which moves much less than wall time when other work shares the
-machine; the load average is printed at the start and the end.
+workers (one with one process, one with two, each on its own queue) already started and their
+model loaded. The texts go through in rounds (--rounds slices, each through all four in turn),
+so that a change in the machine's load during the run weighs on every line alike. Each line also
+gives words per CPU-second (this process for the in-process lines; every process of the worker for
+the jobs, read from /proc, not counting the database server); the load average is printed at the
+start and the end.
 Targets (DESIGN.md §7): full job ≥ 0.9 × bare pipe; 2 workers ≥ 1.8 × 1 worker. The job's
 overhead is measured against the NLP with the same components; the ratio to the model alone is
 printed too (it also counts the rules' own cost).
@@ -26,6 +28,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,6 +48,7 @@ def main() -> None:
     parser.add_argument("--broker", help="CELERY_BROKER_URL (default: the configured one).")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--chunk-size", type=int, default=25)
+    parser.add_argument("--rounds", type=int, default=5, help="slices of the texts, each through all four")
     args = parser.parse_args()
 
     # One BLAS thread per process, as in a worker pool with one process per core: otherwise a
@@ -63,8 +67,9 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
+    from django.test import override_settings
 
-    from annotations.models import Job, Project
+    from annotations.models import Job
     from annotations.nlp import load_spacy_model
     from annotations.preannotation import actor_entries, get_preannotator, preannotation_start
     from annotations.services import ArticleInput, articles_create, project_create
@@ -87,63 +92,80 @@ def main() -> None:
         per_cpu = f"{words / cpu:10,.0f} words/CPU-s" if cpu else ""
         print(f"{what:24}{words / wall:10,.0f} words/s  ({wall:5.1f} s)  {per_cpu}")
 
-    # Bare nlp.pipe, the model already loaded (as in a warm worker).
+    # Warm, as in a worker: the model loaded, and the pipeline a worker builds for the project's
+    # schema and the actor registry (model + gazetteer + event rules + stance cues).
     nlp, _ = load_spacy_model(settings.SPACY_MODEL)
-    list(nlp.pipe(texts[:20], batch_size=args.batch_size))
-    started, cpu_started = time.perf_counter(), time.process_time()
-    for _ in nlp.pipe(texts, batch_size=args.batch_size):
-        pass
-    bare, bare_cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    report("bare nlp.pipe", bare, bare_cpu)
-
-    # The same stream with the job's rules: the pipeline a worker builds for the project's schema
-    # and the actor registry (warm, as in a worker), no database.
     schema = project_create(slug=f"bench-nlp-{uuid.uuid4().hex[:6]}", name="nlp").label_schema
     annotator = get_preannotator(schema=schema, actors=actor_entries())
     list(annotator.annotate(((t, "en") for t in texts[:20]), batch_size=args.batch_size))
-    started, cpu_started = time.perf_counter(), time.process_time()
-    for _ in annotator.annotate(((t, "en") for t in texts), batch_size=args.batch_size):
-        pass
-    nlp_rules, nlp_rules_cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    report("nlp.pipe + rules", nlp_rules, nlp_rules_cpu)
 
     from tests.workers import WorkerProcess
 
-    def run_job(concurrency: int) -> tuple[float, float | None]:
-        slug = f"bench-{concurrency}-{uuid.uuid4().hex[:6]}"
-        project = project_create(slug=slug, name=slug)
-        articles_create(project=project, articles=[ArticleInput(title=f"A{i}", text=t) for i, t in enumerate(texts)])
-        worker = WorkerProcess(os.environ["CELERY_QUEUE"], concurrency=concurrency).start()
-        try:
-            # Warm up: one small job loads the model and builds the pipeline in every process.
-            warm = project_create(slug=f"{slug}-warm", name="warm")
-            articles_create(
-                project=warm, articles=[ArticleInput(title=f"W{i}", text=t) for i, t in enumerate(texts[:40])]
-            )
-            wait(preannotation_start(project=warm, chunk_size=1).pk, Job)
-            assert worker.process is not None
-            started, cpu_started = time.perf_counter(), group_cpu(worker.process.pid)
-            job = preannotation_start(project=Project.objects.get(slug=slug), chunk_size=args.chunk_size)
-            wait(job.pk, Job)
-            cpu_ended = group_cpu(worker.process.pid)
-            cpu = cpu_ended - cpu_started if cpu_started is not None and cpu_ended is not None else None
-            return time.perf_counter() - started, cpu
-        finally:
+    project = project_create(slug=f"bench-{uuid.uuid4().hex[:6]}", name="bench")
+    articles_create(project=project, articles=[ArticleInput(title=f"A{i}", text=t) for i, t in enumerate(texts)])
+    article_ids = list(project.articles.order_by("id").values_list("id", flat=True))
+    workers = {n: WorkerProcess(f"{os.environ['CELERY_QUEUE']}-{n}", concurrency=n).start() for n in (1, 2)}
+
+    def on_queue(n: int) -> Any:
+        # Where this process publishes a job's first task; the worker enqueues its chunks on its own queue.
+        return override_settings(CELERY_TASK_DEFAULT_QUEUE=workers[n].queue)
+
+    def run_job(n: int, ids: list[int]) -> tuple[float, float | None]:
+        pid = workers[n].process.pid  # type: ignore[union-attr]
+        started, cpu_started = time.perf_counter(), group_cpu(pid)
+        with on_queue(n):
+            job = preannotation_start(project=project, article_ids=ids, chunk_size=args.chunk_size)
+        wait(job.pk, Job)
+        wall, cpu_ended = time.perf_counter() - started, group_cpu(pid)
+        return wall, (cpu_ended - cpu_started if cpu_started is not None and cpu_ended is not None else None)
+
+    walls: dict[str, float] = dict.fromkeys(("bare", "rules", "one", "two"), 0.0)
+    cpus: dict[str, float | None] = dict.fromkeys(walls, 0.0)
+
+    def add(key: str, wall: float, cpu: float | None) -> None:
+        walls[key] += wall
+        previous = cpus[key]
+        cpus[key] = None if previous is None or cpu is None else previous + cpu
+
+    try:
+        # Warm up: one small job per worker loads the model and builds the pipeline in every process.
+        warm = project_create(slug=f"{project.slug}-warm", name="warm")
+        articles_create(project=warm, articles=[ArticleInput(title=f"W{i}", text=t) for i, t in enumerate(texts[:40])])
+        for n in workers:
+            with on_queue(n):
+                wait(preannotation_start(project=warm, chunk_size=1).pk, Job)
+        # Rounds over slices of the texts, each slice through all four, so that a change in the
+        # machine's load during the run weighs on every line alike.
+        step = -(-len(texts) // args.rounds)
+        for start in range(0, len(texts), step):
+            part, ids = texts[start : start + step], article_ids[start : start + step]
+            started, cpu_started = time.perf_counter(), time.process_time()
+            for _ in nlp.pipe(part, batch_size=args.batch_size):
+                pass
+            add("bare", time.perf_counter() - started, time.process_time() - cpu_started)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            for _ in annotator.annotate(((t, "en") for t in part), batch_size=args.batch_size):
+                pass
+            add("rules", time.perf_counter() - started, time.process_time() - cpu_started)
+            add("one", *run_job(1, ids))
+            add("two", *run_job(2, ids))
+    finally:
+        for worker in workers.values():
             worker.stop()
             worker.log_path.unlink(missing_ok=True)
 
-    one, one_cpu = run_job(1)
-    report("full job, 1 worker", one, one_cpu)
-    two, two_cpu = run_job(2)
-    report("full job, 2 workers", two, two_cpu)
+    report("bare nlp.pipe", walls["bare"], cpus["bare"])
+    report("nlp.pipe + rules", walls["rules"], cpus["rules"])
+    report("full job, 1 worker", walls["one"], cpus["one"])
+    report("full job, 2 workers", walls["two"], cpus["two"])
     print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    print(f"ratio full job / nlp.pipe + rules: {nlp_rules / one:.2f}   (target >= 0.9: the job's overhead)")
-    print(f"ratio full job / bare nlp.pipe:    {bare / one:.2f}   (also counts the rules)")
+    one, two = walls["one"], walls["two"]
+    print(f"ratio full job / nlp.pipe + rules: {walls['rules'] / one:.2f}   (target >= 0.9: the job's overhead)")
+    print(f"ratio full job / bare nlp.pipe:    {walls['bare'] / one:.2f}   (also counts the rules)")
     print(f"ratio 2 workers / 1:               {one / two:.2f}   (target >= 1.8)")
-    if one_cpu:
-        print(
-            f"CPU ratios, 1 worker: {nlp_rules_cpu / one_cpu:.2f} of nlp.pipe + rules, {bare_cpu / one_cpu:.2f} of bare"
-        )
+    one_cpu, rules_cpu, bare_cpu = cpus["one"], cpus["rules"], cpus["bare"]
+    if one_cpu and rules_cpu and bare_cpu:
+        print(f"CPU ratios, 1 worker: {rules_cpu / one_cpu:.2f} of nlp.pipe + rules, {bare_cpu / one_cpu:.2f} of bare")
 
 
 def group_cpu(pgid: int) -> float | None:
