@@ -219,17 +219,20 @@ def bare_copy(project_id: int) -> tuple[float, int]:
     gold = f"SELECT l.id FROM annotations_layer l JOIN annotations_article a ON a.id = l.article_id WHERE a.project_id = {project_id} AND l.kind = 'gold'"  # noqa: E501
     queries = [
         "SELECT a.id, a.content_hash, a.story_key, a.title, a.text, a.source, a.url, a.published, a.language,"
-        " a.metadata, l.id, l.kind, l.model_version, l.status FROM annotations_layer l JOIN annotations_article a"
-        f" ON a.id = l.article_id WHERE a.project_id = {project_id} AND l.kind = 'gold' ORDER BY a.id",
+        " a.metadata, l.id, l.kind, l.model_version, l.status, u.username, l.adjudicated_at"
+        " FROM annotations_layer l JOIN annotations_article a ON a.id = l.article_id"
+        " LEFT JOIN auth_user u ON u.id = l.adjudicated_by_id"
+        f" WHERE a.project_id = {project_id} AND l.kind = 'gold' ORDER BY a.id",
         "SELECT m.id, m.layer_id, m.label, m.start, m.end, m.text, m.score, ac.name, ac.country, ac.sector,"
-        " ac.wikidata_id FROM annotations_mention m LEFT JOIN annotations_actor ac ON ac.id = m.actor_id"
+        " ac.wikidata_id, m.provenance FROM annotations_mention m LEFT JOIN annotations_actor ac ON ac.id = m.actor_id"
         f" WHERE m.layer_id IN ({gold})",
         "SELECT e.id, e.layer_id, e.event_type, e.trigger_start, e.trigger_end, e.trigger_text, e.mode, e.realis,"
-        f" e.contexts, e.score FROM annotations_event e WHERE e.layer_id IN ({gold})",
+        f" e.contexts, e.score, e.provenance FROM annotations_event e WHERE e.layer_id IN ({gold})",
         "SELECT g.event_id, g.role, g.mention_id FROM annotations_eventargument g JOIN annotations_event e"
         f" ON e.id = g.event_id WHERE e.layer_id IN ({gold})",
         "SELECT s.id, s.layer_id, s.holder_id, s.target_id, s.label, s.scope, s.evidence_start, s.evidence_end,"
-        " s.evidence_text, s.score, ac.name, ac.country, ac.sector, ac.wikidata_id FROM annotations_stance s"
+        " s.evidence_text, s.score, s.provenance, ac.name, ac.country, ac.sector, ac.wikidata_id"
+        " FROM annotations_stance s"
         f" LEFT JOIN annotations_actor ac ON ac.id = s.target_actor_id WHERE s.layer_id IN ({gold})",
     ]
     size = 0

@@ -252,14 +252,25 @@ def _moment(value: Any) -> str:
     return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
 
 
-def _add_provenance(items: list[Any], rows: list[tuple[Any, ...]], column: int) -> None:
+def _add_provenance(items: list[Any], rows: list[tuple[Any, ...]], column: int, parsed: dict[Any, Any]) -> None:
     """Each item's "provenance", where its row has one: items without it keep their old bytes.
 
     The queries read an empty provenance as NULL, so a layer without any is one pass in C.
+    Items adjudicated together share their provenance's text: it is parsed once per page
+    (`parsed`), and the items share the parsed value, which no writer changes.
     """
     if any(map(itemgetter(column), rows)):
         for item, row in zip(items, rows, strict=True):
-            if row[column] is not None and (provenance := _json(row[column])):
+            raw = row[column]
+            if raw is None:
+                continue
+            if raw.__class__ is str:
+                provenance = parsed.get(raw)
+                if provenance is None:
+                    provenance = parsed[raw] = orjson.loads(raw)
+            else:  # a driver that parses JSON itself
+                provenance = raw
+            if provenance:
                 item["provenance"] = provenance
 
 
@@ -348,10 +359,17 @@ def _documents(
     events = {layer_id: list(rows) for layer_id, rows in groupby(children.get("events", ()), by_layer)}
     arguments = {event_id: list(rows) for event_id, rows in groupby(children.get("arguments", ()), by_event)}
     stances = {layer_id: list(rows) for layer_id, rows in groupby(children.get("stances", ()), by_layer)}
+    parsed: dict[str, Any] = {}  # provenance text → value, for this page
     for row in page:
         layer_id = row[2]
         yield _document(
-            row, mentions.get(layer_id, []), events.get(layer_id, []), arguments, stances.get(layer_id, []), ratios
+            row,
+            mentions.get(layer_id, []),
+            events.get(layer_id, []),
+            arguments,
+            stances.get(layer_id, []),
+            ratios,
+            parsed,
         )
 
 
@@ -362,6 +380,7 @@ def _document(
     arguments: dict[int, list[tuple[Any, ...]]],
     stances: list[tuple[Any, ...]],
     ratios: Ratios,
+    parsed: dict[str, Any],
 ) -> ExportDocument:
     """One layer as a self-contained document; ids are positions (m0, e0, s0) in a content order.
 
@@ -393,7 +412,7 @@ def _document(
             strict=False,  # names: a shared list, longer than this layer needs
         )
     ]
-    _add_provenance(mention_json, mentions, 11)
+    _add_provenance(mention_json, mentions, 11, parsed)
     events.sort(key=_event_order)
     event_names = _positional_ids(len(events), "e")
     event_json: list[EventJSON] = []
@@ -415,7 +434,7 @@ def _document(
                 "arguments": [{"role": role, "mention": names[position[mention]]} for _, role, mention in filled],
             }
         )
-    _add_provenance(event_json, events, 10)
+    _add_provenance(event_json, events, 10, parsed)
     if len(stances) > 1:
         stances = sorted(
             stances,
@@ -448,7 +467,7 @@ def _document(
         for i, (_, _, holder, target, label, scope, evidence_start, evidence_end, evidence_text, score, _,
                 *actor) in enumerate(stances)
     ]  # fmt: skip
-    _add_provenance(stance_json, stances, 10)
+    _add_provenance(stance_json, stances, 10, parsed)
     layer_json: LayerJSON = {
         "kind": kind,
         "annotator": annotator,
