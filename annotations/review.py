@@ -388,13 +388,19 @@ class PickResult:
         return sum(1 for k, _ in self.created if k == kind)
 
 
-def provenance(strategy: str, *, reviewer: AbstractBaseUser | None, annotators: Sequence[str] = ()) -> dict[str, Any]:
-    """What a gold item records about how it got there."""
+def provenance(
+    strategy: str, *, reviewer: AbstractBaseUser | None, annotators: Sequence[str] = (), at: str | None = None
+) -> dict[str, Any]:
+    """What a gold item records about how it got there; `at` defaults to now.
+
+    The items of one pick or merge share its time, so a layer holds few distinct records (the
+    export reads each distinct one once).
+    """
     record: dict[str, Any] = {"strategy": strategy}
     if annotators:
         record["annotators"] = list(annotators)
     record["reviewer"] = reviewer.get_username() if reviewer is not None else None
-    record["at"] = timezone.now().isoformat()
+    record["at"] = at or timezone.now().isoformat()
     return record
 
 
@@ -406,13 +412,15 @@ class _Copier:
     ):
         self.gold = gold
         self.reviewer = reviewer
+        self.at = timezone.now().isoformat()  # one time for the whole pick or merge
         self.annotators_of = annotators_of
         self.mentions = {mention_key(m): m for m in gold.mentions.all()}
         self.events = {event_key(e): e for e in gold.events.prefetch_related("arguments__mention")}
         self.stances = {stance_key(s): s for s in gold.stances.select_related("holder", "target")}
 
     def _provenance(self, key: tuple[Hashable, ...], strategy: str) -> dict[str, Any]:
-        return provenance(strategy, reviewer=self.reviewer, annotators=self.annotators_of.get(key, ()))
+        annotators = self.annotators_of.get(key, ())
+        return provenance(strategy, reviewer=self.reviewer, annotators=annotators, at=self.at)
 
     def mention(self, source: Mention, strategy: str, result: PickResult, *, listed: bool) -> Mention:
         key = mention_key(source)

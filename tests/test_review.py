@@ -353,3 +353,10 @@ def test_a_new_gold_layer_is_prefilled_by_the_projects_strategy_once(setup, stra
     gold.mentions.all().delete()
     assert gold_open(article=setup.first, reviewer=setup.users["reviewer"]).pk == gold.pk
     assert not gold.mentions.exists()
+
+
+def test_the_items_of_one_merge_share_its_time(setup):
+    gold = layer_gold(article=setup.first)
+    gold_merge(gold=gold, strategy="unanimous", reviewer=setup.users["reviewer"], expected_version=None)
+    times = {m.provenance["at"] for m in gold.mentions.all()}
+    assert len(times) == 1 and gold.mentions.count() == 3
