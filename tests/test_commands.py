@@ -1,6 +1,6 @@
 """Management commands: create_project, import_articles, bootstrap_demo."""
 
-# ruff: noqa: RUF001  (the seed articles use typographic dashes and quotes; tests quote them)
+
 
 from __future__ import annotations
 
