@@ -1,7 +1,5 @@
 """Management commands: create_project, import_articles, bootstrap_demo."""
 
-
-
 from __future__ import annotations
 
 import json
