@@ -1,8 +1,8 @@
 """Write services the REST API needs beyond `annotations.services`.
 
-- suggestion decisions: accept (copy a machine item into an annotator's or the gold layer, through
-  the annotation services, so the schema is checked) or reject, each recorded as a
-  SuggestionDecision (a learning record with a snapshot of the suggestion);
+- suggestion decisions: accept (copy a machine item into an annotator's or the gold layer with
+  `annotations.copying`, through the annotation services, so the schema is checked) or reject,
+  each recorded as a SuggestionDecision (a learning record with a snapshot of the suggestion);
 - stance updates;
 - dataset versions: an export run to a file under MEDIA_ROOT, with its sha256 and counts;
 - article import from an uploaded JSON Lines file, through the JSONL reader and `articles_create`.
@@ -25,9 +25,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Prefetch
+from django.db.models import Model
 from django.utils.text import slugify
 
+from annotations.copying import ItemCopier, with_copied_rows
 from annotations.errors import ImportFailed, InvalidAnnotation, VersionConflict
 from annotations.exporting import ExportRequest, export_documents, export_request, writer_context
 from annotations.exports.base import ExportDocument, concatenated, zip_stream
@@ -38,7 +39,6 @@ from annotations.models import (
     Article,
     DatasetVersion,
     Event,
-    EventArgument,
     Layer,
     Mention,
     Project,
@@ -49,9 +49,6 @@ from annotations.schema import LabelSchema
 from annotations.services import (
     _layer_touch,  # the one optimistic-concurrency check; a decision batch bumps the version once
     articles_create,
-    event_create,
-    mention_create,
-    stance_create,
 )
 from annotations.validation import validate_span, validate_stance_label
 
@@ -87,12 +84,7 @@ def _machine_items(kind: str, article_id: int, model_version: str | None = None)
     items = model.objects.filter(layer__article_id=article_id, layer__kind=Layer.Kind.MACHINE)  # type: ignore[attr-defined]
     if model_version:
         items = items.filter(layer__model_version=model_version)
-    if kind == ItemKind.MENTION:
-        return items.select_related("layer", "actor")
-    if kind == ItemKind.EVENT:
-        arguments = EventArgument.objects.select_related("mention__actor").order_by("role", "mention__start", "id")
-        return items.select_related("layer").prefetch_related(Prefetch("arguments", queryset=arguments))
-    return items.select_related("layer", "holder__actor", "target__actor", "target_actor")
+    return with_copied_rows(kind, items.select_related("layer"))
 
 
 def _mention_snapshot(mention: Mention | None) -> dict[str, Any] | None:
@@ -141,91 +133,6 @@ def suggestion_label(kind: str, item: Any) -> str:
     return str(getattr(item, LABEL_FIELDS[kind]))
 
 
-class _Copier:
-    """Copies machine items into a layer through the services, reusing identical mentions."""
-
-    def __init__(self, layer: Layer):
-        self.layer = layer
-        self.mentions = {
-            (start, end, label): pk
-            for pk, start, end, label in Mention.objects.filter(layer=layer).values_list("pk", "start", "end", "label")
-        }
-
-    def mention(self, mention: Mention) -> int:
-        key = (mention.start, mention.end, mention.label)
-        if key not in self.mentions:
-            created = mention_create(
-                layer=self.layer,
-                label=mention.label,
-                start=mention.start,
-                end=mention.end,
-                text=mention.text,
-                actor=mention.actor,
-            )
-            self.mentions[key] = created.pk
-        return self.mentions[key]
-
-    def event(self, event: Event) -> int:
-        arguments = sorted((a.role, self.mention(a.mention)) for a in event.arguments.all())
-        same = Event.objects.filter(
-            layer=self.layer,
-            event_type=event.event_type,
-            trigger_start=event.trigger_start,
-            trigger_end=event.trigger_end,
-            mode=event.mode,
-            realis=event.realis,
-        ).prefetch_related("arguments")
-        for existing in same:
-            if sorted((a.role, a.mention_id) for a in existing.arguments.all()) == arguments:
-                return existing.pk  # accepted before: nothing to add
-        created = event_create(
-            layer=self.layer,
-            event_type=event.event_type,
-            trigger_start=event.trigger_start,
-            trigger_end=event.trigger_end,
-            trigger_text=event.trigger_text,
-            mode=event.mode,
-            realis=event.realis,
-            contexts=list(event.contexts),
-            arguments=arguments,
-        )
-        return created.pk
-
-    def stance(self, stance: Stance) -> int:
-        holder_id = self.mention(stance.holder) if stance.holder else None
-        target_id = self.mention(stance.target) if stance.target else None
-        existing = (
-            Stance.objects.filter(
-                layer=self.layer,
-                label=stance.label,
-                holder_id=holder_id,
-                target_id=target_id,
-                target_actor_id=stance.target_actor_id,
-                evidence_start=stance.evidence_start,
-                evidence_end=stance.evidence_end,
-            )
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if existing is not None:
-            return existing
-        created = stance_create(
-            layer=self.layer,
-            label=stance.label,
-            holder_id=holder_id,
-            target_id=target_id,
-            target_actor=stance.target_actor,
-            scope=stance.scope,
-            evidence_start=stance.evidence_start,
-            evidence_end=stance.evidence_end,
-            evidence_text=stance.evidence_text if stance.evidence_start is not None else None,
-        )
-        return created.pk
-
-    def copy(self, kind: str, item: Any) -> int:
-        return {ItemKind.MENTION: self.mention, ItemKind.EVENT: self.event, ItemKind.STANCE: self.stance}[kind](item)
-
-
 def _check_version(layer: Layer, expected_version: int) -> None:
     current = Layer.objects.filter(pk=layer.pk).values_list("version", flat=True).get()
     if current != expected_version:
@@ -251,7 +158,8 @@ def _decide(
         _check_version(layer, expected_version)  # nothing to decide: the version stays
         return DecisionResult(layer=layer)
     _layer_touch(layer, expected_version)
-    copier = _Copier(layer) if decision == Decision.ACCEPT else None
+    # A machine layer holds a stance per evidence sentence: each accepted one keeps its own.
+    copier = ItemCopier(layer, stance_evidence=True) if decision == Decision.ACCEPT else None
     rows = [
         SuggestionDecision(
             layer=layer,

@@ -42,9 +42,10 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Pre
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from annotations.copying import ItemCopier, Key, ProvenanceOf, event_key, mention_key, stance_key, with_copied_rows
 from annotations.errors import InvalidAnnotation
-from annotations.models import Article, Event, EventArgument, Layer, Mention, Stance
-from annotations.services import _layer_touch, event_create, mention_create, stance_create
+from annotations.models import Article, Event, Layer, Mention, Stance
+from annotations.services import _layer_touch
 
 COMPARED_STATUSES = (Layer.Status.IN_PROGRESS, Layer.Status.DONE)
 KINDS = ("mention", "event", "stance")
@@ -109,15 +110,11 @@ def filter_stage(articles: QuerySet[Article], stage: str) -> QuerySet[Article]:
 
 
 def _with_items(layers: QuerySet[Layer]) -> QuerySet[Layer]:
+    # With what a merge copies (annotations.copying): no query per item it copies.
     return layers.select_related("annotator", "adjudicated_by").prefetch_related(
-        "mentions__actor",
-        Prefetch(
-            "events",
-            queryset=Event.objects.prefetch_related(
-                Prefetch("arguments", queryset=EventArgument.objects.select_related("mention"))
-            ),
-        ),
-        Prefetch("stances", queryset=Stance.objects.select_related("holder", "target", "target_actor")),
+        Prefetch("mentions", queryset=with_copied_rows("mention", Mention.objects.all())),
+        Prefetch("events", queryset=with_copied_rows("event", Event.objects.all())),
+        Prefetch("stances", queryset=with_copied_rows("stance", Stance.objects.all())),
     )
 
 
@@ -133,25 +130,7 @@ def gold_layer(article: Article) -> Layer | None:
     return _with_items(Layer.objects.filter(article=article, kind=Layer.Kind.GOLD)).first()
 
 
-# --- Keys: what makes two items the same version --------------------------------------------
-
-
-def _span(mention: Mention | None) -> tuple[int, int] | None:
-    return None if mention is None else (mention.start, mention.end)
-
-
-def mention_key(mention: Mention) -> tuple[Hashable, ...]:
-    return ("mention", mention.start, mention.end, mention.label)
-
-
-def event_key(event: Event) -> tuple[Hashable, ...]:
-    arguments = sorted((a.role, a.mention.start, a.mention.end, a.mention.label) for a in event.arguments.all())
-    return ("event", event.event_type, event.trigger_start, event.trigger_end, tuple(arguments))
-
-
-def stance_key(stance: Stance) -> tuple[Hashable, ...]:
-    target = _span(stance.target) if stance.target_id else ("actor", stance.target_actor_id)
-    return ("stance", _span(stance.holder), target, stance.label)
+# --- Keys: what makes two items the same version (annotations.copying: a copy finds the same) ---
 
 
 def _key_text(key: tuple[Hashable, ...]) -> str:
@@ -404,93 +383,11 @@ def provenance(
     return record
 
 
-class _Copier:
-    """Copies annotator items into one gold layer, reusing gold mentions of the same span and label."""
-
-    def __init__(
-        self, gold: Layer, reviewer: AbstractBaseUser | None, annotators_of: dict[tuple[Hashable, ...], list[str]]
-    ):
-        self.gold = gold
-        self.reviewer = reviewer
-        self.at = timezone.now().isoformat()  # one time for the whole pick or merge
-        self.annotators_of = annotators_of
-        self.mentions = {mention_key(m): m for m in gold.mentions.all()}
-        self.events = {event_key(e): e for e in gold.events.prefetch_related("arguments__mention")}
-        self.stances = {stance_key(s): s for s in gold.stances.select_related("holder", "target")}
-
-    def _provenance(self, key: tuple[Hashable, ...], strategy: str) -> dict[str, Any]:
-        annotators = self.annotators_of.get(key, ())
-        return provenance(strategy, reviewer=self.reviewer, annotators=annotators, at=self.at)
-
-    def mention(self, source: Mention, strategy: str, result: PickResult, *, listed: bool) -> Mention:
-        key = mention_key(source)
-        existing = self.mentions.get(key)
-        if existing is not None:
-            if listed:
-                result.existing.append(("mention", existing.pk))
-            return existing
-        created = mention_create(
-            layer=self.gold,
-            label=source.label,
-            start=source.start,
-            end=source.end,
-            actor=source.actor,
-            provenance=self._provenance(key, strategy),
-        )
-        self.mentions[key] = created
-        result.created.append(("mention", created.pk))
-        return created
-
-    def event(self, source: Event, strategy: str, result: PickResult) -> None:
-        key = event_key(source)
-        if key in self.events:
-            result.existing.append(("event", self.events[key].pk))
-            return
-        arguments = [
-            (a.role, self.mention(a.mention, strategy, result, listed=False).pk) for a in source.arguments.all()
-        ]
-        created = event_create(
-            layer=self.gold,
-            event_type=source.event_type,
-            trigger_start=source.trigger_start,
-            trigger_end=source.trigger_end,
-            mode=source.mode,
-            realis=source.realis,
-            contexts=source.contexts,
-            arguments=arguments,
-            provenance=self._provenance(key, strategy),
-        )
-        self.events[key] = created
-        result.created.append(("event", created.pk))
-
-    def stance(self, source: Stance, strategy: str, result: PickResult) -> None:
-        key = stance_key(source)
-        if key in self.stances:
-            result.existing.append(("stance", self.stances[key].pk))
-            return
-        holder = self.mention(source.holder, strategy, result, listed=False) if source.holder else None
-        target = self.mention(source.target, strategy, result, listed=False) if source.target else None
-        created = stance_create(
-            layer=self.gold,
-            label=source.label,
-            holder_id=holder.pk if holder else None,
-            target_id=target.pk if target else None,
-            target_actor=source.target_actor,
-            scope=source.scope,
-            evidence_start=source.evidence_start,
-            evidence_end=source.evidence_end,
-            provenance=self._provenance(key, strategy),
-        )
-        self.stances[key] = created
-        result.created.append(("stance", created.pk))
-
-    def copy(self, kind: str, source: Any, strategy: str, result: PickResult) -> None:
-        if kind == "mention":
-            self.mention(source, strategy, result, listed=True)
-        elif kind == "event":
-            self.event(source, strategy, result)
-        else:
-            self.stance(source, strategy, result)
+def _provenance_of(
+    strategy: str, reviewer: AbstractBaseUser | None, annotators_of: dict[Key, list[str]]
+) -> ProvenanceOf:
+    at = timezone.now().isoformat()  # one time for the whole pick or merge
+    return lambda key: provenance(strategy, reviewer=reviewer, annotators=annotators_of.get(key, ()), at=at)
 
 
 def _check_gold(gold: Layer) -> None:
@@ -498,11 +395,43 @@ def _check_gold(gold: Layer) -> None:
         raise InvalidAnnotation("layer", f"items are picked into a gold layer; this is a {gold.kind} layer")
 
 
-def _annotators_of(layers: Sequence[Layer]) -> dict[tuple[Hashable, ...], list[str]]:
-    return {g.key: g.annotators for groups in groups_of(layers).values() for g in groups}
+def _annotators_of(groups: dict[str, list[Group]]) -> dict[Key, list[str]]:
+    return {g.key: g.annotators for kind in KINDS for g in groups[kind]}
 
 
 MODELS = {"mention": Mention, "event": Event, "stance": Stance}
+
+
+def _annotator_items(gold: Layer, items: Sequence[tuple[str, int]]) -> list[tuple[str, Any]]:
+    """The named items of the annotator layers of gold's article, in the order given; one query a kind."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for kind, item_id in items:
+        if kind in MODELS:
+            wanted[kind].add(item_id)
+    found: dict[tuple[str, int], Any] = {}
+    for kind, ids in wanted.items():
+        query = MODELS[kind].objects.filter(  # type: ignore[attr-defined]
+            pk__in=ids, layer__article_id=gold.article_id, layer__kind=Layer.Kind.ANNOTATOR
+        )
+        found.update({(kind, item.pk): item for item in with_copied_rows(kind, query)})
+    sources: list[tuple[str, Any]] = []
+    for index, (kind, item_id) in enumerate(items):
+        if kind not in MODELS:
+            raise InvalidAnnotation("items", f"item {index}: unknown kind {kind!r}; use {', '.join(KINDS)}")
+        source = found.get((kind, item_id))
+        if source is None:
+            raise InvalidAnnotation(
+                "items", f"item {index}: no {kind} {item_id} in an annotator layer of article {gold.article_id}"
+            )
+        sources.append((kind, source))
+    return sources
+
+
+def _result(gold: Layer, copier: ItemCopier | None) -> PickResult:
+    gold.refresh_from_db(fields=["version", "status", "updated_at"])
+    if copier is None:
+        return PickResult(layer_version=gold.version)
+    return PickResult(layer_version=gold.version, created=copier.created, existing=copier.existing)
 
 
 @transaction.atomic
@@ -517,31 +446,14 @@ def gold_pick(
     _check_gold(gold)
     if not items:
         raise InvalidAnnotation("items", "name at least one item to pick")
-    sources: list[tuple[str, Any]] = []
-    for index, (kind, item_id) in enumerate(items):
-        if kind not in MODELS:
-            raise InvalidAnnotation("items", f"item {index}: unknown kind {kind!r}; use {', '.join(KINDS)}")
-        source = (
-            MODELS[kind]
-            .objects.select_related("layer")
-            .filter(pk=item_id, layer__article_id=gold.article_id, layer__kind=Layer.Kind.ANNOTATOR)
-            .first()
-        )
-        if source is None:
-            raise InvalidAnnotation(
-                "items", f"item {index}: no {kind} {item_id} in an annotator layer of article {gold.article_id}"
-            )
-        sources.append((kind, source))
+    sources = _annotator_items(gold, items)
     # The version check comes first and locks the gold row until the transaction ends.
     _layer_touch(gold, expected_version)
-    layers = compared_layers(gold.article)
-    copier = _Copier(gold, reviewer, _annotators_of(layers))
-    result = PickResult(layer_version=0)
+    annotators_of = _annotators_of(groups_of(compared_layers(gold.article)))
+    copier = ItemCopier(gold, provenance=_provenance_of(Strategy.PICKED, reviewer, annotators_of))
     for kind, source in sources:
-        copier.copy(kind, source, Strategy.PICKED, result)
-    gold.refresh_from_db(fields=["version", "status", "updated_at"])
-    result.layer_version = gold.version
-    return result
+        copier.copy(kind, source)
+    return _result(gold, copier)
 
 
 @transaction.atomic
@@ -557,16 +469,14 @@ def gold_merge(
     if strategy not in MERGE_STRATEGIES:
         raise InvalidAnnotation("strategy", f"unknown strategy {strategy!r}; allowed: {', '.join(MERGE_STRATEGIES)}")
     _layer_touch(gold, expected_version)
-    result = PickResult(layer_version=0)
-    if strategy != Strategy.NONE:
-        layers = compared_layers(gold.article)
-        groups = groups_of(layers)
-        wanted = (Strategy.UNANIMOUS,) if strategy == Strategy.UNANIMOUS else (Strategy.UNANIMOUS, Strategy.MAJORITY)
-        copier = _Copier(gold, reviewer, {g.key: g.annotators for kind in KINDS for g in groups[kind]})
-        for kind in KINDS:
-            for group in groups[kind]:
-                if _agreement(len(group.items), len(layers)) in wanted:
-                    copier.copy(kind, group.item, strategy, result)
-    gold.refresh_from_db(fields=["version", "status", "updated_at"])
-    result.layer_version = gold.version
-    return result
+    if strategy == Strategy.NONE:
+        return _result(gold, None)
+    layers = compared_layers(gold.article)
+    groups = groups_of(layers)
+    wanted = (Strategy.UNANIMOUS,) if strategy == Strategy.UNANIMOUS else (Strategy.UNANIMOUS, Strategy.MAJORITY)
+    copier = ItemCopier(gold, provenance=_provenance_of(strategy, reviewer, _annotators_of(groups)))
+    for kind in KINDS:
+        for group in groups[kind]:
+            if _agreement(len(group.items), len(layers)) in wanted:
+                copier.copy(kind, group.item)
+    return _result(gold, copier)

@@ -1,0 +1,198 @@
+"""Copying items of other layers of an article into one of its layers, through the annotation services.
+
+Review picks and merges annotators' items into gold (with a provenance on each copy); accepting a
+suggestion copies a machine item into an annotator's or the gold layer (without one). An event
+comes with its argument mentions, a stance with its holder and target mentions. Every write goes
+through `annotations.services`, so the schema and the layer's state are checked as for any other
+write: an adjudicated gold layer refuses (InvalidAnnotation on `layer`), each new item bumps the
+layer version.
+
+The same item. A copy is not made when the layer already holds the same item; the copier then
+reports that one instead. What makes two items the same (the keys below) is what makes them one
+version in review (`annotations.review.groups_of`), so what a review shows in gold is what a copy
+finds there:
+- a mention: its span and label (at most one per layer; the database says so too);
+- an event: its type, trigger span and arguments as (role, span, label), a multiset; mode,
+  realis and contexts are what the event is said to be, not which event it is, so an event the
+  layer holds with another mode is not doubled (a reviewer's or annotator's correction stands);
+- a stance: holder span (or the author), target span (or the target actor when no target
+  mention) and label; with `stance_evidence`, also its evidence span. Suggestions need that: one
+  machine layer holds a stance per evidence sentence for the same holder, target and label (as
+  pre-annotation writes them), and each accepted one keeps its own sentence. Gold does not: a
+  review compares stances as one unit per holder and target, as agreement does.
+
+Reporting. `created` lists every item the copies added, argument, holder and target mentions
+included; `existing` the items asked for that the layer held already (a mention reused inside an
+event or stance is not listed: it was not asked for).
+
+Queries. The layer's items are read once per kind, on the first copy of that kind; a copy that
+finds its item costs no query. Sources should come with their related rows (`with_copied_rows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from annotations.models import Event, EventArgument, Layer, Mention, Stance
+from annotations.services import event_create, mention_create, stance_create
+
+Key = tuple[Hashable, ...]
+# What a copy records about how it got there, given the key of what it copies (see review.provenance).
+ProvenanceOf = Callable[[Key], dict[str, Any]]
+
+
+def _span(mention: Mention | None) -> tuple[int, int] | None:
+    return None if mention is None else (mention.start, mention.end)
+
+
+def mention_key(mention: Mention) -> Key:
+    return ("mention", mention.start, mention.end, mention.label)
+
+
+def event_key(event: Event) -> Key:
+    arguments = sorted((a.role, a.mention.start, a.mention.end, a.mention.label) for a in event.arguments.all())
+    return ("event", event.event_type, event.trigger_start, event.trigger_end, tuple(arguments))
+
+
+def stance_key(stance: Stance) -> Key:
+    target = _span(stance.target) if stance.target_id else ("actor", stance.target_actor_id)
+    return ("stance", _span(stance.holder) if stance.holder_id else None, target, stance.label)
+
+
+def with_copied_rows(kind: str, items: QuerySet[Any]) -> QuerySet[Any]:
+    """The items with the related rows a key and a copy read: no query per item or argument.
+
+    An event's arguments come by role, then in text order (the order a copy writes them in).
+    """
+    if kind == "mention":
+        return items.select_related("actor")
+    if kind == "event":
+        arguments = EventArgument.objects.select_related("mention__actor").order_by("role", "mention__start", "id")
+        return items.prefetch_related(Prefetch("arguments", queryset=arguments))
+    return items.select_related("holder__actor", "target__actor", "target_actor")
+
+
+class ItemCopier:
+    """Copies items into one layer, reusing the same items it holds (see the module docstring).
+
+    `provenance` gives the record each new item keeps (none: `{}`); `stance_evidence` tells
+    stances apart by their evidence span too. Call within the caller's transaction, after its
+    version check.
+    """
+
+    def __init__(self, layer: Layer, *, provenance: ProvenanceOf | None = None, stance_evidence: bool = False):
+        self.layer = layer
+        self.provenance = provenance
+        self.stance_evidence = stance_evidence
+        self.created: list[tuple[str, int]] = []
+        self.existing: list[tuple[str, int]] = []
+        self._held: dict[str, dict[Key, int]] = {}
+
+    def copy(self, kind: str, source: Any) -> int:
+        """Copy one item (a mention, event or stance of another layer); the id of the copy or of the same item."""
+        if kind == "mention":
+            return self._mention(source, listed=True)
+        if kind == "event":
+            return self._event(source)
+        if kind == "stance":
+            return self._stance(source)
+        raise ValueError(f"unknown kind {kind!r}; use mention, event or stance")
+
+    # --- what the layer holds -----------------------------------------------------------------
+
+    def _stance_key(self, stance: Stance) -> Key:
+        key = stance_key(stance)
+        return (*key, stance.evidence_start, stance.evidence_end) if self.stance_evidence else key
+
+    def _held_of(self, kind: str) -> dict[Key, int]:
+        held = self._held.get(kind)
+        if held is None:
+            items: QuerySet[Any]
+            key_of: Callable[[Any], Key]
+            if kind == "mention":
+                items, key_of = Mention.objects.filter(layer=self.layer), mention_key
+            elif kind == "event":
+                arguments = EventArgument.objects.select_related("mention")
+                items = Event.objects.filter(layer=self.layer).prefetch_related(Prefetch("arguments", arguments))
+                key_of = event_key
+            else:
+                items = Stance.objects.filter(layer=self.layer).select_related("holder", "target")
+                key_of = self._stance_key
+            held = {}
+            for item in items.order_by("pk"):
+                held.setdefault(key_of(item), item.pk)  # the oldest of doubles the layer may hold
+            self._held[kind] = held
+        return held
+
+    def _found(self, kind: str, key: Key, *, listed: bool) -> int | None:
+        pk = self._held_of(kind).get(key)
+        if pk is not None and listed:
+            self.existing.append((kind, pk))
+        return pk
+
+    def _added(self, kind: str, key: Key, pk: int) -> int:
+        self._held_of(kind)[key] = pk
+        self.created.append((kind, pk))
+        return pk
+
+    def _provenance(self, key: Key) -> dict[str, Any] | None:
+        return self.provenance(key) if self.provenance is not None else None
+
+    # --- copies -------------------------------------------------------------------------------
+
+    def _mention(self, source: Mention, *, listed: bool) -> int:
+        key = mention_key(source)
+        found = self._found("mention", key, listed=listed)
+        if found is not None:
+            return found
+        created = mention_create(
+            layer=self.layer,
+            label=source.label,
+            start=source.start,
+            end=source.end,
+            actor=source.actor if source.actor_id else None,
+            provenance=self._provenance(key),
+        )
+        return self._added("mention", key, created.pk)
+
+    def _event(self, source: Event) -> int:
+        key = event_key(source)
+        found = self._found("event", key, listed=True)
+        if found is not None:
+            return found
+        arguments = [(a.role, self._mention(a.mention, listed=False)) for a in source.arguments.all()]
+        created = event_create(
+            layer=self.layer,
+            event_type=source.event_type,
+            trigger_start=source.trigger_start,
+            trigger_end=source.trigger_end,
+            mode=source.mode,
+            realis=source.realis,
+            contexts=list(source.contexts),
+            arguments=arguments,
+            provenance=self._provenance(key),
+        )
+        return self._added("event", key, created.pk)
+
+    def _stance(self, source: Stance) -> int:
+        key = self._stance_key(source)
+        found = self._found("stance", key, listed=True)
+        if found is not None:
+            return found
+        holder_id = self._mention(source.holder, listed=False) if source.holder_id else None
+        target_id = self._mention(source.target, listed=False) if source.target_id else None
+        created = stance_create(
+            layer=self.layer,
+            label=source.label,
+            holder_id=holder_id,
+            target_id=target_id,
+            target_actor=source.target_actor if source.target_actor_id else None,
+            scope=source.scope,
+            evidence_start=source.evidence_start,
+            evidence_end=source.evidence_end,
+            provenance=self._provenance(key),
+        )
+        return self._added("stance", key, created.pk)
