@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import random
@@ -449,6 +450,24 @@ def test_an_export_abandoned_halfway_gives_the_connection_back(seeded):
     # then the connection is this thread's alone again, and usable
     assert not connection.allow_thread_sharing
     assert Article.objects.filter(project=seeded).count() == 5
+
+
+def test_an_export_keeps_the_process_objects_out_of_garbage_collection_only_while_it_runs(seeded):
+    # given two exports read two layers at a time, started one after the other
+    assert gc.get_freeze_count() == 0
+    first = export_documents(export_request(project=seeded, format="jsonl", batch_size=2))
+    second = export_documents(export_request(project=seeded, format="jsonl", batch_size=2))
+
+    # when both are under way, what existed before them is frozen (left out of collections)
+    assert next(first)["id"] and next(second)["id"]
+    assert gc.get_freeze_count() > 0
+
+    # then it stays frozen while one of them still runs, and is collected again once both ended,
+    # whether an export ran to its end or was abandoned (a client that disconnected)
+    assert len(list(first)) == 4
+    assert gc.get_freeze_count() > 0
+    second.close()
+    assert gc.get_freeze_count() == 0
 
 
 # --- Splits ---------------------------------------------------------------------------------
