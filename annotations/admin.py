@@ -6,22 +6,55 @@ Changelists annotate their counts and select their related rows, so a page costs
 of queries however many rows it shows. Writes go through `annotations.services`; annotations
 (mentions, events, stances) and jobs are mostly read-only here, because the annotate view, the
 API and the workers own them.
+
+Who sees and changes what. A superuser sees and changes everything. For everyone else Django's
+model permissions (usually granted through a group) stay the outer gate: they say which pages a
+staff account has at all. Within them, the project role narrows every page to the rows of the
+user's projects, with the rules of `api.permissions`:
+
+| rows                               | manager                | reviewer         | annotator           | consumer |
+|------------------------------------|------------------------|------------------|---------------------|----------|
+| projects, their member list        | view, change, delete   | view             | view                | view     |
+| memberships                        | view, add, change, del.| view             | view                | view     |
+| articles (+ pre-annotate, assign)  | view, add, change, del.| view             | view                | view     |
+| layers                             | view, delete           | view             | own and machine     | view     |
+| mentions, events, arguments,       | view; change / delete  | view; change /   | own and machine;    | view     |
+| stances (only mentions change)     | in annotator and gold  | delete in gold   | change / delete own |          |
+| suggestion decisions               | view, delete           | view             | own layers'         | view     |
+| jobs, job chunks                   | view, delete finished  | view             | view                | view     |
+| dataset versions                   | view, delete           | view             | —                   | view     |
+
+- Someone who is not a member of a project sees none of its rows: its pages redirect to the
+  index with Django's "doesn't exist" message, searches, filters, autocompletes and actions skip
+  them, and a project filter lists only the user's projects. Jobs without a project (worker
+  checks) are the superusers'.
+- Machine layers are written by pre-annotation only: nobody but a superuser edits or deletes
+  their items one by one. Deleting a row the user may delete (a project, an article, a layer)
+  takes everything hanging off it (all of the same project) with it, given the model permissions.
+- Forms list only projects the user manages (a membership's or a new article's project), and a
+  project the user doesn't manage is refused with a form error, nothing saved. Someone with the
+  "add project" permission may create a project and becomes its manager.
+- Actors are one registry shared by every project: anyone with the model permissions views,
+  adds and changes them (the mention counts count only mentions the user may read). Only
+  superusers delete an actor: that unlinks mentions in projects the user may not see.
+- Picking the user of a membership searches Django's user admin: managers need its "view user"
+  permission for that.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest
@@ -55,6 +88,7 @@ from annotations.services import (
     content_hash,
     event_delete,
     event_update,
+    membership_set,
     mention_delete,
     mention_update,
     project_set_schema,
@@ -62,9 +96,11 @@ from annotations.services import (
 )
 from annotations.workspace import assign_action
 from annotations.workspace import urls as workspace_urls
+from api.permissions import CAN_ANNOTATE, CAN_EXPORT, CAN_READ_ALL_LAYERS, CAN_START_JOBS, CAN_WRITE_GOLD, MANAGER
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ACTIVE_JOB_STATUSES = (Job.Status.PENDING, Job.Status.RUNNING)
+NOT_YOUR_PROJECT = "You don't manage that project: choose one you manage."
 
 
 # --- Helpers --------------------------------------------------------------------------------
@@ -86,14 +122,27 @@ def start_preannotation(request: HttpRequest, project: Project, article_ids: lis
         )
 
 
-def count_of(model: type[models.Model], fk: str) -> Coalesce:
-    """Rows of `model` pointing at the outer row, as a correlated subquery.
+def managed_only(request: HttpRequest, projects: Iterable[Project], doing: str) -> list[Project]:
+    """The projects the user may start jobs in; the others are reported and skipped."""
+    access = access_of(request)
+    allowed = []
+    for project in projects:
+        if access.role(project.pk) in CAN_START_JOBS:
+            allowed.append(project)
+        else:
+            messages.error(request, f"Only a manager of {project.slug} can {doing}; skipped.")
+    return allowed
+
+
+def count_of(model: type[models.Model], fk: str, where: Q | None = None) -> Coalesce:
+    """Rows of `model` pointing at the outer row (and matching `where`), as a correlated subquery.
 
     A subquery per count instead of Count() over joins: two joins multiply each other's rows.
     """
-    counted = (
-        model._default_manager.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")
-    )
+    rows = model._default_manager.filter(**{fk: OuterRef("pk")})
+    if where is not None:
+        rows = rows.filter(where)
+    counted = rows.order_by().values(fk).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
@@ -267,6 +316,152 @@ def add_service_errors(form: forms.Form, call: Callable[[], object]) -> None:
                     form.add_error(None, f"{field}: {message}")
 
 
+# --- Access: whose rows a request may see and change ----------------------------------------
+
+ALL_ROLES = tuple(Membership.Role.values)
+OWN_LAYERS_ONLY = tuple(role for role in ALL_ROLES if role not in CAN_READ_ALL_LAYERS)
+_ACCESS_ATTRIBUTE = "_workbench_admin_access"
+
+
+class LayerFacts(NamedTuple):
+    """What the rules need to know about a layer: its project, kind and annotator."""
+
+    project_id: int | None
+    kind: str
+    annotator_id: int | None
+
+
+class Access:
+    """The user's role in each of their projects, read once per request (superusers: everything)."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self.unrestricted: bool = user.is_active and user.is_superuser
+        self.roles: dict[int, str] = {}
+        if user.is_authenticated and not self.unrestricted:
+            self.roles = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+        self.layers: dict[int, LayerFacts] = {}
+        # While a delete confirmation collects what goes with the rows being deleted: those rows.
+        self.deleting: set[tuple[str, Any]] | None = None
+
+    def role(self, project_id: int | None) -> str | None:
+        if self.unrestricted:
+            return MANAGER
+        return self.roles.get(project_id) if project_id is not None else None
+
+    def projects(self, roles: tuple[str, ...] = ALL_ROLES) -> list[int]:
+        return [project_id for project_id, role in self.roles.items() if role in roles]
+
+    def has_role(self, roles: tuple[str, ...]) -> bool:
+        """Whether the user has one of `roles` in some project."""
+        return self.unrestricted or any(role in roles for role in self.roles.values())
+
+    def layer(self, layer_id: int, instance: Layer | None = None) -> LayerFacts:
+        if layer_id not in self.layers:
+            if instance is not None and Layer.article.is_cached(instance):
+                self.layers[layer_id] = LayerFacts(instance.article.project_id, instance.kind, instance.annotator_id)
+            else:
+                self.load_layers([layer_id])
+        return self.layers[layer_id]
+
+    def load_layers(self, layer_ids: Iterable[int]) -> None:
+        missing = {layer_id for layer_id in layer_ids if layer_id not in self.layers}
+        if not missing:
+            return
+        rows = Layer.objects.filter(pk__in=missing).values_list("pk", "article__project_id", "kind", "annotator_id")
+        for pk, *facts in rows:
+            self.layers[pk] = LayerFacts(*facts)
+        for layer_id in missing - set(self.layers):
+            self.layers[layer_id] = LayerFacts(None, "", None)  # gone: nobody's
+
+    def layer_scope(self, prefix: str) -> Q:
+        """The layers (`prefix` leads from the row to its layer) whose contents the user may read.
+
+        As `api.permissions.layers_readable`: annotators read their own layers and the machine ones.
+        """
+        scope = Q(**{f"{prefix}article__project__in": self.projects(CAN_READ_ALL_LAYERS)})
+        own_only = self.projects(OWN_LAYERS_ONLY)
+        if own_only:
+            own = Q(**{f"{prefix}kind": Layer.Kind.MACHINE}) | Q(
+                **{f"{prefix}kind": Layer.Kind.ANNOTATOR, f"{prefix}annotator": self.user}
+            )
+            scope |= Q(**{f"{prefix}article__project__in": own_only}) & own
+        return scope
+
+    def may_read_layer(self, layer: LayerFacts) -> bool:
+        role = self.role(layer.project_id)
+        if role is None:
+            return False
+        if role in CAN_READ_ALL_LAYERS or layer.kind == Layer.Kind.MACHINE:
+            return True
+        return layer.kind == Layer.Kind.ANNOTATOR and layer.annotator_id == self.user.pk
+
+    def may_write_layer(self, layer: LayerFacts) -> bool:
+        """As `api.permissions.check_layer_write`: nobody writes a machine layer but pre-annotation."""
+        if self.unrestricted:
+            return True
+        role = self.role(layer.project_id)
+        if role is None or layer.kind == Layer.Kind.MACHINE:
+            return False
+        if role == MANAGER:
+            return True
+        if layer.kind == Layer.Kind.GOLD:
+            return role in CAN_WRITE_GOLD
+        return layer.kind == Layer.Kind.ANNOTATOR and role in CAN_ANNOTATE and layer.annotator_id == self.user.pk
+
+    def goes_with_deleted_row(self, obj: models.Model) -> bool:
+        """Whether `obj` is being deleted only because a row it belongs to is."""
+        return self.deleting is not None and (obj._meta.label, obj.pk) not in self.deleting
+
+
+def access_of(request: HttpRequest) -> Access:
+    access = getattr(request, _ACCESS_ATTRIBUTE, None)
+    if access is None or access.user is not request.user:
+        access = Access(request.user)
+        setattr(request, _ACCESS_ATTRIBUTE, access)
+    return access
+
+
+def forget_access(request: HttpRequest) -> None:
+    """After the user's own memberships may have changed: read them again when next asked."""
+    if hasattr(request, _ACCESS_ATTRIBUTE):
+        delattr(request, _ACCESS_ATTRIBUTE)
+
+
+def follow_path(obj: Any, path: str) -> tuple[Any, str]:
+    """The object holding the last field of an ORM path (`job__project` → (obj.job, "project"))."""
+    *hops, last = path.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop)
+    return obj, last
+
+
+class ProjectFilter(admin.RelatedFieldListFilter):
+    """A project filter listing only the user's projects."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[Any, str]]:
+        access = access_of(request)
+        if access.unrestricted:
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to={"pk__in": access.projects()})
+
+
+class ScopedValuesFilter(admin.AllValuesFieldListFilter):
+    """A values filter on a related row's field that lists only the values of rows the user sees.
+
+    (Django's lists the values of every row of the related table.)
+    """
+
+    def __init__(
+        self, field: Any, request: HttpRequest, params: Any, model: Any, model_admin: Any, field_path: str
+    ) -> None:
+        super().__init__(field, request, params, model, model_admin, field_path)
+        if not access_of(request).unrestricted:
+            values = model_admin.get_queryset(request).order_by(field_path).values_list(field_path, flat=True)
+            self.lookup_choices = values.distinct()
+
+
 class DeferringChangeList(ChangeList):
     """A change list that leaves out the big columns (article text, logs) its rows never show."""
 
@@ -288,7 +483,124 @@ class WorkbenchAdmin(admin.ModelAdmin):
         return DeferringChangeList
 
 
-class ReadOnlyAdmin(WorkbenchAdmin):
+class ProjectScopedAdmin(WorkbenchAdmin):
+    """Rows that belong to a project: for anyone but a superuser, those of the user's projects,
+    changed only as their role allows (see the table at the top of this module).
+
+    `project_path` leads from a row to its project; rows inside a layer name `layer_prefix`
+    instead (the path to the layer, with its `__`), and are read as the user may read the layer.
+    """
+
+    project_path = "project"
+    layer_prefix: str | None = None
+    read_roles: tuple[str, ...] = ALL_ROLES
+    # Who may add rows, and change or delete them (rows inside a layer: `item_writes` below).
+    add_roles: tuple[str, ...] | None = (MANAGER,)
+    write_roles: tuple[str, ...] = (MANAGER,)
+    # Annotations: changed and deleted as the layer they are in may be written.
+    item_writes = False
+
+    # Rows
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        access = access_of(request)
+        if access.unrestricted:
+            return queryset
+        if self.layer_prefix is not None:
+            return queryset.filter(access.layer_scope(self.layer_prefix))
+        return queryset.filter(**{f"{self.project_path}__in": access.projects(self.read_roles)})
+
+    def layer_id_of(self, obj: models.Model) -> tuple[int, Layer | None]:
+        """The id of the row's layer, and the layer if it is loaded already."""
+        if self.layer_prefix == "":
+            return obj.pk, obj  # type: ignore[return-value]
+        holder, field = follow_path(obj, (self.layer_prefix or "").removesuffix("__"))
+        loaded = getattr(holder, field) if getattr(type(holder), field).is_cached(holder) else None
+        return getattr(holder, f"{field}_id"), loaded
+
+    def layer_of(self, access: Access, obj: models.Model) -> LayerFacts:
+        return access.layer(*self.layer_id_of(obj))
+
+    def project_id_of(self, access: Access, obj: models.Model) -> int | None:
+        if self.layer_prefix is not None:
+            return self.layer_of(access, obj).project_id
+        if self.project_path == "pk":
+            return obj.pk
+        holder, field = follow_path(obj, self.project_path)
+        return getattr(holder, f"{field}_id")
+
+    def may_read(self, access: Access, obj: models.Model) -> bool:
+        if self.layer_prefix is not None:
+            return access.may_read_layer(self.layer_of(access, obj))
+        return access.role(self.project_id_of(access, obj)) in self.read_roles
+
+    def may_write(self, access: Access, obj: models.Model) -> bool:
+        if self.item_writes:
+            return access.may_write_layer(self.layer_of(access, obj))
+        return access.role(self.project_id_of(access, obj)) in self.write_roles
+
+    def may_delete(self, access: Access, obj: models.Model) -> bool:
+        # What hangs off a deleted row is of the same project, and goes with it.
+        return access.goes_with_deleted_row(obj) or self.may_write(access, obj)
+
+    # Permissions: Django's model permissions first, then the role
+
+    def role_allows(
+        self, request: HttpRequest, obj: models.Model | None, roles: tuple[str, ...], may: Callable[..., bool]
+    ) -> bool:
+        """Without a row: whether the user has one of `roles` somewhere; with one: `may(access, row)`."""
+        access = access_of(request)
+        if access.unrestricted:
+            return True
+        return access.has_role(roles) if obj is None else may(access, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        allowed = super().has_view_permission(request, obj)
+        return allowed and self.role_allows(request, obj, self.read_roles, self.may_read)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        if not super().has_add_permission(request):
+            return False
+        return self.add_roles is None or access_of(request).has_role(self.add_roles)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and self.role_allows(request, obj, self.write_roles, self.may_write)
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and self.role_allows(request, obj, self.write_roles, self.may_delete)
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        """For the project actions (pre-annotate, assign): managers, each of their own projects."""
+        return access_of(request).has_role((MANAGER,))
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Each row the user asked to delete is checked by the role; the rows that go with them are not."""
+        access = access_of(request)
+        if access.unrestricted:
+            return super().get_deleted_objects(objs, request)
+        rows = list(objs)
+        if self.layer_prefix is not None:
+            access.load_layers(self.layer_id_of(row)[0] for row in rows)
+        access.deleting = {(row._meta.label, row.pk) for row in rows}
+        try:
+            return super().get_deleted_objects(rows, request)
+        finally:
+            access.deleting = None
+
+    # Forms
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        access = access_of(request)
+        if db_field.related_model is Project and not access.unrestricted:
+            kwargs["queryset"] = Project.objects.filter(pk__in=access.projects((MANAGER,)))
+            kwargs["error_messages"] = {"invalid_choice": NOT_YOUR_PROJECT}
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyAdmin(ProjectScopedAdmin):
     """View-only pages: these rows are written by services, workers and the annotate view."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -333,6 +645,9 @@ class ProjectAdminForm(forms.ModelForm):
 
 
 class MembershipInline(admin.TabularInline):
+    """A project's members. No rules of its own: Django shows a project's inlines read-only unless
+    the project may be changed (by its managers), and a new project's creator adds its first members."""
+
     model = Membership
     extra = 0
     autocomplete_fields = ("user",)
@@ -344,7 +659,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(WorkbenchAdmin):
+class ProjectAdmin(ProjectScopedAdmin):
     form = ProjectAdminForm
     list_display = (
         "slug",
@@ -361,13 +676,15 @@ class ProjectAdmin(WorkbenchAdmin):
     inlines = (MembershipInline,)
     readonly_fields = ("schema_version", "schema_summary", "articles_link", "created_at", "updated_at")
     actions = ("preannotate_projects", "assign_to_annotators")
+    project_path = "pk"
+    add_roles = None  # whoever may add a project becomes its manager
 
-    @admin.action(description="Pre-annotate all articles of the selected projects")
+    @admin.action(description="Pre-annotate all articles of the selected projects", permissions=["manage"])
     def preannotate_projects(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
-        for project in queryset:
+        for project in managed_only(request, queryset, "start pre-annotation"):
             start_preannotation(request, project, None)
 
-    @admin.action(description="Assign to annotators (overlap k)")
+    @admin.action(description="Assign to annotators (overlap k)", permissions=["manage"])
     def assign_to_annotators(self, request: HttpRequest, queryset: QuerySet[Project]) -> Any:
         return assign_action(request, Article.objects.filter(project__in=queryset), "projects")
 
@@ -392,6 +709,17 @@ class ProjectAdmin(WorkbenchAdmin):
             .get_queryset(request)
             .annotate(article_count=count_of(Article, "project"), member_count=count_of(Membership, "project"))
         )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Project], search_term: str
+    ) -> tuple[QuerySet[Project], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        access = access_of(request)
+        match = request.resolver_match
+        if match is not None and match.url_name == "autocomplete" and not access.unrestricted:
+            # Every form that picks a project saves something into it: offer those the user manages.
+            results = results.filter(pk__in=access.projects((MANAGER,)))
+        return results, may_have_duplicates
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         # A new project starts from the default geopolitics schema.
@@ -430,14 +758,35 @@ class ProjectAdmin(WorkbenchAdmin):
         if "label_schema" in form.changed_data:
             project_set_schema(project=obj, label_schema=obj.label_schema)
 
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change and not access_of(request).unrestricted:
+            # Whoever creates a project manages it (after the members added with it: it may be among them).
+            membership_set(project=form.instance, user=request.user, role=MANAGER)
+        forget_access(request)  # the members may include the user
+
 
 @admin.register(Membership)
-class MembershipAdmin(WorkbenchAdmin):
+class MembershipAdmin(ProjectScopedAdmin):
     list_display = ("user", "project", "role", "created_at")
-    list_filter = ("role", "project")
+    list_filter = ("role", ("project", ProjectFilter))
     search_fields = ("user__username", "user__email", "project__slug", "project__name")
     list_select_related = ("user", "project")
     autocomplete_fields = ("user", "project")
+
+    # The user's own memberships may be among those changed: their roles are read again.
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        forget_access(request)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        super().delete_model(request, obj)
+        forget_access(request)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        super().delete_queryset(request, queryset)
+        forget_access(request)
 
 
 # --- Actors ---------------------------------------------------------------------------------
@@ -478,7 +827,13 @@ class ActorAdmin(WorkbenchAdmin):
     readonly_fields = ("created_at", "updated_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Actor]:
-        return super().get_queryset(request).annotate(mention_count=count_of(Mention, "actor"))
+        access = access_of(request)
+        readable = None if access.unrestricted else access.layer_scope("layer__")
+        return super().get_queryset(request).annotate(mention_count=count_of(Mention, "actor", readable))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Actor | None = None) -> bool:
+        # Deleting an actor unlinks mentions in every project, also those the user can't see.
+        return access_of(request).unrestricted and super().has_delete_permission(request, obj)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Actor], search_term: str
@@ -604,15 +959,14 @@ class ArticleLayerInline(ReadOnlyInline):
     show_change_link = False  # the first column links to the layer
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Layer]:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("annotator")
-            .annotate(
-                mention_count=count_of(Mention, "layer"),
-                event_count=count_of(Event, "layer"),
-                stance_count=count_of(Stance, "layer"),
-            )
+        access = access_of(request)
+        layers = super().get_queryset(request)
+        if not access.unrestricted:
+            layers = layers.filter(access.layer_scope(""))
+        return layers.select_related("annotator").annotate(
+            mention_count=count_of(Mention, "layer"),
+            event_count=count_of(Event, "layer"),
+            stance_count=count_of(Stance, "layer"),
         )
 
     @admin.display(description="layer")
@@ -633,7 +987,7 @@ class ArticleLayerInline(ReadOnlyInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(WorkbenchAdmin):
+class ArticleAdmin(ProjectScopedAdmin):
     form = ArticleAdminForm
     list_display = (
         "id",
@@ -647,7 +1001,13 @@ class ArticleAdmin(WorkbenchAdmin):
         "created_at",
     )
     list_display_links = ("id", "title")
-    list_filter = ("project", "language", ("published", admin.DateFieldListFilter), LayersFilter, StageFilter)
+    list_filter = (
+        ("project", ProjectFilter),
+        "language",
+        ("published", admin.DateFieldListFilter),
+        LayersFilter,
+        StageFilter,
+    )
     date_hierarchy = "published"
     search_fields = ("title", "text", "source", "url")
     list_select_related = ("project",)
@@ -660,7 +1020,11 @@ class ArticleAdmin(WorkbenchAdmin):
     }
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
-        return articles_with_stage(super().get_queryset(request)).annotate(layer_count=count_of(Layer, "article"))
+        access = access_of(request)
+        readable = None if access.unrestricted else access.layer_scope("")
+        return articles_with_stage(super().get_queryset(request)).annotate(
+            layer_count=count_of(Layer, "article", readable)
+        )
 
     @admin.display(description="stage", ordering="stage")
     def stage_column(self, obj: Article) -> str:
@@ -671,15 +1035,15 @@ class ArticleAdmin(WorkbenchAdmin):
             return format_html('<span class="wb-stage wb-stage-{}">{} ({}/{} done)</span>', stage, stage, done, overlap)
         return format_html('<span class="wb-stage wb-stage-{}">{}</span>', stage, stage)
 
-    @admin.action(description="Pre-annotate the selected articles")
+    @admin.action(description="Pre-annotate the selected articles", permissions=["manage"])
     def preannotate_articles(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         by_project: dict[int, list[int]] = {}
         for article_id, project_id in queryset.order_by("id").values_list("id", "project_id"):
             by_project.setdefault(project_id, []).append(article_id)
-        for project in Project.objects.filter(pk__in=by_project):
+        for project in managed_only(request, Project.objects.filter(pk__in=by_project), "start pre-annotation"):
             start_preannotation(request, project, by_project[project.pk])
 
-    @admin.action(description="Assign to annotators (overlap k)")
+    @admin.action(description="Assign to annotators (overlap k)", permissions=["manage"])
     def assign_to_annotators(self, request: HttpRequest, queryset: QuerySet[Article]) -> Any:
         return assign_action(request, queryset, "articles")
 
@@ -795,7 +1159,7 @@ class LayerAdmin(ReadOnlyAdmin):
         "stance_count",
         "updated_at",
     )
-    list_filter = ("kind", "status", "article__project")
+    list_filter = ("kind", "status", ("article__project", ProjectFilter))
     search_fields = ("article__title", "annotator__username", "model_version")
     list_select_related = ("article", "annotator")
     list_defer = ("article__text", "article__metadata")
@@ -813,6 +1177,7 @@ class LayerAdmin(ReadOnlyAdmin):
         "updated_at",
     )
     readonly_fields = ("article_link",)
+    layer_prefix = ""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Layer]:
         return (
@@ -891,16 +1256,19 @@ class MentionAdminForm(forms.ModelForm):
 
 
 @admin.register(Mention)
-class MentionAdmin(LayerItemColumns, WorkbenchAdmin):
+class MentionAdmin(LayerItemColumns, ProjectScopedAdmin):
     form = MentionAdminForm
     list_display = ("text", "label", "start", "end", "layer_kind", "article", "actor", "score")
-    list_filter = ("label", "layer__kind", "layer__article__project")
+    list_filter = ("label", "layer__kind", ("layer__article__project", ProjectFilter))
     search_fields = ("text", "actor__name")
     list_select_related = ("layer__article", "actor")
     list_defer = ("layer__article__text", "layer__article__metadata")
     autocomplete_fields = ("actor",)
     fields = ("layer_link", "label", "start", "end", "text", "in_context", "actor", "score", "created_at")
     readonly_fields = ("layer_link", "text", "in_context", "score", "created_at")
+    layer_prefix = "layer__"
+    item_writes = True
+    write_roles = CAN_ANNOTATE
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # mentions are made in the annotate view, by the API and by pre-annotation
@@ -957,7 +1325,7 @@ class EventAdmin(LayerItemColumns, ReadOnlyAdmin):
         "score",
         "created_at",
     )
-    list_filter = ("event_type", "realis", "layer__kind", "layer__article__project")
+    list_filter = ("event_type", "realis", "layer__kind", ("layer__article__project", ProjectFilter))
     search_fields = ("trigger_text", "layer__article__title")
     list_select_related = ("layer__article",)
     list_defer = ("layer__article__text", "layer__article__metadata")
@@ -975,6 +1343,9 @@ class EventAdmin(LayerItemColumns, ReadOnlyAdmin):
         "created_at",
     )
     readonly_fields = ("layer_link",)
+    layer_prefix = "layer__"
+    item_writes = True
+    write_roles = CAN_ANNOTATE
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
         return super().get_queryset(request).annotate(argument_count=count_of(EventArgument, "event"))
@@ -994,9 +1365,12 @@ class EventAdmin(LayerItemColumns, ReadOnlyAdmin):
 @admin.register(EventArgument)
 class EventArgumentAdmin(ReadOnlyAdmin):
     list_display = ("event", "role", "mention", "layer")
-    list_filter = ("role", "event__event_type")
+    list_filter = ("role", ("event__event_type", ScopedValuesFilter))
     search_fields = ("mention__text", "event__trigger_text")
     list_select_related = ("event", "mention")
+    layer_prefix = "event__layer__"
+    item_writes = True
+    write_roles = CAN_ANNOTATE
 
     def delete_model(self, request: HttpRequest, obj: EventArgument) -> None:
         # An argument is part of its event: the event is saved again without it, through the
@@ -1017,7 +1391,7 @@ class EventArgumentAdmin(ReadOnlyAdmin):
 @admin.register(Stance)
 class StanceAdmin(LayerItemColumns, ReadOnlyAdmin):
     list_display = ("holder_text", "label", "target_text", "scope", "evidence", "layer_kind", "article", "score")
-    list_filter = ("label", "scope", "layer__kind", "layer__article__project")
+    list_filter = ("label", "scope", "layer__kind", ("layer__article__project", ProjectFilter))
     search_fields = ("evidence_text", "holder__text", "target__text", "target_actor__name")
     list_select_related = ("holder", "target", "target_actor", "layer__article")
     list_defer = ("layer__article__text", "layer__article__metadata")
@@ -1035,6 +1409,9 @@ class StanceAdmin(LayerItemColumns, ReadOnlyAdmin):
         "created_at",
     )
     readonly_fields = ("layer_link",)
+    layer_prefix = "layer__"
+    item_writes = True
+    write_roles = CAN_ANNOTATE
 
     @admin.display(description="holder")
     def holder_text(self, obj: Stance) -> str:
@@ -1081,7 +1458,7 @@ class JobAdmin(ReadOnlyAdmin):
         "created_at",
         "duration",
     )
-    list_filter = ("kind", "status", "project")
+    list_filter = ("kind", "status", ("project", ProjectFilter))
     search_fields = ("model_version", "error")
     list_select_related = ("project",)
     list_defer = ("log", "params", "project__label_schema", "project__guidelines", "project__description")
@@ -1106,7 +1483,7 @@ class JobAdmin(ReadOnlyAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         # The change-list template reloads the page while a job is pending or running.
-        context = {"has_active_jobs": Job.objects.filter(status__in=ACTIVE_JOB_STATUSES).exists()}
+        context = {"has_active_jobs": self.get_queryset(request).filter(status__in=ACTIVE_JOB_STATUSES).exists()}
         return super().changelist_view(request, {**context, **(extra_context or {})})
 
     @admin.display(description="status", ordering="status")
@@ -1148,6 +1525,7 @@ class JobChunkAdmin(ReadOnlyAdmin):
     list_filter = ("done", "job__kind", "job__status")
     search_fields = ("job__id",)
     list_select_related = ("job",)
+    project_path = "job__project"
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -1174,10 +1552,11 @@ class SuggestionDecisionAdmin(ReadOnlyAdmin):
     """Learning records: what annotators did with machine suggestions."""
 
     list_display = ("created_at", "user", "decision", "item_kind", "label", "model_version", "layer")
-    list_filter = ("decision", "item_kind", "label", "layer__article__project")
+    list_filter = ("decision", "item_kind", "label", ("layer__article__project", ProjectFilter))
     search_fields = ("user__username", "label", "model_version")
     list_select_related = ("user", "layer__annotator")
     date_hierarchy = "created_at"
+    layer_prefix = "layer__"
 
 
 @admin.register(DatasetVersion)
@@ -1185,10 +1564,11 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
     """Immutable stored exports."""
 
     list_display = ("name", "project", "format", "size", "sha256", "created_by", "created_at")
-    list_filter = ("project", "format")
+    list_filter = (("project", ProjectFilter), "format")
     search_fields = ("name", "sha256")
     list_select_related = ("project", "created_by")
     list_defer = ("project__label_schema", "project__guidelines", "project__description")
+    read_roles = CAN_EXPORT
 
 
 # --- The annotator workspace (My queue, the annotate page): admin URLs, admin login and look ---
