@@ -239,7 +239,10 @@ def _articles_insert(project: Project, rows: list[tuple[Any, ...]]) -> list[Arti
             [meta.db_table],
         )
         types = dict(cursor.fetchall())
-        with cursor.copy(f"COPY {meta.db_table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        with (
+            connection.wrap_database_errors,  # psycopg's errors as Django's (IntegrityError), as execute() raises them
+            cursor.copy(f"COPY {meta.db_table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy,
+        ):
             copy.set_types([types[column] for column in columns])
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row((pk, *row[:10], connection.ops.adapt_json_value(row[10], encoder), row[11], created_at))

@@ -106,19 +106,19 @@ class _Powers:
     P = 0x100000001B3  # the FNV-1 prime
 
     def __init__(self) -> None:
-        self.up = np.ones(1, dtype=np.uint64)
-        self.down = np.ones(1, dtype=np.uint64)
+        self.tables = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
     def upto(self, size: int) -> tuple[np.ndarray, np.ndarray]:
-        if self.up.size < size:
-            grown = max(size, 2 * self.up.size, 1 << 16)
+        tables = self.tables  # one attribute, replaced whole: safe to read while another thread grows it
+        if tables[0].size < size:
+            grown = max(size, 2 * tables[0].size, 1 << 16)
             with np.errstate(over="ignore"):
                 up = np.full(grown, self.P, dtype=np.uint64)
                 up[0] = 1
                 down = np.full(grown, pow(self.P, -1, 2**64), dtype=np.uint64)
                 down[0] = 1
-                self.up, self.down = np.cumprod(up), np.cumprod(down)
-        return self.up, self.down
+                tables = self.tables = (np.cumprod(up), np.cumprod(down))
+        return tables
 
 
 _POWERS = _Powers()
@@ -568,7 +568,11 @@ class DatabaseStories(StoryStore):
                 "SELECT coalesce(array_agg(hash), '{}'), coalesce(array_agg(article_id), '{}')"
                 f" FROM {self.table} WHERE project_id = {self.project_id} AND hash = ANY({_array(hashes)})"
             )
-            with self.connection.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
+            with (
+                self.connection.wrap_database_errors,  # psycopg's errors as Django's, as execute() raises them
+                self.connection.cursor() as cursor,
+                cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy,
+            ):
                 found, ids = _bigint_arrays(b"".join(copy))
         else:
             pairs = self._rows(f"SELECT hash, article_id FROM {self.table}", "hash", hashes.tolist())
@@ -613,6 +617,7 @@ class DatabaseStories(StoryStore):
             rows["project_size"] = rows["hash_size"] = rows["article_size"] = 8
             rows["project"], rows["hash"], rows["article"] = self.project_id, values, holders
             with (
+                self.connection.wrap_database_errors,
                 self.connection.cursor() as cursor,
                 cursor.copy(f"COPY {self.table} (project_id, hash, article_id) FROM STDIN (FORMAT BINARY)") as copy,
             ):

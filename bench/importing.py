@@ -4,19 +4,20 @@
                                         [--pg-url postgres://postgres@127.0.0.1:5432] [--keep] [--profile]
 
 Creates the database workbench_bench_import (dropped at the end unless --keep) and migrates it.
-Generates --articles news-like texts (`generated_texts` of bench/export.py: Zipf-distributed
-words with stop words, a third of them rewriting an earlier one), each with a title, source,
-URL, published date and a dateline in its metadata, as a .jsonl import brings them. Then, in
-this process, --runs times, on emptied tables:
+Writes --articles news-like texts (`generated_texts` of bench/export.py: Zipf-distributed words
+with stop words, a third of them rewriting an earlier one) to a temporary .jsonl file, each with
+a title, source, URL, published date and a dateline in its metadata. Then, in this process,
+--runs times, on emptied tables:
 
-- **import**: the articles through `services.articles_create` in batches of 1,000, each batch
-  in its own transaction (as `import_articles` stores a file: `importing.IMPORT_BATCH_SIZE`),
-  story grouping included: articles/s, the grouping's share (`stories.plan_batch` and
-  `DatabaseStories.save`, as bench/export.py counts it) and the stories found;
+- **import**: the file through `importing.import_paths`, what `manage.py import_articles` runs
+  (read, checked, stored by `services.articles_create` in batches of
+  `importing.IMPORT_BATCH_SIZE`, in one transaction), story grouping included: articles/s,
+  the grouping's share (`stories.plan_batch` and `DatabaseStories.save`, as bench/export.py
+  counts it) and the stories found;
 - **bare COPY**: the rows that import stored (articles with their story keys and fingerprints,
   and their anchors in primary-key order) written again with COPY into another project of the
-  same tables, in the same batches and transactions, from COPY data read out before timing:
-  what storing them costs the database, without Python's per-article work.
+  same tables, a transaction per 1,000 articles, from COPY data read out before timing: what
+  storing them costs the database, without Python's per-article work.
 
 The machine is shared, so each run prints the ratio import time / bare COPY time, the CPU time
 of this process and of its PostgreSQL backend, and the load average. --profile adds one import
@@ -33,9 +34,12 @@ import io
 import os
 import pstats
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,22 +67,21 @@ def backend_seconds() -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
-def articles(count: int):
-    """The generated texts as a .jsonl file would bring them."""
-    from annotations.services import ArticleInput
-
+def write_articles(path: Path, count: int) -> None:
+    """The generated texts as a .jsonl file of articles, with the fields an outlet's feed has."""
     first = date(2024, 1, 1)
-    return [
-        ArticleInput(
-            title=f"Generated report {i}",
-            text=text,
-            source=f"outlet-{i % 37}",
-            url=f"https://outlet-{i % 37}.example/news/{i}",
-            published=first + timedelta(days=i % 365),
-            metadata={"dateline": f"Published on: {first + timedelta(days=i % 365):%B %d, %Y}"},
-        )
-        for i, text in enumerate(export.generated_texts(count))
-    ]
+    with path.open("wb") as out:
+        for i, text in enumerate(export.generated_texts(count)):
+            published = first + timedelta(days=i % 365)
+            article = {
+                "title": f"Generated report {i}",
+                "text": text,
+                "source": f"outlet-{i % 37}",
+                "url": f"https://outlet-{i % 37}.example/news/{i}",
+                "published": published.isoformat(),
+                "metadata": {"dateline": f"Published on: {published:%B %d, %Y}"},
+            }
+            out.write(orjson.dumps(article) + b"\n")
 
 
 def empty_tables() -> None:
@@ -90,7 +93,8 @@ def empty_tables() -> None:
 
 
 class Grouping:
-    """Seconds spent in story grouping while installed (the functions bench/export.py times)."""
+    """Seconds spent in story grouping while installed (the functions bench/export.py times:
+    `plan_batch` and `DatabaseStories.save`)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -119,15 +123,12 @@ class Grouping:
         services.plan_batch, stories.DatabaseStories.save = self.saved
 
 
-def import_all(project, inputs) -> None:
-    from django.db import transaction
+def import_all(project, path: Path, count: int) -> None:
+    """What `manage.py import_articles` runs."""
+    from annotations.importing import import_paths
 
-    from annotations.services import articles_create
-
-    for start in range(0, len(inputs), BATCH):
-        with transaction.atomic():
-            result = articles_create(project=project, articles=inputs[start : start + BATCH], imported_from="bench")
-        assert not result.duplicates, result.duplicates[:3]
+    report = import_paths(project=project, paths=[path])
+    assert (report.imported, report.duplicates, report.errors) == (count, 0, []), report.summary()
 
 
 def copy_out(query: str) -> bytes:
@@ -183,7 +184,7 @@ def bare_copy(batches: list[tuple[bytes, bytes]]) -> float:
     return time.perf_counter() - started
 
 
-def run(number: int, inputs) -> float:
+def run(number: int, path: Path, count: int) -> float:
     from annotations.models import Article
     from annotations.services import project_create
 
@@ -193,10 +194,9 @@ def run(number: int, inputs) -> float:
     cpu, server = time.process_time(), backend_seconds()
     with Grouping() as grouping:
         started = time.perf_counter()
-        import_all(project, inputs)
+        import_all(project, path, count)
         elapsed = time.perf_counter() - started
     cpu, server = time.process_time() - cpu, backend_seconds() - server
-    count = len(inputs)
     stories = Article.objects.filter(project=project).values("story_key").distinct().count()
 
     baseline = project_create(slug=f"bench-copy-{number}", name="Bare COPY")
@@ -216,14 +216,14 @@ def run(number: int, inputs) -> float:
     return elapsed / copy_seconds
 
 
-def profile(inputs) -> None:
+def profile(path: Path, count: int) -> None:
     from annotations.services import project_create
 
     empty_tables()
     project = project_create(slug="bench-import-profile", name="Import bench (profile)")
     profiler = cProfile.Profile()
     profiler.enable()
-    import_all(project, inputs)
+    import_all(project, path, count)
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
@@ -252,13 +252,17 @@ def main() -> None:
         from annotations import stories
 
         call_command("migrate", verbosity=0)
-        inputs = articles(args.articles)
         stories.bigrams("warm up the word table")
-        print(f"{args.articles:,} generated articles, batches of {BATCH:,}; load {load()}")
-        ratios = [run(number, inputs) for number in range(1, args.runs + 1)]
-        print(f"ratio import / bare COPY: {min(ratios):.2f}–{max(ratios):.2f}")
-        if args.profile:
-            profile(inputs)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "articles.jsonl"
+            write_articles(path, args.articles)
+            print(
+                f"{args.articles:,} generated articles ({path.stat().st_size / 2**20:.0f} MiB of JSONL); load {load()}"
+            )
+            ratios = [run(number, path, args.articles) for number in range(1, args.runs + 1)]
+            print(f"ratio import / bare COPY: {min(ratios):.2f}–{max(ratios):.2f}")
+            if args.profile:
+                profile(path, args.articles)
     finally:
         from django.db import connections
 
