@@ -28,6 +28,8 @@ user's projects, with the rules of `api.permissions`:
   index with Django's "doesn't exist" message, searches, filters, autocompletes and actions skip
   them, and a project filter lists only the user's projects. Jobs without a project (worker
   checks) are the superusers'.
+- The pre-annotate and assign actions are offered to every member; they run for the projects
+  the user manages, and name the others as skipped.
 - Machine layers are written by pre-annotation only: nobody but a superuser edits or deletes
   their items one by one. Deleting a row the user may delete (a project, an article, a layer)
   takes everything hanging off it (all of the same project) with it, given the model permissions.
@@ -572,10 +574,6 @@ class ProjectScopedAdmin(WorkbenchAdmin):
         allowed = super().has_delete_permission(request, obj)
         return allowed and self.role_allows(request, obj, self.write_roles, self.may_delete)
 
-    def has_manage_permission(self, request: HttpRequest) -> bool:
-        """For the project actions (pre-annotate, assign): managers, each of their own projects."""
-        return access_of(request).has_role((MANAGER,))
-
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """Each row the user asked to delete is checked by the role; the rows that go with them are not."""
         access = access_of(request)
@@ -679,12 +677,12 @@ class ProjectAdmin(ProjectScopedAdmin):
     project_path = "pk"
     add_roles = None  # whoever may add a project becomes its manager
 
-    @admin.action(description="Pre-annotate all articles of the selected projects", permissions=["manage"])
+    @admin.action(description="Pre-annotate all articles of the selected projects")
     def preannotate_projects(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         for project in managed_only(request, queryset, "start pre-annotation"):
             start_preannotation(request, project, None)
 
-    @admin.action(description="Assign to annotators (overlap k)", permissions=["manage"])
+    @admin.action(description="Assign to annotators (overlap k)")
     def assign_to_annotators(self, request: HttpRequest, queryset: QuerySet[Project]) -> Any:
         return assign_action(request, Article.objects.filter(project__in=queryset), "projects")
 
@@ -1035,7 +1033,7 @@ class ArticleAdmin(ProjectScopedAdmin):
             return format_html('<span class="wb-stage wb-stage-{}">{} ({}/{} done)</span>', stage, stage, done, overlap)
         return format_html('<span class="wb-stage wb-stage-{}">{}</span>', stage, stage)
 
-    @admin.action(description="Pre-annotate the selected articles", permissions=["manage"])
+    @admin.action(description="Pre-annotate the selected articles")
     def preannotate_articles(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         by_project: dict[int, list[int]] = {}
         for article_id, project_id in queryset.order_by("id").values_list("id", "project_id"):
@@ -1043,7 +1041,7 @@ class ArticleAdmin(ProjectScopedAdmin):
         for project in managed_only(request, Project.objects.filter(pk__in=by_project), "start pre-annotation"):
             start_preannotation(request, project, by_project[project.pk])
 
-    @admin.action(description="Assign to annotators (overlap k)", permissions=["manage"])
+    @admin.action(description="Assign to annotators (overlap k)")
     def assign_to_annotators(self, request: HttpRequest, queryset: QuerySet[Article]) -> Any:
         return assign_action(request, queryset, "articles")
 
