@@ -63,6 +63,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from annotations.agreement_views import urls as agreement_urls
 from annotations.errors import VersionConflict
@@ -1567,6 +1569,32 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
     list_select_related = ("project", "created_by")
     list_defer = ("project__label_schema", "project__guidelines", "project__description")
     read_roles = CAN_EXPORT
+
+
+# --- API tokens: superusers only --------------------------------------------------------------
+
+# DRF's token admin lists every account's API key to any staff user with its model permissions;
+# a token is a password for the API, of any project, so only superusers see or make them here.
+# (Everyone gets their own from `python manage.py drf_create_token` or the demo's printout.)
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class SuperuserTokenAdmin(TokenAdmin):
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self.has_module_permission(request)
 
 
 # --- The annotator workspace (My queue, the annotate page): admin URLs, admin login and look ---

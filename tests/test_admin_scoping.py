@@ -21,6 +21,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from annotations.admin import NOT_YOUR_PROJECT
 from annotations.models import (
@@ -951,3 +952,26 @@ def test_a_row_may_be_viewed_exactly_when_it_is_in_the_viewers_list(world, rf, m
 
     assert viewable == set(model_admin.get_queryset(request).values_list("pk", flat=True))
     assert len(viewable) == len(expected_rows(model, viewer) or [])
+
+
+def test_api_tokens_are_listed_and_made_by_superusers_only(world):
+    # given a manager with every model permission on tokens, and a token of another user
+    manager = world.users["a-manager"]
+    manager.user_permissions.set(Permission.objects.filter(content_type__app_label="authtoken"))
+    token = Token.objects.create(user=world.users["b-manager"])
+    changelist = reverse("admin:authtoken_tokenproxy_changelist")
+    change = reverse("admin:authtoken_tokenproxy_change", args=[token.user_id])
+
+    # then the manager finds no token page, reads no key and makes no token
+    client = world.client("a-manager")
+    assert client.get(changelist).status_code == 403
+    assert client.get(change).status_code == 403
+    made = client.post(reverse("admin:authtoken_tokenproxy_add"), {"user": manager.pk})
+    assert made.status_code == 403 and not Token.objects.filter(user=manager).exists()
+    assert "authtoken" not in client.get(reverse("admin:index")).content.decode()
+    # and a superuser does all of it
+    root = world.client("root")
+    assert token.key in root.get(changelist).content.decode()
+    assert root.get(change).status_code == 200
+    root.post(reverse("admin:authtoken_tokenproxy_add"), {"user": manager.pk})
+    assert Token.objects.filter(user=manager).exists()
