@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.text import slugify
 
-from annotations.copying import ItemCopier, with_copied_rows
+from annotations.copying import ItemCopier, ProvenanceOf, with_copied_rows
 from annotations.errors import ImportFailed, InvalidAnnotation, VersionConflict
 from annotations.exporting import ExportRequest, export_documents, export_request, writer_context
 from annotations.exports.base import ExportDocument, concatenated, zip_stream
@@ -45,6 +45,7 @@ from annotations.models import (
     Stance,
     SuggestionDecision,
 )
+from annotations.review import Strategy, provenance
 from annotations.schema import LabelSchema
 from annotations.services import (
     _layer_touch,  # the one optimistic-concurrency check; a decision batch bumps the version once
@@ -139,6 +140,22 @@ def _check_version(layer: Layer, expected_version: int) -> None:
         raise VersionConflict(layer_id=layer.pk, expected=expected_version, current=current)
 
 
+def _accepted_provenance(layer: Layer, user: AbstractBaseUser, items: Sequence[tuple[str, Any]]) -> ProvenanceOf | None:
+    """Gold items made from suggestions record who accepted them, from which model version, and when.
+
+    Every item of one decision (with the mentions copied along with an event or a stance) shares
+    the record; a decision over suggestions of several model versions names them all.
+    """
+    if layer.kind != Layer.Kind.GOLD:
+        return None
+    record = provenance(
+        Strategy.ACCEPTED,
+        reviewer=user,
+        model_version=", ".join(sorted({item.layer.model_version for _, item in items})),
+    )
+    return lambda key: record
+
+
 @transaction.atomic
 def _decide(
     *,
@@ -159,7 +176,11 @@ def _decide(
         return DecisionResult(layer=layer)
     _layer_touch(layer, expected_version)
     # A machine layer holds a stance per evidence sentence: each accepted one keeps its own.
-    copier = ItemCopier(layer, stance_evidence=True) if decision == Decision.ACCEPT else None
+    copier = (
+        ItemCopier(layer, provenance=_accepted_provenance(layer, user, items), stance_evidence=True)
+        if decision == Decision.ACCEPT
+        else None
+    )
     rows = [
         SuggestionDecision(
             layer=layer,

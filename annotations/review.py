@@ -20,7 +20,8 @@ project's merge strategy (unanimous by default; majority; none). Picking copies 
 item into the gold layer — an event with its argument mentions, a stance with its holder and
 target mentions, reusing gold mentions with the same span and label — and records its
 provenance: how it got there (`picked`, `unanimous`, `majority`; `manual` for gold items written
-directly), the annotators who gave that version, the reviewer, and when. A merge picks every
+directly; `accepted` for machine suggestions accepted into gold, with their model version), the
+annotators who gave that version, the reviewer, and when. A merge picks every
 unanimous (or majority) group not yet in gold. Every write names the gold layer version it read:
 two reviewers settling the same article can't both win; the second gets VersionConflict (409)
 and nothing of the first is lost.
@@ -57,6 +58,7 @@ class Strategy:
     NONE = "none"
     PICKED = "picked"
     MANUAL = "manual"
+    ACCEPTED = "accepted"
 
 
 MERGE_STRATEGIES = (Strategy.UNANIMOUS, Strategy.MAJORITY, Strategy.NONE)
@@ -368,7 +370,12 @@ class PickResult:
 
 
 def provenance(
-    strategy: str, *, reviewer: AbstractBaseUser | None, annotators: Sequence[str] = (), at: str | None = None
+    strategy: str,
+    *,
+    reviewer: AbstractBaseUser | None,
+    annotators: Sequence[str] = (),
+    model_version: str = "",
+    at: str | None = None,
 ) -> dict[str, Any]:
     """What a gold item records about how it got there; `at` defaults to now.
 
@@ -378,6 +385,8 @@ def provenance(
     record: dict[str, Any] = {"strategy": strategy}
     if annotators:
         record["annotators"] = list(annotators)
+    if model_version:
+        record["model_version"] = model_version
     record["reviewer"] = reviewer.get_username() if reviewer is not None else None
     record["at"] = at or timezone.now().isoformat()
     return record

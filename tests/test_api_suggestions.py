@@ -211,7 +211,7 @@ def test_deciding_for_another_annotators_layer_is_403(project, article, machine)
 
 
 def test_reviewer_accepts_into_gold(project, article, machine):
-    reviewer = client_for(member(project, ROLES.REVIEWER))
+    reviewer = client_for(member(project, ROLES.REVIEWER, "reviewer"))
     gold = reviewer.post(url(project, f"articles/{article.pk}/layers/"), {}, format="json").data
 
     response = reviewer.post(
@@ -223,3 +223,23 @@ def test_reviewer_accepts_into_gold(project, article, machine):
     assert response.status_code == 200
     assert Event.objects.filter(layer__kind=Layer.Kind.GOLD).count() == 1
     assert Stance.objects.filter(layer__kind=Layer.Kind.GOLD).count() == 0
+    # and the event and the argument mentions copied with it record how they got into gold
+    event = Event.objects.get(layer__kind=Layer.Kind.GOLD)
+    items = [event, *Mention.objects.filter(layer=event.layer)]
+    assert len(items) > 1
+    for item in items:
+        assert item.provenance == {
+            "strategy": "accepted",
+            "model_version": "spacy-test-1",
+            "reviewer": "reviewer",
+            "at": event.provenance["at"],
+        }
+
+
+def test_suggestions_accepted_into_an_annotators_layer_record_no_provenance(client, layer, machine):
+    response = accept(client, layer, {"version": 1, "kind": "event"})
+
+    assert response.status_code == 200
+    assert layer.events.exists()
+    assert [e.provenance for e in layer.events.all()] == [{}] * layer.events.count()
+    assert {m.provenance == {} for m in layer.mentions.all()} == {True}
