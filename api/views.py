@@ -725,7 +725,11 @@ class SuggestionAcceptView(SuggestionDecisionView):
         summary="Accept suggestions: copy machine items into the layer",
         description=SUGGESTION_DESCRIPTION
         + " Accepting copies through the annotation services (checked against the schema); an event "
-        "brings its argument mentions, reusing an identical mention already in the layer.",
+        "brings its argument mentions and a stance its holder and target, reusing an identical mention "
+        "already in the layer; an item the layer already holds (same span and label; for an event, type, "
+        "trigger and arguments) is not doubled, and the decision's result_id names it. Into a gold "
+        "layer, each copy records its provenance: strategy accepted, the model version, the reviewer, "
+        "the time.",
         parameters=[SLUG, LAYER_ID],
         request=s.SuggestionDecisionInput,
         responses={200: s.SuggestionDecisionsOutput, **error_responses(400, 403, 409)},
