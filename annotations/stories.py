@@ -351,6 +351,30 @@ def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndar
     return owner, starts[owner] + offsets
 
 
+def _lead_sums(article: np.ndarray, member: np.ndarray, weight: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
+    """(article, member, summed weight) once per pair, the pairs sorted by article.
+
+    The pair and its weight are packed in one int64 and sorted as such (a third of `lexsort`'s
+    time and no reordering of three arrays) where they fit, which they do while article ids stay
+    below ~2**30 / the batch size; otherwise `lexsort`.
+    """
+    stored = member < _NEW
+    top = int(member[stored].max()) + 1 if stored.any() else 0  # batch members are coded after it
+    span = top + count
+    if article.size and span * count < 1 << 41:
+        packed = np.sort(((article * span + np.where(stored, member, member - _NEW + top)) << 21) | weight)
+        pair, weight = packed >> 21, packed & ((1 << 21) - 1)  # weights are at most _UNIT = 2**20
+        starts = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1])))
+        article, member = np.divmod(pair[starts], span)
+        return article, np.where(member < top, member, member - top + _NEW), np.add.reduceat(weight, starts)
+    order = np.lexsort((member, article))
+    article, member, weight = article[order], member[order], weight[order]
+    if article.size:
+        starts = np.flatnonzero(np.concatenate(([True], (article[1:] != article[:-1]) | (member[1:] != member[:-1]))))
+        article, member, weight = article[starts], member[starts], np.add.reduceat(weight, starts)
+    return article, member, weight
+
+
 def _candidates(
     held: list[np.ndarray], stored: tuple[np.ndarray, np.ndarray]
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -393,12 +417,7 @@ def _candidates(
     lead_member.append(_NEW + positions[index])
     lead_weight.append(_UNIT // total[owner])
     article, member, weight = (np.concatenate(parts) for parts in (lead_article, lead_member, lead_weight))
-    pair = np.lexsort((member, article))
-    article, member, weight = article[pair], member[pair], weight[pair]
-    if article.size:
-        new_pair = np.concatenate(([True], (article[1:] != article[:-1]) | (member[1:] != member[:-1])))
-        starts = np.flatnonzero(new_pair)
-        article, member, weight = article[starts], member[starts], np.add.reduceat(weight, starts)
+    article, member, weight = _lead_sums(article, member, weight, count)
     heavy = weight >= int(MIN_WEIGHT * _UNIT)
     article, member, weight = article[heavy], member[heavy], weight[heavy]
     best = np.lexsort((member, -weight, article))
@@ -412,17 +431,22 @@ def _candidates(
 
 
 def _same_stories(mine: np.ndarray, others: list[np.ndarray]) -> list[bool]:
-    """`same_story(mine, other)` for each of `others` (fingerprints), in one pass of numpy."""
+    """`same_story(mine, other)` for each of `others` (fingerprints), in one pass of numpy.
+
+    A table of the low 16 bits of `mine` rules most values out first; only the few it lets
+    through (common ones, and ~0.4 % others) are looked for in `mine`.
+    """
     if mine.size == 0 or not others:
         return [False] * len(others)
     sizes = np.fromiter((other.size for other in others), dtype=np.int64, count=len(others))
     values = np.concatenate(others)
-    found = np.searchsorted(mine, values)
-    found[found == mine.size] = 0
-    hits = np.zeros(values.size + 1, dtype=np.int64)
-    np.cumsum(mine[found] == values, out=hits[1:])
-    ends = np.cumsum(sizes)
-    common = hits[ends] - hits[ends - sizes]
+    table = np.zeros(1 << 16, dtype=bool)
+    table[mine & 0xFFFF] = True
+    maybe = np.flatnonzero(table[values & 0xFFFF])
+    found = np.searchsorted(mine, values[maybe])
+    np.minimum(found, mine.size - 1, out=found)
+    hits = maybe[mine[found] == values[maybe]]
+    common = np.bincount(np.searchsorted(np.cumsum(sizes), hits, side="right"), minlength=sizes.size)
     return ((common >= MIN_SHARED) & (common >= STORY_THRESHOLD * np.minimum(sizes, mine.size))).tolist()
 
 
