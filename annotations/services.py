@@ -155,9 +155,7 @@ def articles_create(*, project: Project, articles: Sequence[ArticleInput], impor
     for article in articles:
         article_check(article)
     hashes = [content_hash(a.text) for a in articles]
-    existing = set(
-        Article.objects.filter(project=project, content_hash__in=set(hashes)).values_list("content_hash", flat=True)
-    )
+    existing = _stored_hashes(project, hashes)
     stored: list[tuple[ArticleInput, str]] = []
     duplicates: list[str] = []
     for article, digest in zip(articles, hashes, strict=True):
@@ -190,6 +188,25 @@ def articles_create(*, project: Project, articles: Sequence[ArticleInput], impor
         created = _articles_insert(project, rows)
         stories.save(plan, [article.pk for article in created])
     return ImportResult(imported=created, duplicates=duplicates)
+
+
+def _stored_hashes(project: Project, hashes: list[str]) -> set[str]:
+    """Which of the content hashes the project's articles have.
+
+    On PostgreSQL as one array parameter: an IN of a thousand placeholders costs Django and
+    psycopg ~10 µs an article to compose.
+    """
+    connection = transaction.get_connection(Article.objects.db)
+    if connection.vendor != "postgresql":
+        return set(
+            Article.objects.filter(project=project, content_hash__in=set(hashes)).values_list("content_hash", flat=True)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT content_hash FROM {Article._meta.db_table} WHERE project_id = %s AND content_hash = ANY(%s)",
+            [project.pk, sorted(set(hashes))],
+        )
+        return {digest for (digest,) in cursor.fetchall()}
 
 
 # Article's columns in the order of its fields; `_articles_insert` gets the values between id and

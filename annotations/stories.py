@@ -287,7 +287,7 @@ class StoryStore:
         raise NotImplementedError
 
     def articles(self, ids: Sequence[int]) -> dict[int, tuple[str, bytes]]:
-        """Article id → (story key, fingerprint bytes)."""
+        """Article id → (story key, fingerprint bytes or a buffer of them)."""
         raise NotImplementedError
 
     def oldest_member(self, keys: Sequence[str]) -> dict[str, int]:
@@ -613,7 +613,7 @@ class DatabaseStories(StoryStore):
                 rows = cursor.fetchall()
         else:
             rows = self._rows(select, "id", ids)
-        return {pk: (key, bytes(data)) for pk, key, data in rows}
+        return {pk: (key, data) for pk, key, data in rows}
 
     def oldest_member(self, keys: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
