@@ -137,6 +137,20 @@ def article_check(article: ArticleInput) -> None:
         raise ValidationError({"metadata": ["must be a JSON object"]})
     if len(article.url) > 2000:
         raise ValidationError({"url": ["is longer than 2000 characters"]})
+    for name in ("title", "text", "source", "url", "language", "metadata"):
+        if _holds_nul(getattr(article, name)):
+            raise ValidationError({name: ["contains a NUL character (U+0000), which the database can't store"]})
+
+
+def _holds_nul(value: Any) -> bool:
+    """A NUL anywhere in a string, or in a key or string of a JSON value (PostgreSQL refuses both)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_holds_nul, value))
+    return False
 
 
 @dataclass

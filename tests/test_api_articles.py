@@ -228,6 +228,18 @@ def test_import_with_a_bad_line_imports_nothing_and_names_every_line(project, ma
     assert Article.objects.count() == 0
 
 
+def test_import_of_a_text_with_a_nul_character_is_400_naming_line_and_field(project, manager_client):
+    body = jsonl({"title": "Fine", "text": "A fine article."}, {"title": "NUL", "text": "Sent\x00 to Niger."})
+
+    response = manager_client.post(url(project, "articles/import/"), body, content_type="application/x-ndjson")
+
+    assert response.status_code == 400
+    assert response.data["errors"]["file"] == [
+        "request body:2: text contains a NUL character (U+0000), which the database can't store"
+    ]
+    assert Article.objects.count() == 0
+
+
 def test_import_without_a_file_is_400_naming_file(project, manager_client):
     response = manager_client.post(url(project, "articles/import/"), {}, format="multipart")
     empty = manager_client.post(url(project, "articles/import/"), b"", content_type="application/x-ndjson")

@@ -256,6 +256,38 @@ def test_bad_published_value_in_jsonl_is_an_error(tmp_path, project, published, 
     assert Article.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"text": "Russia sent\x00 trainers to Niger."}, "text"),
+        ({"title": "Report\x00"}, "title"),
+        ({"source": "wire\x00"}, "source"),
+        ({"metadata": {"tags": ["a", "b\x00"]}}, "metadata"),
+        ({"metadata": {"key\x00": 1}}, "metadata"),
+    ],
+)
+def test_a_nul_character_is_an_error_naming_the_field_and_nothing_is_stored(tmp_path, project, fields, field):
+    # given a file whose second article holds a NUL (JSON "\u0000"), which PostgreSQL can't store
+    path = write_jsonl(tmp_path / "nul.jsonl", article(1), article(2, **fields))
+
+    # when it is imported
+    report = import_paths(project=project, paths=[path])
+
+    # then the line and the field are named, and the file's other article isn't stored either
+    assert report.errors == [f"{path}:2: {field} contains a NUL character (U+0000), which the database can't store"]
+    assert Article.objects.count() == 0
+
+
+def test_a_text_file_with_a_nul_character_is_an_error(tmp_path, project):
+    path = tmp_path / "nul.txt"
+    path.write_text("Report\nRussia sent trainers\x00 to Niger.", encoding="utf-8")
+
+    report = import_paths(project=project, paths=[path])
+
+    assert report.errors == [f"{path}: text contains a NUL character (U+0000), which the database can't store"]
+    assert Article.objects.count() == 0
+
+
 @override_settings(ARTICLE_MAX_CHARS=50)
 def test_article_over_the_size_limit_is_rejected_naming_the_limit(tmp_path, project):
     # given a 51-character article in a .jsonl file and in a .txt file, with a limit of 50
