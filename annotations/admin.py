@@ -49,7 +49,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -66,6 +66,15 @@ from django.utils.html import format_html, format_html_join
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
+from annotations import access as access_rules
+from annotations.access import (
+    ALL_ROLES,
+    CAN_ANNOTATE,
+    CAN_EXPORT,
+    CAN_START_JOBS,
+    MANAGER,
+    LayerFacts,
+)
 from annotations.agreement_views import urls as agreement_urls
 from annotations.errors import VersionConflict
 from annotations.models import (
@@ -100,7 +109,6 @@ from annotations.services import (
 )
 from annotations.workspace import assign_action
 from annotations.workspace import urls as workspace_urls
-from api.permissions import CAN_ANNOTATE, CAN_EXPORT, CAN_READ_ALL_LAYERS, CAN_START_JOBS, CAN_WRITE_GOLD, MANAGER
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ACTIVE_JOB_STATUSES = (Job.Status.PENDING, Job.Status.RUNNING)
@@ -322,28 +330,19 @@ def add_service_errors(form: forms.Form, call: Callable[[], object]) -> None:
 
 # --- Access: whose rows a request may see and change ----------------------------------------
 
-ALL_ROLES = tuple(Membership.Role.values)
-OWN_LAYERS_ONLY = tuple(role for role in ALL_ROLES if role not in CAN_READ_ALL_LAYERS)
 _ACCESS_ATTRIBUTE = "_workbench_admin_access"
 
 
-class LayerFacts(NamedTuple):
-    """What the rules need to know about a layer: its project, kind and annotator."""
-
-    project_id: int | None
-    kind: str
-    annotator_id: int | None
-
-
 class Access:
-    """The user's role in each of their projects, read once per request (superusers: everything)."""
+    """The user's role in each of their projects, read once per request (superusers: everything).
+
+    The rules themselves are `annotations.access`'s; this keeps what they need for one request.
+    """
 
     def __init__(self, user: Any) -> None:
         self.user = user
         self.unrestricted: bool = user.is_active and user.is_superuser
-        self.roles: dict[int, str] = {}
-        if user.is_authenticated and not self.unrestricted:
-            self.roles = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+        self.roles: dict[int, str] = {} if self.unrestricted else access_rules.roles_of(user)
         self.layers: dict[int, LayerFacts] = {}
         # While a delete confirmation collects what goes with the rows being deleted: those rows.
         self.deleting: set[tuple[str, Any]] | None = None
@@ -363,7 +362,7 @@ class Access:
     def layer(self, layer_id: int, instance: Layer | None = None) -> LayerFacts:
         if layer_id not in self.layers:
             if instance is not None and Layer.article.is_cached(instance):
-                self.layers[layer_id] = LayerFacts(instance.article.project_id, instance.kind, instance.annotator_id)
+                self.layers[layer_id] = LayerFacts.of(instance)
             else:
                 self.load_layers([layer_id])
         return self.layers[layer_id]
@@ -379,39 +378,15 @@ class Access:
             self.layers[layer_id] = LayerFacts(None, "", None)  # gone: nobody's
 
     def layer_scope(self, prefix: str) -> Q:
-        """The layers (`prefix` leads from the row to its layer) whose contents the user may read.
-
-        As `api.permissions.layers_readable`: annotators read their own layers and the machine ones.
-        """
-        scope = Q(**{f"{prefix}article__project__in": self.projects(CAN_READ_ALL_LAYERS)})
-        own_only = self.projects(OWN_LAYERS_ONLY)
-        if own_only:
-            own = Q(**{f"{prefix}kind": Layer.Kind.MACHINE}) | Q(
-                **{f"{prefix}kind": Layer.Kind.ANNOTATOR, f"{prefix}annotator": self.user}
-            )
-            scope |= Q(**{f"{prefix}article__project__in": own_only}) & own
-        return scope
+        """The layers (`prefix` leads from the row to its layer) whose contents the user may read."""
+        return access_rules.layer_scope(self.user, self.roles, prefix)
 
     def may_read_layer(self, layer: LayerFacts) -> bool:
-        role = self.role(layer.project_id)
-        if role is None:
-            return False
-        if role in CAN_READ_ALL_LAYERS or layer.kind == Layer.Kind.MACHINE:
-            return True
-        return layer.kind == Layer.Kind.ANNOTATOR and layer.annotator_id == self.user.pk
+        return access_rules.may_read_layer(self.user, self.role(layer.project_id), layer)
 
     def may_write_layer(self, layer: LayerFacts) -> bool:
-        """As `api.permissions.check_layer_write`: nobody writes a machine layer but pre-annotation."""
-        if self.unrestricted:
-            return True
-        role = self.role(layer.project_id)
-        if role is None or layer.kind == Layer.Kind.MACHINE:
-            return False
-        if role == MANAGER:
-            return True
-        if layer.kind == Layer.Kind.GOLD:
-            return role in CAN_WRITE_GOLD
-        return layer.kind == Layer.Kind.ANNOTATOR and role in CAN_ANNOTATE and layer.annotator_id == self.user.pk
+        """Superusers may fix any row here, machine ones included; everyone else as the rules say."""
+        return self.unrestricted or access_rules.may_write_layer(self.user, self.role(layer.project_id), layer)
 
     def goes_with_deleted_row(self, obj: models.Model) -> bool:
         """Whether `obj` is being deleted only because a row it belongs to is."""

@@ -25,13 +25,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from annotations.access import CAN_SEE_AGREEMENT, project_of_member
 from annotations.agreement import EVENT_METRICS, STATUS_NOT_ENOUGH_ANNOTATORS
 from annotations.agreement_jobs import agreement_fingerprint, agreement_latest, agreement_start
 from annotations.models import Job, Project
-from annotations.workspace import admin_context, project_of_member
-from api.permissions import MANAGER, REVIEWER
+from annotations.workspace import admin_context
 
-CAN_SEE_AGREEMENT = (MANAGER, REVIEWER)
 RELOAD_SECONDS = 3
 EVENT_METRIC_NAMES = {
     "trigger_identification": "Trigger identification",

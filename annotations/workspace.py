@@ -23,7 +23,7 @@ from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -31,11 +31,20 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from annotations.access import (
+    CAN_ANNOTATE,
+    CAN_WRITE_GOLD,
+    MANAGER,
+    check_layer_open,
+    has_role_somewhere,
+    project_of_member,
+    projects_with_role,
+    role_in,
+)
 from annotations.assignment import annotator_queue, articles_assign, project_annotators, queue_neighbours
-from annotations.models import Actor, Article, Layer, Membership, Project, SuggestionDecision
+from annotations.models import Actor, Article, Layer, Project, SuggestionDecision
 from annotations.review import Stage, articles_with_stage, gold_open, review_of
 from annotations.services import layer_for_annotator
-from api.permissions import CAN_ANNOTATE, CAN_WRITE_GOLD, MANAGER, role_in
 from api.serializers import LayerDetailOutput
 
 # Token boundaries the annotate page snaps selections to (code-point offsets, as the API uses).
@@ -47,15 +56,6 @@ REVIEW_QUEUE_PAGE = 50
 # --- Access ---------------------------------------------------------------------------------
 
 
-def project_of_member(request: HttpRequest, slug: str) -> tuple[Project, str]:
-    """The project and the user's role in it; 404 for anyone who is not a member."""
-    project = Project.objects.filter(slug=slug).first()
-    role = role_in(request, project) if project is not None else None  # type: ignore[arg-type]
-    if project is None or role is None:
-        raise Http404(f"No project {slug!r}.")
-    return project, role
-
-
 def annotatable_layer(request: HttpRequest, slug: str, layer_id: int) -> tuple[Project, Layer]:
     """An annotator layer of the project the user may work on: their own (managers: any)."""
     project, role = project_of_member(request, slug)
@@ -65,10 +65,7 @@ def annotatable_layer(request: HttpRequest, slug: str, layer_id: int) -> tuple[P
         article__project=project,
         kind=Layer.Kind.ANNOTATOR,
     )
-    if layer.annotator_id != request.user.pk and role != MANAGER:
-        raise PermissionDenied("This is another annotator's layer: you can open only your own.")
-    if role not in CAN_ANNOTATE:
-        raise PermissionDenied(f"As {role} in {project.slug} you can't annotate.")
+    check_layer_open(request.user, role, project, layer)
     return project, layer
 
 
@@ -79,13 +76,6 @@ def reviewable_article(request: HttpRequest, slug: str, article_id: int) -> tupl
     if role not in CAN_WRITE_GOLD:
         raise PermissionDenied(f"As {role} in {project.slug} you can't review: reviewers and managers adjudicate.")
     return project, article
-
-
-def reviewed_projects(user: Any) -> QuerySet[Project]:
-    """The projects whose articles the user may review."""
-    if user.is_superuser:
-        return Project.objects.all()
-    return Project.objects.filter(memberships__user=user, memberships__role__in=CAN_WRITE_GOLD).distinct()
 
 
 # --- Data for the annotate page -------------------------------------------------------------
@@ -310,7 +300,7 @@ def review_state_view(request: HttpRequest, slug: str, article_id: int) -> JsonR
 
 def review_queue_view(request: HttpRequest) -> TemplateResponse:
     """Articles of the projects the user reviews, by stage; by default those awaiting adjudication."""
-    projects = list(reviewed_projects(request.user).order_by("slug"))
+    projects = list(projects_with_role(request.user, CAN_WRITE_GOLD).order_by("slug"))
     slug = request.GET.get("project") or ""
     stage = request.GET.get("stage", Stage.ANNOTATED)
     if stage not in Stage.ALL:
@@ -351,9 +341,7 @@ def review_queue_view(request: HttpRequest) -> TemplateResponse:
 
 
 def reviews_somewhere(user: Any) -> bool:
-    if not user.is_authenticated:
-        return False
-    return user.is_superuser or Membership.objects.filter(user=user, role__in=CAN_WRITE_GOLD).exists()
+    return bool(user.is_authenticated) and has_role_somewhere(user, CAN_WRITE_GOLD)
 
 
 def index_view(site: AdminSite) -> Any:
