@@ -92,21 +92,12 @@ from annotations.models import (
     Stance,
     SuggestionDecision,
 )
-from annotations.preannotation import preannotation_start
-from annotations.review import Stage, articles_with_stage
 from annotations.schema import SchemaError, load_default_schema, validate_label_schema
-from annotations.services import (
-    ArticleInput,
-    article_check,
-    content_hash,
-    event_delete,
-    event_update,
-    membership_set,
-    mention_delete,
-    mention_update,
-    project_set_schema,
-    stance_delete,
-)
+from annotations.selectors import Stage, articles_with_stage
+from annotations.services.articles import ArticleInput, article_check, content_hash
+from annotations.services.items import event_delete, event_update, mention_delete, mention_update, stance_delete
+from annotations.services.preannotation import preannotation_start
+from annotations.services.projects import membership_set, project_set_schema
 from annotations.workspace import assign_action
 from annotations.workspace import urls as workspace_urls
 

@@ -27,8 +27,8 @@ from django.utils.safestring import SafeString
 
 from annotations.access import CAN_SEE_AGREEMENT, project_of_member
 from annotations.agreement import EVENT_METRICS, STATUS_NOT_ENOUGH_ANNOTATORS
-from annotations.agreement_jobs import agreement_fingerprint, agreement_latest, agreement_start
 from annotations.models import Job, Project
+from annotations.services.agreement import agreement_fingerprint, agreement_latest, agreement_start
 from annotations.workspace import admin_context
 
 RELOAD_SECONDS = 3

@@ -16,8 +16,10 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from annotations import jobs
 from annotations.models import JobChunk
+from annotations.services import jobs
+from annotations.services.agreement import agreement_run
+from annotations.services.preannotation import preannotation_plan, preannotation_run_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,8 @@ MAX_RETRIES = 5
 @worker_process_init.connect
 def load_model_once(**_: Any) -> None:
     """Load the spaCy model when a worker process starts, not per task and never in the web process."""
-    from annotations.nlp import load_spacy_model
+    from annotations.nlp import load_spacy_model  # spaCy stays out of every process that never runs NLP
+    # import load_spacy_model
 
     try:
         load_spacy_model(settings.SPACY_MODEL)
@@ -52,15 +55,11 @@ def _run(task: Any, job_id: int, call: Any) -> None:
 
 @shared_task(bind=True, ignore_result=True)
 def preannotate_job(self: Any, job_id: int) -> None:
-    from annotations.preannotation import preannotation_plan
-
     _run(self, job_id, lambda: preannotation_plan(job_id=job_id))
 
 
 @shared_task(bind=True, ignore_result=True)
 def preannotate_chunk(self: Any, chunk_id: int) -> None:
-    from annotations.preannotation import preannotation_run_chunk
-
     job_id = JobChunk.objects.values_list("job_id", flat=True).get(pk=chunk_id)
     _run(self, job_id, lambda: preannotation_run_chunk(chunk_id=chunk_id))
 
@@ -74,6 +73,4 @@ def worker_check(self: Any, job_id: int) -> None:
 @shared_task(bind=True, ignore_result=True)
 def agreement_job(self: Any, job_id: int) -> None:
     """Compute a project's agreement figures and store them on the job (the cache the API reads)."""
-    from annotations.agreement_jobs import agreement_run
-
     _run(self, job_id, lambda: agreement_run(job_id=job_id))

@@ -41,11 +41,20 @@ from annotations.access import (
     projects_with_role,
     role_in,
 )
-from annotations.assignment import annotator_queue, articles_assign, project_annotators, queue_neighbours
 from annotations.models import Actor, Article, Layer, Project, SuggestionDecision
-from annotations.review import Stage, articles_with_stage, gold_open, review_of
-from annotations.services import layer_for_annotator
-from api.serializers import LayerDetailOutput
+from annotations.selectors import (
+    Stage,
+    annotator_queue,
+    articles_with_stage,
+    layer_detail,
+    layer_with_items,
+    project_annotators,
+    queue_neighbours,
+    review_of,
+)
+from annotations.services.assignment import articles_assign
+from annotations.services.gold import gold_open
+from annotations.services.layers import layer_for_annotator
 
 # Token boundaries the annotate page snaps selections to (code-point offsets, as the API uses).
 TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -89,16 +98,6 @@ def token_offsets(text: str) -> list[int]:
     return flat
 
 
-def layer_detail(layer_id: int) -> dict[str, Any]:
-    """A layer as the API's GET layers/<id>/ returns it."""
-    layer = (
-        Layer.objects.select_related("annotator")
-        .prefetch_related("mentions__actor", "events__arguments", "stances__target_actor")
-        .get(pk=layer_id)
-    )
-    return dict(LayerDetailOutput(layer).data)
-
-
 def workspace_state(layer: Layer) -> dict[str, Any]:
     """The annotator's layer, the article's newest machine layer, and the suggestions already decided."""
     machine = (
@@ -116,8 +115,8 @@ def workspace_state(layer: Layer) -> dict[str, Any]:
             ).values_list("item_kind", "suggestion_id")
         ]
     return {
-        "layer": layer_detail(layer.pk),
-        "machine": layer_detail(machine.pk) if machine is not None else None,
+        "layer": layer_detail(layer_with_items(layer.pk)),
+        "machine": layer_detail(layer_with_items(machine.pk)) if machine is not None else None,
         "decided": decided,
     }
 
@@ -182,7 +181,12 @@ def page_data(request: HttpRequest, project: Project, layer: Layer) -> dict[str,
 
 def review_state(article: Article, gold: Layer) -> dict[str, Any]:
     """The gold layer as the editor holds it, and the annotators' versions to compare."""
-    return {"layer": layer_detail(gold.pk), "machine": None, "decided": [], "review": review_of(article)}
+    return {
+        "layer": layer_detail(layer_with_items(gold.pk)),
+        "machine": None,
+        "decided": [],
+        "review": review_of(article),
+    }
 
 
 def review_data(request: HttpRequest, project: Project, article: Article, gold: Layer) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.agreement import STATUS_NOT_ENOUGH_ANNOTATORS, STATUS_OK
-from annotations.agreement_jobs import agreement_fingerprint, agreement_latest, agreement_start
 from annotations.models import Job
+from annotations.services.agreement import agreement_fingerprint, agreement_latest, agreement_start
 from api.permissions import CAN_READ_ALL_LAYERS, require_role
 from api.views import SLUG, ProjectScopedMixin, error_responses, validated
 

@@ -24,7 +24,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from annotations.models import Article, Layer, Membership, Project
-from annotations.review import Stage, articles_with_stage
+from annotations.selectors import Stage, articles_with_stage
 from api.permissions import role_in
 
 STATUS_VALUES = ", ".join(Layer.Status.values)

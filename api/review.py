@@ -19,7 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.models import Article, Layer
-from annotations.review import KINDS, MERGE_STRATEGIES, PickResult, gold_merge, gold_pick, review_of
+from annotations.review import KINDS, MERGE_STRATEGIES
+from annotations.selectors import review_of
+from annotations.services.gold import PickResult, gold_merge, gold_pick
 from api.permissions import CAN_READ_ALL_LAYERS, CAN_WRITE_GOLD, check_layer_write, require_role
 from api.views import ARTICLE_ID, LAYER_ID, SLUG, ProjectScopedMixin, error_responses, layer_in, validated
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from annotations.exporting import FORMATS
+from annotations.exports.catalog import FORMATS
 from annotations.exports.selection import LAYER_SELECTOR_HELP
 from annotations.models import (
     Actor,

@@ -41,16 +41,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import services
-from annotations.api_services import (
-    SuggestionRef,
-    articles_import_jsonl,
-    dataset_version_create,
-    stance_update,
-    suggestions_bulk_decide,
-    suggestions_decide,
-)
-from annotations.exporting import export_request, export_stream
+from annotations.exports.runner import export_request, export_stream
 from annotations.models import (
     Article,
     DatasetVersion,
@@ -63,8 +54,25 @@ from annotations.models import (
     Stance,
     SuggestionDecision,
 )
-from annotations.preannotation import preannotation_start
-from annotations.review import Strategy, articles_with_stage, gold_open, provenance
+from annotations.review import Strategy, provenance
+from annotations.selectors import articles_with_stage
+from annotations.services.datasets import dataset_version_create
+from annotations.services.gold import gold_open
+from annotations.services.imports import articles_import_jsonl
+from annotations.services.items import (
+    event_create,
+    event_delete,
+    event_update,
+    mention_create,
+    mention_delete,
+    mention_update,
+    stance_create,
+    stance_delete,
+    stance_update,
+)
+from annotations.services.layers import layer_for_annotator, layer_set_status
+from annotations.services.preannotation import preannotation_start
+from annotations.services.suggestions import SuggestionRef, suggestions_bulk_decide, suggestions_decide
 from api import serializers as s
 from api.filters import ArticleFilter, ProjectFilterBackend
 from api.permissions import (
@@ -367,7 +375,7 @@ class ArticleLayersView(ProjectScopedMixin, APIView):
         else:
             mine = Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, annotator=request.user)
             existed = mine.exists()
-            layer = services.layer_for_annotator(article=article, annotator=request.user)
+            layer = layer_for_annotator(article=article, annotator=request.user)
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(s.LayerOutput(layer).data, status=code)
 
@@ -414,9 +422,7 @@ class LayerView(ProjectScopedMixin, APIView):
         layer = layer_in(project, pk)
         check_layer_write(request, project, layer)
         data = validated(s.LayerStatusInput, request.data)
-        layer = services.layer_set_status(
-            layer=layer, status=data["status"], expected_version=data["version"], by=request.user
-        )
+        layer = layer_set_status(layer=layer, status=data["status"], expected_version=data["version"], by=request.user)
         return Response(s.LayerOutput(layer).data)
 
 
@@ -562,7 +568,7 @@ class MentionViewSet(LayerItemViewSet):
         return super().get_queryset().select_related("actor")
 
     def perform_create(self, layer: Layer, data: dict[str, Any]) -> Mention:
-        return services.mention_create(
+        return mention_create(
             layer=layer,
             label=data["label"],
             start=data["start"],
@@ -575,10 +581,10 @@ class MentionViewSet(LayerItemViewSet):
 
     def perform_update(self, item: Mention, data: dict[str, Any]) -> Mention:
         changes = {key: data[key] for key in ("label", "start", "end", "text", "actor") if key in data}
-        return services.mention_update(mention=item, expected_version=data["version"], **changes)
+        return mention_update(mention=item, expected_version=data["version"], **changes)
 
     def perform_destroy(self, item: Mention, version: int) -> None:
-        services.mention_delete(mention=item, expected_version=version)
+        mention_delete(mention=item, expected_version=version)
 
 
 def argument_pairs(arguments: list[dict[str, Any]]) -> list[tuple[str, int]]:
@@ -598,7 +604,7 @@ class EventViewSet(LayerItemViewSet):
         return super().get_queryset().prefetch_related("arguments")
 
     def perform_create(self, layer: Layer, data: dict[str, Any]) -> Event:
-        return services.event_create(
+        return event_create(
             layer=layer,
             event_type=data["event_type"],
             trigger_start=data["trigger_start"],
@@ -616,13 +622,13 @@ class EventViewSet(LayerItemViewSet):
         changes = {key: data[key] for key in ("event_type", "mode", "realis", "contexts") if key in data}
         if "arguments" in data:
             changes["arguments"] = argument_pairs(data["arguments"])
-        event = services.event_update(event=item, expected_version=data["version"], **changes)
+        event = event_update(event=item, expected_version=data["version"], **changes)
         # Arguments may have been replaced: don't answer with the prefetched ones.
         event._prefetched_objects_cache = {}  # type: ignore[attr-defined]
         return event
 
     def perform_destroy(self, item: Event, version: int) -> None:
-        services.event_delete(event=item, expected_version=version)
+        event_delete(event=item, expected_version=version)
 
 
 @item_schema("stance", s.StanceOutput, s.StanceWriteOutput, s.StanceCreateInput, s.StanceUpdateInput)
@@ -638,7 +644,7 @@ class StanceViewSet(LayerItemViewSet):
         return super().get_queryset().select_related("target_actor")
 
     def perform_create(self, layer: Layer, data: dict[str, Any]) -> Stance:
-        return services.stance_create(
+        return stance_create(
             layer=layer,
             label=data["label"],
             holder_id=data.get("holder"),
@@ -671,7 +677,7 @@ class StanceViewSet(LayerItemViewSet):
         return stance_update(stance=item, expected_version=data["version"], **changes)
 
     def perform_destroy(self, item: Stance, version: int) -> None:
-        services.stance_delete(stance=item, expected_version=version)
+        stance_delete(stance=item, expected_version=version)
 
 
 # --- Suggestions ----------------------------------------------------------------------------

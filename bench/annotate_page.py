@@ -57,7 +57,8 @@ def setup_data(args: argparse.Namespace) -> tuple[str, int, dict[str, int]]:
     from django.contrib.auth import get_user_model
 
     from annotations.models import Event, EventArgument, Layer, Membership, Mention
-    from annotations.services import ArticleInput, articles_create, membership_set, project_create
+    from annotations.services.articles import ArticleInput, articles_create
+    from annotations.services.projects import membership_set, project_create
 
     project = project_create(slug="bench", name="Bench")
     user = get_user_model().objects.create_user("bench-annotator", password=PASSWORD, is_staff=True)

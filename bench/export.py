@@ -13,7 +13,7 @@ arguments and 2 stances, written with COPY (not the ORM). Then, in this process:
   the same way, --runs times: articles/s, time to first byte, and memory: peak RSS (ru_maxrss)
   and the growth of VmRSS sampled every 20 ms during the export;
 - with --import-articles M (default 10,000; 0 to skip): M generated articles, a third of them
-  rewrites of earlier ones, imported through `services.articles_create` in batches of 1,000
+  rewrites of earlier ones, imported through `articles_create` in batches of 1,000
   (as `import_articles` does), story grouping included; articles/s and the grouping's share.
 
 Targets (DESIGN.md §7): export ≥ 5,000 articles/s, peak memory < 300 MB, first byte < 1 s;
@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 
 import orjson
+
+from annotations.services.articles import articles_create
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -110,7 +112,7 @@ def fill(project_id: int, count: int, actor_ids: list[int], with_provenance: boo
     """
     from django.db import connection
 
-    from annotations.services import content_hash
+    from annotations.services.articles import content_hash
 
     seeds = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
     spans = [[m.span() for m in re.finditer(r"\w{3,}", text)] for text in seeds]
@@ -246,7 +248,7 @@ def bare_copy(project_id: int) -> tuple[float, int]:
 
 
 def export(project, count: int) -> float:
-    from annotations.exporting import export_request, export_stream
+    from annotations.exports.runner import export_request, export_stream
 
     sampler = RssSampler()
     before = rss_kib()
@@ -302,16 +304,18 @@ def generated_texts(count: int, seed: int = 1) -> list[str]:
 def import_articles(count: int) -> None:
     from django.db import transaction
 
-    from annotations import services, stories
+    from annotations import stories
     from annotations.models import Article, Project
-    from annotations.services import ArticleInput, articles_create, project_create
+    from annotations.services import articles as article_services
+    from annotations.services.articles import ArticleInput
+    from annotations.services.projects import project_create
 
     texts = generated_texts(count)
     project = project_create(slug="bench-import", name="Import bench")
     inputs = [ArticleInput(title=f"Generated {i}", text=text) for i, text in enumerate(texts)]
     stories.bigrams("warm up the word table")
     spent = {"grouping": 0.0}
-    plan, save = services.plan_batch, stories.DatabaseStories.save
+    plan, save = article_services.plan_batch, stories.DatabaseStories.save
 
     def timed_plan(*args, **kwargs):
         started = time.perf_counter()
@@ -327,13 +331,13 @@ def import_articles(count: int) -> None:
         finally:
             spent["grouping"] += time.perf_counter() - started
 
-    services.plan_batch, stories.DatabaseStories.save = timed_plan, timed_save
+    article_services.plan_batch, stories.DatabaseStories.save = timed_plan, timed_save
     started = time.perf_counter()
     for start in range(0, count, 1000):
         with transaction.atomic():
             articles_create(project=project, articles=inputs[start : start + 1000], imported_from="bench")
     elapsed = time.perf_counter() - started
-    services.plan_batch, stories.DatabaseStories.save = plan, save
+    article_services.plan_batch, stories.DatabaseStories.save = plan, save
     groups = Article.objects.filter(project=project).values("story_key").distinct().count()
     print(
         f"import                  {count / elapsed:10,.0f} articles/s  ({elapsed:.1f} s; story grouping "
@@ -372,9 +376,9 @@ def main() -> None:
         from django.conf import settings
         from django.core.management import call_command
 
-        from annotations.importing import actors_load_file
         from annotations.models import Actor, Article, Project
-        from annotations.services import project_create
+        from annotations.services.actors import actors_load_file
+        from annotations.services.projects import project_create
 
         call_command("migrate", verbosity=0)
         if args.reuse:

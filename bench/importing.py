@@ -10,7 +10,7 @@ a title, source, URL, published date and a dateline in its metadata. Then, in th
 --runs times, on emptied tables:
 
 - **import**: the file through `importing.import_paths`, what `manage.py import_articles` runs
-  (read, checked, stored by `services.articles_create` in batches of
+  (read, checked, stored by `articles_create` in batches of
   `importing.IMPORT_BATCH_SIZE`, in one transaction), story grouping included: articles/s,
   the grouping's share (`stories.plan_batch` and `DatabaseStories.save`, as bench/export.py
   counts it) and the stories found;
@@ -110,22 +110,24 @@ class Grouping:
         return wrapper
 
     def __enter__(self) -> Grouping:
-        from annotations import services, stories
+        from annotations import stories
+        from annotations.services import articles as article_services
 
-        self.saved = services.plan_batch, stories.DatabaseStories.save
-        services.plan_batch = self.timed(self.saved[0])
+        self.saved = article_services.plan_batch, stories.DatabaseStories.save
+        article_services.plan_batch = self.timed(self.saved[0])
         stories.DatabaseStories.save = self.timed(self.saved[1])
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from annotations import services, stories
+        from annotations import stories
+        from annotations.services import articles as article_services
 
-        services.plan_batch, stories.DatabaseStories.save = self.saved
+        article_services.plan_batch, stories.DatabaseStories.save = self.saved
 
 
 def import_all(project, path: Path, count: int) -> None:
     """What `manage.py import_articles` runs."""
-    from annotations.importing import import_paths
+    from annotations.services.imports import import_paths
 
     report = import_paths(project=project, paths=[path])
     assert (report.imported, report.duplicates, report.errors) == (count, 0, []), report.summary()
@@ -186,7 +188,7 @@ def bare_copy(batches: list[tuple[bytes, bytes]]) -> float:
 
 def run(number: int, path: Path, count: int) -> float:
     from annotations.models import Article
-    from annotations.services import project_create
+    from annotations.services.projects import project_create
 
     empty_tables()
     started_load = load()
@@ -217,7 +219,7 @@ def run(number: int, path: Path, count: int) -> float:
 
 
 def profile(path: Path, count: int) -> None:
-    from annotations.services import project_create
+    from annotations.services.projects import project_create
 
     empty_tables()
     project = project_create(slug="bench-import-profile", name="Import bench (profile)")

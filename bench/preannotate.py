@@ -81,13 +81,14 @@ def main() -> None:
 
     from annotations.models import Job
     from annotations.nlp import load_spacy_model
-    from annotations.preannotation import actor_entries, get_preannotator, preannotation_start
-    from annotations.services import ArticleInput, articles_create, project_create
+    from annotations.services.articles import ArticleInput, articles_create
+    from annotations.services.preannotation import actor_entries, get_preannotator, preannotation_start
+    from annotations.services.projects import project_create
 
     call_command("migrate", verbosity=0)
     if not Path(settings.BASE_DIR / "seeds" / "actors.jsonl").exists():
         raise SystemExit("seeds/actors.jsonl is missing")
-    from annotations.importing import actors_load_file
+    from annotations.services.actors import actors_load_file
 
     actors_load_file(path=settings.BASE_DIR / "seeds" / "actors.jsonl")
 

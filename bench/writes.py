@@ -83,9 +83,10 @@ def set_up(clients: int) -> list[Annotator]:
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
 
-    from annotations.importing import import_paths
     from annotations.models import Article, Membership
-    from annotations.services import layer_for_annotator, membership_set, project_create
+    from annotations.services.imports import import_paths
+    from annotations.services.layers import layer_for_annotator
+    from annotations.services.projects import membership_set, project_create
 
     call_command("migrate", verbosity=0)
     project = project_create(slug=SLUG, name="Writes bench")

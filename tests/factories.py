@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from annotations.models import Actor, Article, Layer, Membership, Mention, Project
 from annotations.schema import load_default_schema
-from annotations.services import content_hash
+from annotations.services.articles import content_hash
 
 SAMPLE_TEXT = (
     "Russia has sent an anti-aircraft system and 100 military trainers to Niger. "

@@ -31,16 +31,11 @@ from typing import Any
 
 from django.conf import settings
 
-from annotations.importing import import_paths
 from annotations.models import Article, Layer, Membership, Mention, Project
-from annotations.services import (
-    event_create,
-    layer_for_annotator,
-    layer_set_status,
-    mention_create,
-    project_create,
-    stance_create,
-)
+from annotations.services.imports import import_paths
+from annotations.services.items import event_create, mention_create, stance_create
+from annotations.services.layers import layer_for_annotator, layer_set_status
+from annotations.services.projects import project_create
 from tests.factories import MembershipFactory, UserFactory
 
 SEEDS = Path(settings.BASE_DIR) / "seeds"

@@ -32,7 +32,7 @@ from annotations.models import (
     Stance,
     SuggestionDecision,
 )
-from annotations.services import event_create, mention_create, stance_create
+from annotations.services.items import event_create, mention_create, stance_create
 from tests.factories import (
     ActorFactory,
     ArticleFactory,

@@ -39,7 +39,7 @@ from annotations.models import (
     Stance,
     SuggestionDecision,
 )
-from annotations.services import event_create, mention_create, stance_create
+from annotations.services.items import event_create, mention_create, stance_create
 from tests.factories import ActorFactory, ArticleFactory, MembershipFactory, ProjectFactory, UserFactory
 from tests.test_admin import change_url, changelist_url
 

@@ -8,7 +8,6 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from annotations import services
 from annotations.agreement import (
     AgreementData,
     ArgumentData,
@@ -23,6 +22,8 @@ from annotations.agreement import (
     load_agreement_data,
 )
 from annotations.models import Layer
+from annotations.services.items import event_create, mention_create, stance_create
+from annotations.services.layers import layer_for_annotator, layer_gold, layer_set_status
 from tests.factories import ArticleFactory, LayerFactory, UserFactory
 
 NO_FIGURES = {"precision": None, "recall": None, "f1": None}
@@ -500,12 +501,12 @@ def at(text: str, phrase: str) -> dict[str, int]:
 def mentions(layer: Layer, *specs: tuple[str, str]) -> dict[str, int]:
     """Create (label, phrase) mentions; returns phrase → mention id."""
     text = layer.article.text
-    return {phrase: services.mention_create(layer=layer, label=label, **at(text, phrase)).pk for label, phrase in specs}
+    return {phrase: mention_create(layer=layer, label=label, **at(text, phrase)).pk for label, phrase in specs}
 
 
 def event(layer: Layer, event_type: str, trigger: str, *arguments: tuple[str, int]) -> None:
     span = at(layer.article.text, trigger)
-    services.event_create(
+    event_create(
         layer=layer,
         event_type=event_type,
         trigger_start=span["start"],
@@ -522,15 +523,15 @@ def two_annotated_articles(project):
 
     # Article 1 — alice: Russia GPE, Niger GPE, anti-aircraft system WEAPON, Niamey GPE;
     # AID "sent" (actor Russia, recipient Niger, artifact weapon); the author AGAINST Russia.
-    layer = services.layer_for_annotator(article=first, annotator=alice)
+    layer = layer_for_annotator(article=first, annotator=alice)
     m = mentions(layer, ("GPE", "Russia"), ("GPE", "Niger"), ("WEAPON", "anti-aircraft system"), ("GPE", "Niamey"))
     event(
         layer, "AID", "sent", ("actor", m["Russia"]), ("recipient", m["Niger"]), ("artifact", m["anti-aircraft system"])
     )
-    services.stance_create(layer=layer, label="AGAINST", target_id=m["Russia"])
+    stance_create(layer=layer, label="AGAINST", target_id=m["Russia"])
     # bob: the same but "anti-aircraft" (shorter), Niamey as LOC, plus Salifou Modi PERSON;
     # Niger as a second actor instead of recipient.
-    layer = services.layer_for_annotator(article=first, annotator=bob)
+    layer = layer_for_annotator(article=first, annotator=bob)
     m = mentions(
         layer,
         ("GPE", "Russia"),
@@ -540,22 +541,22 @@ def two_annotated_articles(project):
         ("PERSON", "Salifou Modi"),
     )
     event(layer, "AID", "sent", ("actor", m["Russia"]), ("actor", m["Niger"]), ("artifact", m["anti-aircraft"]))
-    services.stance_create(layer=layer, label="AGAINST", target_id=m["Russia"])
+    stance_create(layer=layer, label="AGAINST", target_id=m["Russia"])
 
     # Article 2 — alice: Modi, Yevkurov PERSON; AGREE "signed" (both actors); Modi FAVOR Yevkurov.
-    layer = services.layer_for_annotator(article=second, annotator=alice)
+    layer = layer_for_annotator(article=second, annotator=alice)
     m = mentions(layer, ("PERSON", "Salifou Modi"), ("PERSON", "Yunus-Bek Yevkurov"))
     event(layer, "AGREE", "signed", ("actor", m["Salifou Modi"]), ("actor", m["Yunus-Bek Yevkurov"]))
-    services.stance_create(layer=layer, label="FAVOR", holder_id=m["Salifou Modi"], target_id=m["Yunus-Bek Yevkurov"])
+    stance_create(layer=layer, label="FAVOR", holder_id=m["Salifou Modi"], target_id=m["Yunus-Bek Yevkurov"])
     # bob: the same two plus Niger GPE; COOPERATE instead of AGREE; Modi NONE Yevkurov; the author FAVOR Niger.
-    layer = services.layer_for_annotator(article=second, annotator=bob)
+    layer = layer_for_annotator(article=second, annotator=bob)
     m = mentions(layer, ("PERSON", "Salifou Modi"), ("PERSON", "Yunus-Bek Yevkurov"), ("GPE", "Niger"))
     event(layer, "COOPERATE", "signed", ("actor", m["Salifou Modi"]), ("actor", m["Yunus-Bek Yevkurov"]))
-    services.stance_create(layer=layer, label="NONE", holder_id=m["Salifou Modi"], target_id=m["Yunus-Bek Yevkurov"])
-    services.stance_create(layer=layer, label="FAVOR", target_id=m["Niger"])
+    stance_create(layer=layer, label="NONE", holder_id=m["Salifou Modi"], target_id=m["Yunus-Bek Yevkurov"])
+    stance_create(layer=layer, label="FAVOR", target_id=m["Niger"])
 
     # Gold on article 1: alice's layer plus Salifou Modi PERSON.
-    gold = services.layer_gold(article=first)
+    gold = layer_gold(article=first)
     m = mentions(
         gold,
         ("GPE", "Russia"),
@@ -567,8 +568,8 @@ def two_annotated_articles(project):
     event(
         gold, "AID", "sent", ("actor", m["Russia"]), ("recipient", m["Niger"]), ("artifact", m["anti-aircraft system"])
     )
-    services.stance_create(layer=gold, label="AGAINST", target_id=m["Russia"])
-    services.layer_set_status(layer=gold, status=Layer.Status.ADJUDICATED)
+    stance_create(layer=gold, label="AGAINST", target_id=m["Russia"])
+    layer_set_status(layer=gold, status=Layer.Status.ADJUDICATED)
 
     # carol was given article 2 but has not started: her empty layer is not counted.
     LayerFactory(article=second, annotator=UserFactory(username="carol"))
@@ -676,13 +677,13 @@ def test_loader_statuses_decide_which_layers_count(two_annotated_articles):
 def test_loader_query_count_does_not_grow_with_the_project(project, article_count, django_assert_max_num_queries):
     annotators = [UserFactory(username=name) for name in ("alice", "bob")]
     for article in ArticleFactory.create_batch(article_count, project=project):
-        for layer in [services.layer_for_annotator(article=article, annotator=user) for user in annotators] + [
-            services.layer_gold(article=article)
+        for layer in [layer_for_annotator(article=article, annotator=user) for user in annotators] + [
+            layer_gold(article=article)
         ]:
             m = mentions(layer, ("GPE", "Russia"), ("GPE", "Niger"))
             event(layer, "AID", "sent", ("actor", m["Russia"]), ("recipient", m["Niger"]))
-            services.stance_create(layer=layer, label="AGAINST", holder_id=m["Niger"], target_id=m["Russia"])
-        services.layer_set_status(layer=services.layer_gold(article=article), status=Layer.Status.ADJUDICATED)
+            stance_create(layer=layer, label="AGAINST", holder_id=m["Niger"], target_id=m["Russia"])
+        layer_set_status(layer=layer_gold(article=article), status=Layer.Status.ADJUDICATED)
 
     # Layers, mentions, event arguments, events, stances: five queries, however many articles.
     with django_assert_max_num_queries(5):

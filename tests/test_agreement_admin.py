@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotations.models import Job, Layer, Membership
-from annotations.services import layer_for_annotator
+from annotations.services.layers import layer_for_annotator
 from tests.factories import ArticleFactory, MembershipFactory, MentionFactory, ProjectFactory, UserFactory
 from tests.review_fixtures import review_setup
 

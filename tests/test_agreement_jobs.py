@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from annotations import agreement_jobs
-from annotations.agreement_jobs import (
+from annotations.models import Job, Layer
+from annotations.services import agreement as agreement_services
+from annotations.services import jobs as job_services
+from annotations.services.agreement import (
+    JOBS_KEPT,
     agreement_cached,
     agreement_fingerprint,
     agreement_run,
     agreement_start,
 )
-from annotations.models import Job, Layer
-from annotations.services import layer_gold, layer_set_status, mention_create, mention_delete, project_set_schema
+from annotations.services.items import mention_create, mention_delete
+from annotations.services.jobs import Task
+from annotations.services.layers import layer_gold, layer_set_status
+from annotations.services.projects import project_set_schema
 from tests.review_fixtures import first_span, review_setup
 from tests.workers import wait_for
 
@@ -150,11 +155,11 @@ def test_force_computes_again_even_when_the_cache_is_current(setup):
 
 
 def test_only_the_newest_finished_jobs_are_kept(setup):
-    for _ in range(agreement_jobs.JOBS_KEPT + 2):
+    for _ in range(JOBS_KEPT + 2):
         newest = agreement_start(project=setup.project, force=True)
 
     kept = list(Job.objects.filter(kind=Job.Kind.AGREEMENT).order_by("-id").values_list("id", flat=True))
-    assert len(kept) == agreement_jobs.JOBS_KEPT
+    assert len(kept) == JOBS_KEPT
     assert kept[0] == newest.pk
     assert agreement_cached(setup.project).pk == newest.pk
 
@@ -167,7 +172,7 @@ def test_a_large_project_is_enqueued_after_commit_and_reused_while_pending(
 ):
     settings.AGREEMENT_INLINE_MAX_LAYERS = 9  # the fixture has 10 annotator layers
     published = []
-    monkeypatch.setattr(agreement_jobs, "_enqueue", published.append)
+    monkeypatch.setattr(job_services, "task_send", lambda name, *args: published.append((name, *args)))
 
     with django_capture_on_commit_callbacks(execute=True):
         job = agreement_start(project=setup.project)
@@ -175,7 +180,7 @@ def test_a_large_project_is_enqueued_after_commit_and_reused_while_pending(
     assert job.status == Job.Status.PENDING
     assert job.params["inline"] is False
     assert job.params["annotator_layers"] == 10
-    assert published == [job.pk]
+    assert published == [(Task.AGREEMENT_JOB, job.pk)]
     # Asked again while it waits, even with force: the same job, not a second copy
     assert agreement_start(project=setup.project).pk == job.pk
     assert agreement_start(project=setup.project, force=True).pk == job.pk
@@ -193,7 +198,7 @@ def test_at_the_limit_the_project_is_still_computed_inline(setup, settings):
 
 def test_running_a_job_stores_figures_counts_and_progress(setup, settings, monkeypatch):
     settings.AGREEMENT_INLINE_MAX_LAYERS = 0
-    monkeypatch.setattr(agreement_jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr(job_services, "job_enqueue", lambda **_: None)
     job = agreement_start(project=setup.project)
 
     job = agreement_run(job_id=job.pk)
@@ -219,7 +224,7 @@ def test_a_redelivered_message_for_a_finished_job_changes_nothing(setup):
 
 def test_a_job_whose_worker_died_mid_way_is_computed_again(setup, settings, monkeypatch):
     settings.AGREEMENT_INLINE_MAX_LAYERS = 0
-    monkeypatch.setattr(agreement_jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr(job_services, "job_enqueue", lambda **_: None)
     job = agreement_start(project=setup.project)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, done=1)
 
@@ -231,7 +236,7 @@ def test_a_job_whose_worker_died_mid_way_is_computed_again(setup, settings, monk
 
 def test_a_job_queued_before_a_change_caches_the_figures_of_the_state_it_read(setup, settings, monkeypatch):
     settings.AGREEMENT_INLINE_MAX_LAYERS = 0
-    monkeypatch.setattr(agreement_jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr(job_services, "job_enqueue", lambda **_: None)
     job = agreement_start(project=setup.project)
     layer = setup.layers["annotator2"][0]
     layer.refresh_from_db()
@@ -249,7 +254,7 @@ def test_an_inline_computation_that_fails_is_reported_on_the_job(setup, monkeypa
     def broken(data):
         raise ValueError("no figures today")
 
-    monkeypatch.setattr(agreement_jobs, "compute_agreement", broken)
+    monkeypatch.setattr(agreement_services, "compute_agreement", broken)
 
     job = agreement_start(project=setup.project)
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Layer, Mention
-from annotations.services import layer_for_annotator, layer_gold
+from annotations.services.layers import layer_for_annotator, layer_gold
 from tests.factories import ArticleFactory, ProjectFactory, UserFactory
 from tests.test_api_helpers import ROLES, add_mention, client_for, machine_layer, member, url
 

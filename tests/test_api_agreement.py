@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from annotations import agreement_jobs
-from annotations.agreement_jobs import agreement_run
 from annotations.models import Job, Layer, Membership
-from annotations.services import event_create, layer_for_annotator, layer_set_status, mention_create, stance_create
+from annotations.services import agreement as agreement_services
+from annotations.services.agreement import agreement_run
+from annotations.services.items import event_create, mention_create, stance_create
+from annotations.services.layers import layer_for_annotator, layer_set_status
 from tests.factories import ArticleFactory, ProjectFactory
 from tests.review_fixtures import review_setup
 from tests.test_api_helpers import add_mention, client_for, member, url
@@ -234,7 +235,7 @@ def test_a_failed_computation_answers_202_with_the_jobs_error(setup, monkeypatch
     def broken(data):
         raise ValueError("no figures today")
 
-    monkeypatch.setattr(agreement_jobs, "compute_agreement", broken)
+    monkeypatch.setattr(agreement_services, "compute_agreement", broken)
 
     response = client_for(setup.users["reviewer"]).get(agreement_url(setup.project))
 

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Event, Layer, Mention, Stance
-from annotations.services import event_create, layer_for_annotator, layer_gold, mention_create, stance_create
+from annotations.services.items import event_create, mention_create, stance_create
+from annotations.services.layers import layer_for_annotator, layer_gold
 from tests.factories import ArticleFactory, ProjectFactory
 from tests.test_api_helpers import ROLES, add_mention, client_for, member, span, url
 

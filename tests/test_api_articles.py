@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Article, Layer
-from annotations.services import layer_for_annotator, layer_gold, layer_set_status
+from annotations.services.layers import layer_for_annotator, layer_gold, layer_set_status
 from tests.factories import ArticleFactory, ProjectFactory
 from tests.test_api_helpers import ROLES, add_mention, client_for, member, url
 

@@ -8,7 +8,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotations.models import Article, Event, EventArgument, Layer, Membership, Mention, Project, Stance
-from annotations.services import event_create, layer_gold, layer_set_status, mention_create
+from annotations.services.items import event_create, mention_create
+from annotations.services.layers import layer_gold, layer_set_status
 from tests.factories import MembershipFactory, UserFactory
 
 API = "/api/v1"

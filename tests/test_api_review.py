@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 
 from annotations.models import Layer, Membership, Mention, Stance
-from annotations.services import layer_gold
+from annotations.services.layers import layer_gold
 from tests.review_fixtures import first_span, review_setup
 from tests.test_api_helpers import client_for, member, url
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from annotations.models import Event, Layer, Mention, Stance, SuggestionDecision
-from annotations.services import layer_for_annotator
+from annotations.services.layers import layer_for_annotator
 from tests.factories import ArticleFactory
 from tests.test_api_helpers import ROLES, add_mention, client_for, machine_layer, member, url
 

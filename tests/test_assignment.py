@@ -9,9 +9,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from annotations.assignment import annotator_queue, articles_assign, queue_neighbours
 from annotations.models import Layer, Membership
-from annotations.services import mention_create
+from annotations.selectors import annotator_queue, queue_neighbours
+from annotations.services.assignment import articles_assign
+from annotations.services.items import mention_create
 from tests.factories import ArticleFactory, LayerFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

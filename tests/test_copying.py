@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from annotations.copying import ItemCopier, with_copied_rows
 from annotations.errors import InvalidAnnotation
 from annotations.models import Event, Layer, Mention, Stance
-from annotations.services import (
-    event_create,
-    layer_for_annotator,
-    layer_gold,
-    layer_set_status,
-    mention_create,
-    stance_create,
-)
+from annotations.selectors import with_copied_rows
+from annotations.services.copying import ItemCopier
+from annotations.services.items import event_create, mention_create, stance_create
+from annotations.services.layers import layer_for_annotator, layer_gold, layer_set_status
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

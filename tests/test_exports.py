@@ -25,31 +25,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotations.errors import ImportFailed
-from annotations.exporting import (
-    ExportOptionError,
-    corpus_import_jsonl,
-    export_chunks,
-    export_documents,
-    export_request,
-    export_stream,
-    export_write,
-)
 from annotations.exports import splits as splitting
+from annotations.exports.base import ExportOptionError
 from annotations.exports.brat import fragments
+from annotations.exports.runner import export_chunks, export_documents, export_request, export_stream, export_write
 from annotations.exports.tokens import non_overlapping
-from annotations.importing import actors_load_file, import_paths
 from annotations.models import Actor, Article, Event, Layer, Mention, Project, Stance
-from annotations.services import (
-    ArticleInput,
-    articles_create,
-    event_create,
-    layer_for_annotator,
-    layer_gold,
-    layer_set_status,
-    mention_create,
-    project_create,
-    stance_create,
-)
+from annotations.services.actors import actors_load_file
+from annotations.services.annotated_import import corpus_import_jsonl
+from annotations.services.articles import ArticleInput, articles_create
+from annotations.services.imports import import_paths
+from annotations.services.items import event_create, mention_create, stance_create
+from annotations.services.layers import layer_for_annotator, layer_gold, layer_set_status
+from annotations.services.projects import project_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,9 @@ from django.test import override_settings
 from annotations.errors import ImportFailed
 from annotations.importers import jsonl, txt
 from annotations.importers.actors import read_actors
-from annotations.importing import actors_load_file, import_paths
 from annotations.models import Actor, Article
+from annotations.services.actors import actors_load_file
+from annotations.services.imports import import_paths
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -456,7 +457,7 @@ def test_each_file_is_atomic_and_a_failed_file_does_not_stop_the_others(tmp_path
 
 def test_a_file_larger_than_one_batch_is_still_one_transaction(tmp_path, project, monkeypatch):
     # given batches of 2 and a file of 5 articles whose last one duplicates the first
-    monkeypatch.setattr("annotations.importing.IMPORT_BATCH_SIZE", 2)
+    monkeypatch.setattr("annotations.services.imports.IMPORT_BATCH_SIZE", 2)
     path = write_jsonl(tmp_path / "many.jsonl", *(article(n) for n in range(4)), article(0))
 
     # when it is imported

@@ -13,10 +13,12 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from annotations import services, stories
-from annotations.importing import import_paths
+from annotations import stories
 from annotations.models import Article, ArticleAnchor
-from annotations.services import ArticleInput, articles_create, content_hash, project_create
+from annotations.services import articles as article_services
+from annotations.services.articles import ArticleInput, articles_create, content_hash
+from annotations.services.imports import import_paths
+from annotations.services.projects import project_create
 from tests.test_stories import edited, seed_texts
 
 
@@ -85,7 +87,7 @@ def test_a_file_in_small_batches_groups_as_one_batch(tmp_path, monkeypatch):
     path.write_text("".join(json.dumps({"title": t, "text": x}) + "\n" for t, x in rewrites(15, seed=9)))
     whole = project_create(slug="whole", name="Whole")
     import_paths(project=whole, paths=[path])
-    monkeypatch.setattr("annotations.importing.IMPORT_BATCH_SIZE", 4)
+    monkeypatch.setattr("annotations.services.imports.IMPORT_BATCH_SIZE", 4)
     small = project_create(slug="small", name="Small")
 
     report = import_paths(project=small, paths=[path])
@@ -224,13 +226,13 @@ def test_an_article_stored_meanwhile_by_another_import_fails_the_file_cleanly(tm
     path = tmp_path / "race.jsonl"
     path.write_text("".join(json.dumps({"title": t, "text": x}) + "\n" for t, x in rewrites(3, seed=2)))
     text = seed_texts()["001"]
-    plan_batch = services.plan_batch
+    plan_batch = article_services.plan_batch
 
     def racing(*args, **kwargs):
         Article.objects.create(project=project, title="other", text=text, content_hash=content_hash(text))
         return plan_batch(*args, **kwargs)
 
-    monkeypatch.setattr(services, "plan_batch", racing)
+    monkeypatch.setattr(article_services, "plan_batch", racing)
 
     # when it is imported
     report = import_paths(project=project, paths=[path])

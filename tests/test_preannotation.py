@@ -15,7 +15,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from annotations.importing import actors_load_file
 from annotations.models import Actor, Article, Event, Job, JobChunk, Layer, Mention, Stance
 from annotations.nlp import (
     ArgumentSuggestion,
@@ -24,9 +23,12 @@ from annotations.nlp import (
     MentionSuggestion,
     StanceSuggestion,
 )
-from annotations.preannotation import machine_layers_replace, preannotation_start
 from annotations.schema import LabelSchema
-from annotations.services import ArticleInput, articles_create, project_create
+from annotations.services.actors import actors_load_file
+from annotations.services.articles import ArticleInput, articles_create
+from annotations.services.machine_layers import machine_layers_replace
+from annotations.services.preannotation import preannotation_start
+from annotations.services.projects import project_create
 from tests.conftest import require_service
 from tests.factories import SAMPLE_TEXT, ArticleFactory, MentionFactory, ProjectFactory
 from tests.workers import run_manage, wait_for

@@ -6,28 +6,14 @@ import orjson
 import pytest
 
 from annotations.errors import InvalidAnnotation, VersionConflict
-from annotations.exporting import export_request, export_stream
+from annotations.exports.runner import export_request, export_stream
 from annotations.models import Event, Layer, Mention, Stance
-from annotations.review import (
-    Stage,
-    article_stage,
-    articles_with_stage,
-    compared_layers,
-    filter_stage,
-    gold_merge,
-    gold_open,
-    gold_pick,
-    groups_of,
-    review_of,
-)
-from annotations.services import (
-    ArticleInput,
-    articles_create,
-    layer_for_annotator,
-    layer_gold,
-    layer_set_status,
-    mention_create,
-)
+from annotations.review import groups_of
+from annotations.selectors import Stage, article_stage, articles_with_stage, compared_layers, filter_stage, review_of
+from annotations.services.articles import ArticleInput, articles_create
+from annotations.services.gold import gold_merge, gold_open, gold_pick
+from annotations.services.items import mention_create
+from annotations.services.layers import layer_for_annotator, layer_gold, layer_set_status
 from tests.factories import MembershipFactory, UserFactory
 from tests.review_fixtures import first_span, review_setup
 

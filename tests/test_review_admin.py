@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from annotations.models import Layer
-from annotations.services import layer_gold, layer_set_status
+from annotations.services.layers import layer_gold, layer_set_status
 from tests.review_fixtures import review_setup
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations.models import Layer, Membership, Project
-from annotations.services import layer_gold, layer_set_status
+from annotations.services.layers import layer_gold, layer_set_status
 from tests.factories import ArticleFactory, MembershipFactory, ProjectFactory, UserFactory
 from tests.review_fixtures import ReviewSetup, review_setup
 

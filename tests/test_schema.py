@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from annotations import services
 from annotations.models import Project
 from annotations.schema import LabelSchema, SchemaError, load_default_schema, load_schema_file, validate_label_schema
+from annotations.services.projects import project_create, project_set_schema
 
 SEED_SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "seeds" / "schema.json").read_text(encoding="utf-8"))
 ENTITY_CODES = ["PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "DATE", "MONEY", "QUANTITY", "WEAPON"]
@@ -376,7 +376,7 @@ def test_load_schema_file_validates_the_document(tmp_path):
 
 @pytest.mark.django_db
 def test_project_create_without_a_schema_starts_from_the_default():
-    project = services.project_create(slug="niger", name="Niger")
+    project = project_create(slug="niger", name="Niger")
 
     project.refresh_from_db()
     assert project.label_schema == SEED_SCHEMA
@@ -394,19 +394,19 @@ def test_project_create_without_a_schema_starts_from_the_default():
 )
 def test_project_create_with_a_bad_schema_creates_nothing(document):
     with pytest.raises(SchemaError):
-        services.project_create(slug="niger", name="Niger", label_schema=document)
+        project_create(slug="niger", name="Niger", label_schema=document)
 
     assert Project.objects.count() == 0
 
 
 @pytest.mark.django_db
 def test_project_set_schema_bumps_the_version_and_refuses_a_bad_schema():
-    project = services.project_create(slug="niger", name="Niger")
+    project = project_create(slug="niger", name="Niger")
     smaller = _changed(lambda d: d["event_types"].pop())
 
-    services.project_set_schema(project=project, label_schema=smaller)
+    project_set_schema(project=project, label_schema=smaller)
     with pytest.raises(SchemaError):
-        services.project_set_schema(project=project, label_schema=_changed(_duplicate_hotkey))
+        project_set_schema(project=project, label_schema=_changed(_duplicate_hotkey))
 
     project.refresh_from_db()
     assert project.schema_version == 2

@@ -10,9 +10,22 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
-from annotations import services
 from annotations.errors import InvalidAnnotation, VersionConflict
 from annotations.models import Actor, Article, Event, EventArgument, Layer, Mention, Stance
+from annotations.services.actors import actor_upsert
+from annotations.services.articles import ArticleInput, articles_create, content_hash
+from annotations.services.items import (
+    event_create,
+    event_delete,
+    event_update,
+    mention_create,
+    mention_delete,
+    mention_update,
+    stance_create,
+    stance_delete,
+)
+from annotations.services.layers import layer_gold, layer_set_status
+from annotations.services.projects import project_set_schema
 from tests.factories import ActorFactory, ArticleFactory, LayerFactory, MentionFactory, ProjectFactory, UserFactory
 
 TEXT = (
@@ -117,7 +130,7 @@ def aid_event(layer: Layer, m: dict, **changes) -> Event:
         ],
     }
     kwargs.update(changes)
-    return services.event_create(**kwargs)
+    return event_create(**kwargs)
 
 
 def version_of(layer: Layer) -> int:
@@ -130,7 +143,7 @@ def version_of(layer: Layer) -> int:
 def test_mention_create_stores_the_quoted_text_and_starts_the_layer(layer):
     start, end = at("Salifou Modi")
 
-    mention = services.mention_create(layer=layer, label="PERSON", start=start, end=end, text="Salifou Modi")
+    mention = mention_create(layer=layer, label="PERSON", start=start, end=end, text="Salifou Modi")
 
     mention.refresh_from_db()
     assert (mention.label, mention.start, mention.end, mention.text) == ("PERSON", start, end, "Salifou Modi")
@@ -142,7 +155,7 @@ def test_mention_create_without_a_quote_reads_the_text_and_links_the_actor(layer
     actor = ActorFactory(name="Niger")
     start, end = at("Niger")
 
-    mention = services.mention_create(layer=layer, label="GPE", start=start, end=end, actor=actor)
+    mention = mention_create(layer=layer, label="GPE", start=start, end=end, actor=actor)
 
     mention.refresh_from_db()
     assert (mention.text, mention.actor) == ("Niger", actor)
@@ -167,7 +180,7 @@ BAD_SPANS = [
 
 @pytest.mark.parametrize(("start", "end", "text", "field"), BAD_SPANS)
 def test_mention_create_refuses_a_bad_span(layer, start, end, text, field):
-    error = refused(layer, lambda: services.mention_create(layer=layer, label="GPE", start=start, end=end, text=text))
+    error = refused(layer, lambda: mention_create(layer=layer, label="GPE", start=start, end=end, text=text))
 
     assert list(error.message_dict) == [field]
 
@@ -175,10 +188,8 @@ def test_mention_create_refuses_a_bad_span(layer, start, end, text, field):
 def test_mention_create_span_errors_say_what_is_wrong(layer):
     start, end = at("Russia")
 
-    past = refused(layer, lambda: services.mention_create(layer=layer, label="GPE", start=0, end=len(TEXT) + 1))
-    quote = refused(
-        layer, lambda: services.mention_create(layer=layer, label="GPE", start=start, end=end, text="Rusia")
-    )
+    past = refused(layer, lambda: mention_create(layer=layer, label="GPE", start=0, end=len(TEXT) + 1))
+    quote = refused(layer, lambda: mention_create(layer=layer, label="GPE", start=start, end=end, text="Rusia"))
 
     assert past.message_dict == {
         "end": [f"{len(TEXT) + 1} is past the end of the article text ({len(TEXT)} characters)"]
@@ -192,7 +203,7 @@ def test_mention_create_span_errors_say_what_is_wrong(layer):
 def test_mention_create_refuses_an_unknown_label(layer, label):
     start, end = at("Russia")
 
-    error = refused(layer, lambda: services.mention_create(layer=layer, label=label, start=start, end=end))
+    error = refused(layer, lambda: mention_create(layer=layer, label=label, start=start, end=end))
 
     assert list(error.message_dict) == ["label"]
     assert error.message_dict["label"][0].startswith(f"unknown entity type {label!r}; the schema has PERSON, ORG")
@@ -201,7 +212,7 @@ def test_mention_create_refuses_an_unknown_label(layer, label):
 def test_mention_create_refuses_the_same_span_and_label_twice(layer, m):
     start, end = at("Russia")
 
-    error = refused(layer, lambda: services.mention_create(layer=layer, label="GPE", start=start, end=end))
+    error = refused(layer, lambda: mention_create(layer=layer, label="GPE", start=start, end=end))
 
     assert error.message_dict == {"start": [f"a GPE mention on [{start}, {end}) already exists in this layer"]}
 
@@ -209,7 +220,7 @@ def test_mention_create_refuses_the_same_span_and_label_twice(layer, m):
 def test_mention_create_allows_another_label_on_the_same_span(layer, m):
     start, end = at("Russia")
 
-    services.mention_create(layer=layer, label="ORG", start=start, end=end)
+    mention_create(layer=layer, label="ORG", start=start, end=end)
 
     assert Mention.objects.filter(layer=layer, start=start, end=end).count() == 2
 
@@ -217,7 +228,7 @@ def test_mention_create_allows_another_label_on_the_same_span(layer, m):
 def test_mention_update_changes_label_and_span(layer, m):
     start, end = at("military trainers")
 
-    services.mention_update(mention=m["trainers"], label="ORG", start=start, end=end)
+    mention_update(mention=m["trainers"], label="ORG", start=start, end=end)
 
     m["trainers"].refresh_from_db()
     assert (m["trainers"].label, m["trainers"].start, m["trainers"].text) == ("ORG", start, "military trainers")
@@ -236,7 +247,7 @@ def test_mention_update_changes_label_and_span(layer, m):
     ],
 )
 def test_mention_update_refuses_a_bad_change(layer, m, changes, field):
-    error = refused(layer, lambda: services.mention_update(mention=m["niger"], **changes))
+    error = refused(layer, lambda: mention_update(mention=m["niger"], **changes))
 
     assert list(error.message_dict) == [field]
     # The caller's objects still show what is stored, so a retry starts from the truth.
@@ -247,7 +258,7 @@ def test_mention_update_refuses_a_bad_change(layer, m, changes, field):
 def test_mention_update_refuses_a_label_its_argument_role_does_not_take(layer, m):
     event = aid_event(layer, m)
 
-    error = refused(layer, lambda: services.mention_update(mention=m["russia"], label="DATE"))
+    error = refused(layer, lambda: mention_update(mention=m["russia"], label="DATE"))
 
     assert error.message_dict == {
         "label": [f"the mention fills role 'actor' of event {event.pk}, which takes GPE, NORP, ORG, PERSON, not DATE"]
@@ -257,18 +268,18 @@ def test_mention_update_refuses_a_label_its_argument_role_does_not_take(layer, m
 def test_mention_update_accepts_a_label_its_argument_role_takes(layer, m):
     aid_event(layer, m)
 
-    services.mention_update(mention=m["russia"], label="ORG")
+    mention_update(mention=m["russia"], label="ORG")
 
     assert Mention.objects.get(pk=m["russia"].pk).label == "ORG"
 
 
 def test_mention_delete_deletes_its_arguments_and_the_stances_it_holds(layer, m):
     event = aid_event(layer, m)
-    stance = services.stance_create(layer=layer, label="AGAINST", holder_id=m["us"].pk, target_id=m["russia2"].pk)
+    stance = stance_create(layer=layer, label="AGAINST", holder_id=m["us"].pk, target_id=m["russia2"].pk)
     version = version_of(layer)
 
-    services.mention_delete(mention=m["weapon"])
-    services.mention_delete(mention=m["us"])
+    mention_delete(mention=m["weapon"])
+    mention_delete(mention=m["us"])
 
     assert arguments_of(event) == {("actor", "Russia"), ("recipient", "Niger")}
     assert not Stance.objects.filter(pk=stance.pk).exists()
@@ -314,7 +325,7 @@ def test_event_create_aid_with_actor_recipient_and_artifacts(layer, m):
 def test_event_create_agreement_with_both_sides_as_actors(layer, m):
     start, end = at("signed")
 
-    event = services.event_create(
+    event = event_create(
         layer=layer,
         event_type="AGREE",
         trigger_start=start,
@@ -404,7 +415,7 @@ def test_event_argument_errors_name_the_role_and_the_mention(layer, m):
 def test_event_update_changes_type_mode_realis_and_arguments(layer, m):
     event = aid_event(layer, m)
 
-    services.event_update(
+    event_update(
         event=event,
         event_type="SANCTION",
         mode="discontinue",
@@ -427,7 +438,7 @@ def test_event_update_changes_type_mode_realis_and_arguments(layer, m):
 def test_event_update_type_change_drops_the_old_mode(layer, m):
     event = aid_event(layer, m, arguments=[("actor", m["russia"].pk)])
 
-    services.event_update(event=event, event_type="SUPPORT")
+    event_update(event=event, event_type="SUPPORT")
 
     event.refresh_from_db()
     assert (event.event_type, event.mode) == ("SUPPORT", "")
@@ -474,7 +485,7 @@ def test_event_update_type_change_drops_the_old_mode(layer, m):
 def test_event_update_refuses_a_bad_change_and_keeps_the_event(layer, m, changes, field, message):
     event = aid_event(layer, m)
 
-    error = refused(layer, lambda: services.event_update(event=event, **changes(m)))
+    error = refused(layer, lambda: event_update(event=event, **changes(m)))
 
     expected = message(m) if callable(message) else message
     assert error.message_dict == {field: [expected]}
@@ -483,7 +494,7 @@ def test_event_update_refuses_a_bad_change_and_keeps_the_event(layer, m, changes
 def test_event_delete_deletes_its_arguments_but_not_the_mentions(layer, m):
     event = aid_event(layer, m)
 
-    services.event_delete(event=event)
+    event_delete(event=event)
 
     assert not Event.objects.filter(pk=event.pk).exists()
     assert not EventArgument.objects.filter(event_id=event.pk).exists()
@@ -497,7 +508,7 @@ def test_event_delete_deletes_its_arguments_but_not_the_mentions(layer, m):
 def test_stance_held_by_a_mention_with_evidence(layer, m):
     start, end = at("it will be complicated")
 
-    stance = services.stance_create(
+    stance = stance_create(
         layer=layer,
         label="AGAINST",
         holder_id=m["us"].pk,
@@ -521,8 +532,8 @@ def test_stance_held_by_a_mention_with_evidence(layer, m):
 def test_stance_held_by_the_author_toward_a_mention_or_an_actor(layer, m):
     actor = ActorFactory(name="Russia")
 
-    on_mention = services.stance_create(layer=layer, label="NONE", target_id=m["niger"].pk, scope="document")
-    on_actor = services.stance_create(layer=layer, label="FAVOR", target_actor=actor)
+    on_mention = stance_create(layer=layer, label="NONE", target_id=m["niger"].pk, scope="document")
+    on_actor = stance_create(layer=layer, label="FAVOR", target_actor=actor)
 
     on_mention.refresh_from_db()
     on_actor.refresh_from_db()
@@ -562,21 +573,21 @@ def test_stance_create_refuses_a_bad_stance(layer, m, changes, field):
     }
     kwargs.update(changes(m))
 
-    error = refused(layer, lambda: services.stance_create(**kwargs))
+    error = refused(layer, lambda: stance_create(**kwargs))
 
     assert list(error.message_dict) == [field]
 
 
 def test_stance_without_target_says_what_it_needs(layer, m):
-    error = refused(layer, lambda: services.stance_create(layer=layer, label="FAVOR", holder_id=m["us"].pk))
+    error = refused(layer, lambda: stance_create(layer=layer, label="FAVOR", holder_id=m["us"].pk))
 
     assert error.message_dict == {"target": ["a stance needs a target mention or a target actor"]}
 
 
 def test_stance_delete(layer, m):
-    stance = services.stance_create(layer=layer, label="AGAINST", holder_id=m["us"].pk, target_id=m["russia2"].pk)
+    stance = stance_create(layer=layer, label="AGAINST", holder_id=m["us"].pk, target_id=m["russia2"].pk)
 
-    services.stance_delete(stance=stance)
+    stance_delete(stance=stance)
 
     assert not Stance.objects.filter(layer=layer).exists()
     assert version_of(layer) == 3
@@ -589,21 +600,21 @@ def test_stance_delete(layer, m):
 def test_each_write_bumps_the_layer_version_by_one(layer, m):
     versions = []
 
-    mention = services.mention_create(layer=layer, label="ORG", start=at("Russia")[0], end=at("Russia")[1])
+    mention = mention_create(layer=layer, label="ORG", start=at("Russia")[0], end=at("Russia")[1])
     versions.append(layer.version)
-    services.mention_update(mention=mention, label="NORP")
+    mention_update(mention=mention, label="NORP")
     versions.append(layer.version)
     event = aid_event(layer, m)
     versions.append(layer.version)
-    services.event_update(event=event, realis="negated")
+    event_update(event=event, realis="negated")
     versions.append(layer.version)
-    stance = services.stance_create(layer=layer, label="FAVOR", target_id=m["russia"].pk)
+    stance = stance_create(layer=layer, label="FAVOR", target_id=m["russia"].pk)
     versions.append(layer.version)
-    services.stance_delete(stance=stance)
+    stance_delete(stance=stance)
     versions.append(layer.version)
-    services.event_delete(event=event)
+    event_delete(event=event)
     versions.append(layer.version)
-    services.mention_delete(mention=mention)
+    mention_delete(mention=mention)
     versions.append(layer.version)
 
     assert versions == [2, 3, 4, 5, 6, 7, 8, 9]
@@ -611,7 +622,7 @@ def test_each_write_bumps_the_layer_version_by_one(layer, m):
 
 
 def test_a_refused_write_leaves_the_version_and_status(layer, m):
-    refused(layer, lambda: services.mention_create(layer=layer, label="COUNTRY", start=0, end=2))
+    refused(layer, lambda: mention_create(layer=layer, label="COUNTRY", start=0, end=2))
 
     layer.refresh_from_db()
     assert (layer.version, layer.status) == (1, Layer.Status.NOT_STARTED)
@@ -621,7 +632,7 @@ def test_a_write_records_when_the_layer_changed(layer, m):
     long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     Layer.objects.filter(pk=layer.pk).update(updated_at=long_ago)
 
-    services.mention_create(layer=layer, label="ORG", start=at("Russia")[0], end=at("Russia")[1])
+    mention_create(layer=layer, label="ORG", start=at("Russia")[0], end=at("Russia")[1])
 
     layer.refresh_from_db()
     assert layer.updated_at > long_ago
@@ -630,33 +641,33 @@ def test_a_write_records_when_the_layer_changed(layer, m):
 def test_a_write_does_not_reopen_a_layer_marked_done_elsewhere(layer, m):
     # Given a stale copy of the layer (read while not started) and the layer since marked done
     stale = Layer.objects.get(pk=layer.pk)
-    services.layer_set_status(layer=layer, status="done")
+    layer_set_status(layer=layer, status="done")
 
-    services.mention_create(layer=stale, label="ORG", start=at("Russia")[0], end=at("Russia")[1])
+    mention_create(layer=stale, label="ORG", start=at("Russia")[0], end=at("Russia")[1])
 
     assert Layer.objects.get(pk=layer.pk).status == Layer.Status.DONE
 
 
 def test_a_gold_layer_becomes_in_progress_on_its_first_write(article, m):
-    gold = services.layer_gold(article=article)
+    gold = layer_gold(article=article)
 
-    services.mention_create(layer=gold, label="GPE", start=at("Niger")[0], end=at("Niger")[1])
+    mention_create(layer=gold, label="GPE", start=at("Niger")[0], end=at("Niger")[1])
 
     gold.refresh_from_db()
     assert (gold.kind, gold.version, gold.status) == (Layer.Kind.GOLD, 2, Layer.Status.IN_PROGRESS)
 
 
 def test_an_adjudicated_gold_layer_takes_no_writes_until_reopened(article, m):
-    gold = services.layer_gold(article=article)
-    niger = services.mention_create(layer=gold, label="GPE", start=at("Niger")[0], end=at("Niger")[1])
-    services.layer_set_status(layer=gold, status="adjudicated")
+    gold = layer_gold(article=article)
+    niger = mention_create(layer=gold, label="GPE", start=at("Niger")[0], end=at("Niger")[1])
+    layer_set_status(layer=gold, status="adjudicated")
     version = Layer.objects.get(pk=gold.pk).version
 
     # every kind of write is refused, naming the layer; nothing changes
     writes = [
-        lambda: services.mention_create(layer=gold, label="GPE", start=at("Russia")[0], end=at("Russia")[1]),
-        lambda: services.mention_update(mention=niger, label="LOC", expected_version=version),
-        lambda: services.mention_delete(mention=niger),
+        lambda: mention_create(layer=gold, label="GPE", start=at("Russia")[0], end=at("Russia")[1]),
+        lambda: mention_update(mention=niger, label="LOC", expected_version=version),
+        lambda: mention_delete(mention=niger),
     ]
     for write in writes:
         with pytest.raises(InvalidAnnotation) as error:
@@ -664,34 +675,34 @@ def test_an_adjudicated_gold_layer_takes_no_writes_until_reopened(article, m):
         assert "adjudicated" in error.value.message_dict["layer"][0]
     # a stale version is still a conflict first
     with pytest.raises(VersionConflict):
-        services.mention_delete(mention=niger, expected_version=version - 1)
+        mention_delete(mention=niger, expected_version=version - 1)
     gold.refresh_from_db()
     assert (gold.version, gold.status, gold.mentions.count()) == (version, "adjudicated", 1)
 
     # reopened, it takes writes again
-    services.layer_set_status(layer=gold, status="in_progress", expected_version=version)
-    services.mention_delete(mention=niger)
+    layer_set_status(layer=gold, status="in_progress", expected_version=version)
+    mention_delete(mention=niger)
     assert not gold.mentions.exists()
 
 
 def test_adjudicating_twice_keeps_the_first_adjudicator(article, django_user_model):
     first, second = (django_user_model.objects.create(username=name) for name in ("first", "second"))
-    gold = services.layer_gold(article=article)
-    services.layer_set_status(layer=gold, status="adjudicated", by=first)
+    gold = layer_gold(article=article)
+    layer_set_status(layer=gold, status="adjudicated", by=first)
     gold.refresh_from_db()
     version, at_time = gold.version, gold.adjudicated_at
 
-    again = services.layer_set_status(layer=gold, status="adjudicated", by=second, expected_version=version)
+    again = layer_set_status(layer=gold, status="adjudicated", by=second, expected_version=version)
 
     assert (again.adjudicated_by, again.adjudicated_at, again.version) == (first, at_time, version)
     with pytest.raises(VersionConflict):
-        services.layer_set_status(layer=gold, status="adjudicated", by=second, expected_version=version - 1)
+        layer_set_status(layer=gold, status="adjudicated", by=second, expected_version=version - 1)
 
 
 def test_layer_done_is_refused_while_an_event_lacks_its_actor(layer, m):
     event = aid_event(layer, m, arguments=[("recipient", m["niger"].pk)])
 
-    error = refused(layer, lambda: services.layer_set_status(layer=layer, status="done"))
+    error = refused(layer, lambda: layer_set_status(layer=layer, status="done"))
 
     assert error.message_dict == {
         "status": [
@@ -703,11 +714,11 @@ def test_layer_done_is_refused_while_an_event_lacks_its_actor(layer, m):
 
 def test_layer_done_once_the_actor_is_there_then_reopened(layer, m):
     event = aid_event(layer, m, arguments=[("recipient", m["niger"].pk)])
-    services.event_update(event=event, arguments=[("actor", m["russia"].pk), ("recipient", m["niger"].pk)])
+    event_update(event=event, arguments=[("actor", m["russia"].pk), ("recipient", m["niger"].pk)])
 
-    services.layer_set_status(layer=layer, status="done")
+    layer_set_status(layer=layer, status="done")
     done = Layer.objects.values_list("status", "version").get(pk=layer.pk)
-    services.layer_set_status(layer=layer, status="in_progress")
+    layer_set_status(layer=layer, status="in_progress")
     reopened = Layer.objects.values_list("status", "version").get(pk=layer.pk)
 
     assert done == (Layer.Status.DONE, 4)
@@ -716,31 +727,31 @@ def test_layer_done_once_the_actor_is_there_then_reopened(layer, m):
 
 
 def test_layer_done_with_no_events_at_all(layer):
-    services.layer_set_status(layer=layer, status="done")
+    layer_set_status(layer=layer, status="done")
 
     assert Layer.objects.get(pk=layer.pk).status == Layer.Status.DONE
 
 
 @pytest.mark.parametrize("status", ["finished", "DONE", ""])
 def test_layer_status_must_be_a_known_status(layer, status):
-    error = refused(layer, lambda: services.layer_set_status(layer=layer, status=status))
+    error = refused(layer, lambda: layer_set_status(layer=layer, status=status))
 
     assert list(error.message_dict) == ["status"]
 
 
 def test_only_a_complete_gold_layer_can_be_adjudicated(article, layer, m):
-    gold = services.layer_gold(article=article)
+    gold = layer_gold(article=article)
     start, end = at("Niger")
-    niger = services.mention_create(layer=gold, label="GPE", start=start, end=end)
+    niger = mention_create(layer=gold, label="GPE", start=start, end=end)
     start, end = at("sent")
-    event = services.event_create(
+    event = event_create(
         layer=gold, event_type="AID", trigger_start=start, trigger_end=end, arguments=[("recipient", niger.pk)]
     )
 
-    annotator_layer = refused(layer, lambda: services.layer_set_status(layer=layer, status="adjudicated"))
-    incomplete = refused(gold, lambda: services.layer_set_status(layer=gold, status="adjudicated"))
-    services.event_update(event=event, arguments=[("actor", niger.pk)])
-    services.layer_set_status(layer=gold, status="adjudicated")
+    annotator_layer = refused(layer, lambda: layer_set_status(layer=layer, status="adjudicated"))
+    incomplete = refused(gold, lambda: layer_set_status(layer=gold, status="adjudicated"))
+    event_update(event=event, arguments=[("actor", niger.pk)])
+    layer_set_status(layer=gold, status="adjudicated")
 
     assert annotator_layer.message_dict == {
         "status": ["only a gold layer can be adjudicated; this is a annotator layer"]
@@ -753,10 +764,10 @@ def test_layer_done_after_the_schema_dropped_an_event_type_names_the_event(proje
     event = aid_event(layer, m)
     schema = dict(project.label_schema)
     schema["event_types"] = [e for e in schema["event_types"] if e["code"] != "AID"]
-    services.project_set_schema(project=project, label_schema=schema)
+    project_set_schema(project=project, label_schema=schema)
     layer = Layer.objects.get(pk=layer.pk)
 
-    error = refused(layer, lambda: services.layer_set_status(layer=layer, status="done"))
+    error = refused(layer, lambda: layer_set_status(layer=layer, status="done"))
 
     assert error.message_dict == {
         "status": [
@@ -771,7 +782,7 @@ def test_layer_done_after_the_schema_dropped_an_event_type_names_the_event(proje
 def test_a_write_naming_the_current_version_succeeds(layer, m):
     start, end = at("Niamey")
 
-    services.mention_create(layer=layer, label="LOC", start=start, end=end, expected_version=1)
+    mention_create(layer=layer, label="LOC", start=start, end=end, expected_version=1)
 
     assert version_of(layer) == 2
     assert Mention.objects.filter(layer=layer, label="LOC").count() == 1
@@ -779,17 +790,17 @@ def test_a_write_naming_the_current_version_succeeds(layer, m):
 
 STALE_WRITES = [
     pytest.param(
-        lambda layer, m, event, stance, v: services.mention_create(
+        lambda layer, m, event, stance, v: mention_create(
             layer=layer, label="LOC", start=at("Niamey")[0], end=at("Niamey")[1], expected_version=v
         ),
         id="mention_create",
     ),
     pytest.param(
-        lambda layer, m, event, stance, v: services.mention_update(mention=m["niger"], label="ORG", expected_version=v),
+        lambda layer, m, event, stance, v: mention_update(mention=m["niger"], label="ORG", expected_version=v),
         id="mention_update",
     ),
     pytest.param(
-        lambda layer, m, event, stance, v: services.mention_delete(mention=m["weapon"], expected_version=v),
+        lambda layer, m, event, stance, v: mention_delete(mention=m["weapon"], expected_version=v),
         id="mention_delete",
     ),
     pytest.param(
@@ -797,25 +808,25 @@ STALE_WRITES = [
         id="event_create",
     ),
     pytest.param(
-        lambda layer, m, event, stance, v: services.event_update(event=event, realis="future", expected_version=v),
+        lambda layer, m, event, stance, v: event_update(event=event, realis="future", expected_version=v),
         id="event_update",
     ),
     pytest.param(
-        lambda layer, m, event, stance, v: services.event_delete(event=event, expected_version=v),
+        lambda layer, m, event, stance, v: event_delete(event=event, expected_version=v),
         id="event_delete",
     ),
     pytest.param(
-        lambda layer, m, event, stance, v: services.stance_create(
+        lambda layer, m, event, stance, v: stance_create(
             layer=layer, label="FAVOR", target_id=m["niger"].pk, expected_version=v
         ),
         id="stance_create",
     ),
     pytest.param(
-        lambda layer, m, event, stance, v: services.stance_delete(stance=stance, expected_version=v),
+        lambda layer, m, event, stance, v: stance_delete(stance=stance, expected_version=v),
         id="stance_delete",
     ),
     pytest.param(
-        lambda layer, m, event, stance, v: services.layer_set_status(layer=layer, status="done", expected_version=v),
+        lambda layer, m, event, stance, v: layer_set_status(layer=layer, status="done", expected_version=v),
         id="layer_set_status",
     ),
 ]
@@ -824,7 +835,7 @@ STALE_WRITES = [
 @pytest.mark.parametrize("write", STALE_WRITES)
 def test_a_write_naming_a_stale_version_conflicts_and_writes_nothing(layer, m, write):
     event = aid_event(layer, m)
-    stance = services.stance_create(layer=layer, label="AGAINST", holder_id=m["us"].pk, target_id=m["russia2"].pk)
+    stance = stance_create(layer=layer, label="AGAINST", holder_id=m["us"].pk, target_id=m["russia2"].pk)
     assert layer.version == 3
     before = state(layer)
 
@@ -838,7 +849,7 @@ def test_a_write_naming_a_stale_version_conflicts_and_writes_nothing(layer, m, w
 @pytest.mark.parametrize("write", STALE_WRITES)
 def test_the_same_write_naming_the_current_version_succeeds(layer, m, write):
     event = aid_event(layer, m)
-    stance = services.stance_create(layer=layer, label="AGAINST", holder_id=m["us"].pk, target_id=m["russia2"].pk)
+    stance = stance_create(layer=layer, label="AGAINST", holder_id=m["us"].pk, target_id=m["russia2"].pk)
 
     write(layer, m, event, stance, 3)
 
@@ -851,9 +862,9 @@ def test_two_writers_holding_the_same_version_the_second_conflicts(layer, m):
     second = Layer.objects.get(pk=layer.pk)
     niamey, niger = at("Niamey"), at("Niger")
 
-    services.mention_create(layer=first, label="LOC", start=niamey[0], end=niamey[1], expected_version=1)
+    mention_create(layer=first, label="LOC", start=niamey[0], end=niamey[1], expected_version=1)
     with pytest.raises(VersionConflict) as excinfo:
-        services.mention_create(layer=second, label="LOC", start=niger[0], end=niger[1], expected_version=1)
+        mention_create(layer=second, label="LOC", start=niger[0], end=niger[1], expected_version=1)
 
     assert list(Mention.objects.filter(layer=layer, label="LOC").values_list("text", flat=True)) == ["Niamey"]
     assert version_of(layer) == 2
@@ -869,11 +880,11 @@ BODY = "Russia sent trainers to Niger.\nThe Nigérien junta welcomed them."
 
 
 def test_articles_create_stores_the_batch(project):
-    result = services.articles_create(
+    result = articles_create(
         project=project,
         articles=[
-            services.ArticleInput(title="  Trainers arrive ", text=BODY, source="RFI", published=dt.date(2024, 4, 12)),
-            services.ArticleInput(title="Coup", text="The junta seized power in Niamey.", language="fr"),
+            ArticleInput(title="  Trainers arrive ", text=BODY, source="RFI", published=dt.date(2024, 4, 12)),
+            ArticleInput(title="Coup", text="The junta seized power in Niamey.", language="fr"),
         ],
         imported_from="seeds/articles.jsonl",
     )
@@ -885,7 +896,7 @@ def test_articles_create_stores_the_batch(project):
     ]
     assert [a.pk for a in result.imported] == list(Article.objects.values_list("pk", flat=True))
     assert result.duplicates == []
-    assert result.imported[0].content_hash == services.content_hash(BODY)
+    assert result.imported[0].content_hash == content_hash(BODY)
 
 
 def test_articles_create_skips_duplicates_within_a_batch(project):
@@ -893,13 +904,13 @@ def test_articles_create_skips_duplicates_within_a_batch(project):
     decomposed = unicodedata.normalize("NFD", BODY)
     assert decomposed != BODY
 
-    result = services.articles_create(
+    result = articles_create(
         project=project,
         articles=[
-            services.ArticleInput(title="A", text=BODY),
-            services.ArticleInput(title="B", text=spaced),
-            services.ArticleInput(title="C", text=decomposed),
-            services.ArticleInput(title="D", text=BODY.replace("Niger.", "Mali.")),
+            ArticleInput(title="A", text=BODY),
+            ArticleInput(title="B", text=spaced),
+            ArticleInput(title="C", text=decomposed),
+            ArticleInput(title="D", text=BODY.replace("Niger.", "Mali.")),
         ],
     )
 
@@ -909,13 +920,13 @@ def test_articles_create_skips_duplicates_within_a_batch(project):
 
 
 def test_articles_create_skips_duplicates_of_existing_articles(project):
-    services.articles_create(project=project, articles=[services.ArticleInput(title="A", text=BODY)])
+    articles_create(project=project, articles=[ArticleInput(title="A", text=BODY)])
 
-    result = services.articles_create(
+    result = articles_create(
         project=project,
         articles=[
-            services.ArticleInput(title="A again", text=BODY.replace("\n", "\r\n")),
-            services.ArticleInput(title="New", text="Wagner left Mali."),
+            ArticleInput(title="A again", text=BODY.replace("\n", "\r\n")),
+            ArticleInput(title="New", text="Wagner left Mali."),
         ],
     )
 
@@ -925,11 +936,11 @@ def test_articles_create_skips_duplicates_of_existing_articles(project):
 
 
 def test_articles_differing_in_words_or_case_are_not_duplicates(project):
-    result = services.articles_create(
+    result = articles_create(
         project=project,
         articles=[
-            services.ArticleInput(title="A", text=BODY),
-            services.ArticleInput(title="B", text=BODY.lower()),
+            ArticleInput(title="A", text=BODY),
+            ArticleInput(title="B", text=BODY.lower()),
         ],
     )
 
@@ -938,9 +949,9 @@ def test_articles_differing_in_words_or_case_are_not_duplicates(project):
 
 
 def test_the_same_text_in_another_project_is_not_a_duplicate(project):
-    services.articles_create(project=project, articles=[services.ArticleInput(title="A", text=BODY)])
+    articles_create(project=project, articles=[ArticleInput(title="A", text=BODY)])
 
-    result = services.articles_create(project=ProjectFactory(), articles=[services.ArticleInput(title="A", text=BODY)])
+    result = articles_create(project=ProjectFactory(), articles=[ArticleInput(title="A", text=BODY)])
 
     assert (len(result.imported), result.duplicates) == (1, [])
     assert Article.objects.count() == 2
@@ -949,17 +960,17 @@ def test_the_same_text_in_another_project_is_not_a_duplicate(project):
 @pytest.mark.parametrize(
     ("bad", "field"),
     [
-        pytest.param(services.ArticleInput(title="Empty", text=""), "text", id="empty-text"),
-        pytest.param(services.ArticleInput(title="Blank", text=" \r\n\t "), "text", id="blank-text"),
-        pytest.param(services.ArticleInput(title="", text="Some text."), "title", id="empty-title"),
-        pytest.param(services.ArticleInput(title="   ", text="Some text."), "title", id="blank-title"),
-        pytest.param(services.ArticleInput(title="x" * 1001, text="Some text."), "title", id="long-title"),
-        pytest.param(services.ArticleInput(title="Meta", text="Some text.", metadata=[1]), "metadata", id="meta"),
+        pytest.param(ArticleInput(title="Empty", text=""), "text", id="empty-text"),
+        pytest.param(ArticleInput(title="Blank", text=" \r\n\t "), "text", id="blank-text"),
+        pytest.param(ArticleInput(title="", text="Some text."), "title", id="empty-title"),
+        pytest.param(ArticleInput(title="   ", text="Some text."), "title", id="blank-title"),
+        pytest.param(ArticleInput(title="x" * 1001, text="Some text."), "title", id="long-title"),
+        pytest.param(ArticleInput(title="Meta", text="Some text.", metadata=[1]), "metadata", id="meta"),
     ],
 )
 def test_articles_create_refuses_a_bad_article_and_writes_nothing(project, bad, field):
     with pytest.raises(ValidationError) as excinfo:
-        services.articles_create(project=project, articles=[services.ArticleInput(title="Good", text=BODY), bad])
+        articles_create(project=project, articles=[ArticleInput(title="Good", text=BODY), bad])
 
     assert list(excinfo.value.message_dict) == [field]
     assert Article.objects.count() == 0
@@ -970,14 +981,14 @@ def test_articles_create_refuses_text_over_the_limit(project):
     at_limit = "x" * 40
 
     with pytest.raises(ValidationError) as excinfo:
-        services.articles_create(
+        articles_create(
             project=project,
             articles=[
-                services.ArticleInput(title="Fits", text=at_limit),
-                services.ArticleInput(title="Long", text="y" * 41),
+                ArticleInput(title="Fits", text=at_limit),
+                ArticleInput(title="Long", text="y" * 41),
             ],
         )
-    result = services.articles_create(project=project, articles=[services.ArticleInput(title="Fits", text=at_limit)])
+    result = articles_create(project=project, articles=[ArticleInput(title="Fits", text=at_limit)])
 
     assert excinfo.value.message_dict == {"text": ["has 41 characters, over the limit of 40 (ARTICLE_MAX_CHARS)"]}
     assert [a.title for a in result.imported] == ["Fits"]
@@ -988,20 +999,18 @@ def test_articles_create_refuses_text_over_the_limit(project):
 
 
 def test_actor_upsert_writes_nothing_when_nothing_changed(db):
-    first, _ = services.actor_upsert(name="Niger", kind="GPE", country="NER")
+    first, _ = actor_upsert(name="Niger", kind="GPE", country="NER")
     stamp = Actor.objects.get().updated_at
 
-    again, outcome = services.actor_upsert(name="Niger", kind="GPE", country="NER")
+    again, outcome = actor_upsert(name="Niger", kind="GPE", country="NER")
 
     assert (again.pk, outcome) == (first.pk, "unchanged")
     assert Actor.objects.get().updated_at == stamp
 
 
 def test_actor_upsert_creates_then_updates_by_name(db):
-    first, created = services.actor_upsert(
-        name="Niger", kind="GPE", aliases=["Republic of Niger"], country="NER", sector="GOV"
-    )
-    second, created_again = services.actor_upsert(
+    first, created = actor_upsert(name="Niger", kind="GPE", aliases=["Republic of Niger"], country="NER", sector="GOV")
+    second, created_again = actor_upsert(
         name=" Niger ",
         kind="GPE",
         aliases=["Niger", "Republic of Niger"],
@@ -1042,16 +1051,16 @@ def test_actor_upsert_refuses_bad_fields(db, changes, field):
     kwargs = {"name": "Niger", "kind": "GPE", "country": "NER", "sector": "GOV"} | changes
 
     with pytest.raises(ValidationError) as excinfo:
-        services.actor_upsert(**kwargs)
+        actor_upsert(**kwargs)
 
     assert list(excinfo.value.message_dict) == [field]
     assert Actor.objects.count() == 0
 
 
 def test_actor_upsert_refusal_leaves_the_existing_actor(db):
-    services.actor_upsert(name="Niger", kind="GPE", country="NER", sector="GOV")
+    actor_upsert(name="Niger", kind="GPE", country="NER", sector="GOV")
 
     with pytest.raises(ValidationError):
-        services.actor_upsert(name="Niger", kind="GPE", country="NIG", sector="JUNTA")
+        actor_upsert(name="Niger", kind="GPE", country="NIG", sector="JUNTA")
 
     assert list(Actor.objects.values_list("name", "country", "sector")) == [("Niger", "NER", "GOV")]

@@ -10,9 +10,10 @@ from django.conf import settings
 
 from annotations import stories
 from annotations.exports import splits as splitting
-from annotations.importing import import_paths
 from annotations.models import Article, ArticleAnchor, Project
-from annotations.services import ArticleInput, articles_create, content_hash, project_create
+from annotations.services.articles import ArticleInput, articles_create, content_hash
+from annotations.services.imports import import_paths
+from annotations.services.projects import project_create
 
 SEEDS = Path(settings.SEEDS_DIR)
 SAME_VISIT = ("000", "001", "004")  # the Niamey visit of a Russian delegation, three outlets

@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotations.assignment import articles_assign
 from annotations.models import Layer, Membership, SuggestionDecision
+from annotations.services.assignment import articles_assign
 from annotations.workspace import token_offsets
 from tests.factories import ActorFactory, ArticleFactory, MembershipFactory, ProjectFactory, UserFactory
 from tests.test_api_helpers import machine_layer

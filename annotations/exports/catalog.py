@@ -1,5 +1,8 @@
 """The export formats by name. Add a format here and in its own module.
 
+A format names its writer's module; the module is imported the first time the format is written,
+so a process that never exports token formats never imports spaCy (the web process starts fast).
+
 `packaging` says what one export is as a byte stream:
 - "file": always one file (JSONL, with the split in each line);
 - "per_split": one file per split, zipped when more than one split is exported;
@@ -8,10 +11,10 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
-from annotations.exports import brat, conll, dygie, hf, jsonl, spacy_docbin
 from annotations.exports.base import Writer
 
 
@@ -19,10 +22,15 @@ from annotations.exports.base import Writer
 class ExportFormat:
     name: str
     description: str
-    write: Writer
+    module: str  # of annotations.exports, holding the format's `write`
     packaging: Literal["file", "per_split", "archive"]
     extension: str  # of the single file, when the export is one file
     media_type: str
+
+    @property
+    def write(self) -> Writer:
+        """The format's writer, imported on first use."""
+        return cast(Writer, importlib.import_module(f"annotations.exports.{self.module}").write)
 
     def is_archive(self, splits: tuple[str, ...]) -> bool:
         return self.packaging == "archive" or (self.packaging == "per_split" and len(splits) > 1)
@@ -34,7 +42,7 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat(
             "jsonl",
             "native JSON Lines, lossless (text, mentions, events, stance, provenance, split)",
-            jsonl.write,
+            "jsonl",
             "file",
             "jsonl",
             "application/x-ndjson",
@@ -42,20 +50,20 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat(
             "spacy",
             "spaCy DocBin parts per split (doc.ents, doc.spans['sc'], events in user_data)",
-            spacy_docbin.write,
+            "spacy_docbin",
             "archive",
             "zip",
             "application/zip",
         ),
-        ExportFormat("conll", "CoNLL-2003 IOB2 columns per split", conll.write, "per_split", "conll", "text/plain"),
+        ExportFormat("conll", "CoNLL-2003 IOB2 columns per split", "conll", "per_split", "conll", "text/plain"),
         ExportFormat(
-            "brat", "brat standoff (.txt + .ann + annotation.conf)", brat.write, "archive", "zip", "application/zip"
+            "brat", "brat standoff (.txt + .ann + annotation.conf)", "brat", "archive", "zip", "application/zip"
         ),
-        ExportFormat("dygie", "DyGIE++ JSON lines per split", dygie.write, "per_split", "json", "application/x-ndjson"),
+        ExportFormat("dygie", "DyGIE++ JSON lines per split", "dygie", "per_split", "json", "application/x-ndjson"),
         ExportFormat(
             "hf",
             "Hugging Face token classification JSON lines per split + labels.json",
-            hf.write,
+            "hf",
             "archive",
             "zip",
             "application/zip",

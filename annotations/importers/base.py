@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model
 
 from annotations.errors import ImportFailed
-from annotations.services import ArticleInput, article_check
+from annotations.services.articles import ArticleInput, article_check
 
 # Past this many problems a file is clearly not the format it claims; stop listing them.
 MAX_ERRORS_PER_FILE = 50

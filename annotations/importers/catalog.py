@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from annotations.importers import jsonl, txt
-from annotations.services import ArticleInput
+from annotations.services.articles import ArticleInput
 
 ArticleReader = Callable[[Path], list[ArticleInput]]
 

@@ -25,7 +25,7 @@ from annotations.importers.base import (
     unknown_fields,
 )
 from annotations.models import Article
-from annotations.services import ArticleInput
+from annotations.services.articles import ArticleInput
 
 FIELDS = frozenset({"title", "text", "source", "url", "published", "language", "metadata"})
 # What an export line has besides the article (see annotations.exports.base.ExportDocument).

@@ -15,7 +15,7 @@ from dateutil import parser as date_parser
 
 from annotations.errors import ImportFailed
 from annotations.importers.base import checked, read_text
-from annotations.services import ArticleInput
+from annotations.services.articles import ArticleInput
 
 DATELINE = re.compile(r"^[ \t]*(?:published(?:[ \t]+on)?|as[ \t]+of)[ \t]*:[ \t]*(?P<value>\S.*?)\s*$", re.I | re.M)
 TITLE_MAX_CHARS = 1000

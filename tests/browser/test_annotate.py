@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from annotations.assignment import articles_assign
-from annotations.importing import demo_bootstrap
 from annotations.management.commands.bootstrap_demo import DEMO_USERS, PROJECT_NAME, PROJECT_SLUG
 from annotations.models import Article, Layer, Mention, Project, SuggestionDecision
+from annotations.services.assignment import articles_assign
+from annotations.services.demo import demo_bootstrap
 from tests.browser.helpers import (
     api_get,
     box,

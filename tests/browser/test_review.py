@@ -8,7 +8,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from annotations.exporting import export_request, export_stream
+from annotations.exports.runner import export_request, export_stream
 from annotations.models import Layer, Project
 from tests.browser.helpers import drag_select, layer_state, log_in, wait_ready, wait_saved
 from tests.review_fixtures import PASSWORD, review_setup

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.importing import DEMO_ACTORS_FILE, DemoUser, demo_bootstrap
 from annotations.models import Membership
+from annotations.services.demo import DEMO_ACTORS_FILE, DemoUser, demo_bootstrap
 
 PROJECT_SLUG = "seeds"
 PROJECT_NAME = "Seed articles — Russia–Niger military cooperation"

@@ -8,10 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from annotations import jobs
 from annotations.models import Job
-from annotations.preannotation import BrokerUnavailable, publish_task
-from annotations.tasks import worker_check
+from annotations.services import jobs
+from annotations.services.jobs import BrokerUnavailable, Task, task_send
 
 
 class Command(BaseCommand):
@@ -24,7 +23,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             job = jobs.job_create(kind=Job.Kind.HEALTHCHECK, total=1)
         try:
-            publish_task(worker_check, job.pk)
+            task_send(Task.WORKER_CHECK, job.pk)
         except BrokerUnavailable as exc:
             jobs.job_fail(job_id=job.pk, error=str(exc))
             raise CommandError(str(exc)) from exc

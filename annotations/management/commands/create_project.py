@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.schema import SchemaError, load_schema_file
-from annotations.services import project_create
+from annotations.services.projects import project_create
 
 
 class Command(BaseCommand):

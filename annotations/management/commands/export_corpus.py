@@ -7,7 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.exporting import FORMATS, ExportOptionError, export_request, export_write
+from annotations.exports.base import ExportOptionError
+from annotations.exports.catalog import FORMATS
+from annotations.exports.runner import export_request, export_write
 from annotations.exports.selection import LAYER_SELECTOR_HELP
 from annotations.models import Project
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.importing import import_paths
 from annotations.models import Project
+from annotations.services.imports import import_paths
 
 
 class Command(BaseCommand):

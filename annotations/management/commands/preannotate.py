@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations.models import Job, Project
-from annotations.preannotation import preannotation_start
+from annotations.services.preannotation import preannotation_start
 
 
 def progress_bar(done: int, total: int, width: int = 30) -> str:

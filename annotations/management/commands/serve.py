@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations.models import Job, Layer, Project
-from annotations.preannotation import preannotation_start
+from annotations.services.preannotation import preannotation_start
 
 
 class Command(BaseCommand):

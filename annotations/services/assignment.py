@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 
-from annotations.models import Article, Event, Layer, Membership, Mention, Project, Stance
+from annotations.models import Article, Layer, Project
+from annotations.selectors import (
+    project_annotators,
+)
 
 
 @dataclass
@@ -44,15 +43,6 @@ class AssignmentResult:
         if self.load:
             parts.append("load: " + ", ".join(f"{name} {count}" for name, count in sorted(self.load.items())))
         return "; ".join(parts)
-
-
-def project_annotators(*, project: Project) -> QuerySet[Any]:
-    """Active users with the annotator role in the project, in a stable order."""
-    return (
-        get_user_model()
-        .objects.filter(memberships__project=project, memberships__role=Membership.Role.ANNOTATOR, is_active=True)
-        .order_by("username", "pk")
-    )
 
 
 @transaction.atomic
@@ -130,49 +120,3 @@ def articles_assign(
     result.created = len(new_layers)
     result.load = {user.get_username(): load[user.pk] for user in pool}
     return result
-
-
-# --- The annotator's queue -------------------------------------------------------------------
-
-
-def _count(model: type[Any]) -> Coalesce:
-    counted = model.objects.filter(layer=OuterRef("pk")).order_by().values("layer").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def annotator_queue(*, user: AbstractBaseUser, project: Project | None = None) -> QuerySet[Layer]:
-    """The user's own layers (their assignments) in projects they annotate in, with counts.
-
-    Ordered by project and article, which is also the order of next / previous on the annotate
-    page. Only projects where the user still has a role that annotates are listed.
-    """
-    roles = (Membership.Role.ANNOTATOR, Membership.Role.MANAGER, Membership.Role.REVIEWER)
-    layers = Layer.objects.filter(kind=Layer.Kind.ANNOTATOR, annotator=user)
-    if not getattr(user, "is_superuser", False):
-        layers = layers.filter(
-            Q(article__project__memberships__user=user) & Q(article__project__memberships__role__in=roles)
-        )
-    if project is not None:
-        layers = layers.filter(article__project=project)
-    return (
-        layers.select_related("article__project")
-        .defer(
-            "article__text",
-            "article__metadata",
-            "article__project__label_schema",
-            "article__project__guidelines",
-            "article__project__description",
-        )
-        .annotate(mention_count=_count(Mention), event_count=_count(Event), stance_count=_count(Stance))
-        .order_by("article__project__slug", "article_id")
-    )
-
-
-def queue_neighbours(*, layer: Layer) -> tuple[Layer | None, Layer | None]:
-    """The previous and next layer of the same annotator in the same project (queue order)."""
-    own = Layer.objects.filter(
-        kind=Layer.Kind.ANNOTATOR, annotator_id=layer.annotator_id, article__project_id=layer.article.project_id
-    ).only("pk", "article_id", "status")
-    previous = own.filter(article_id__lt=layer.article_id).order_by("-article_id").first()
-    following = own.filter(article_id__gt=layer.article_id).order_by("article_id").first()
-    return previous, following

@@ -23,7 +23,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 
-from annotations import jobs
 from annotations.agreement import (
     DEFAULT_ANNOTATOR_STATUSES,
     DEFAULT_GOLD_STATUSES,
@@ -31,6 +30,8 @@ from annotations.agreement import (
     load_agreement_data,
 )
 from annotations.models import Job, Layer, Project
+from annotations.services import jobs
+from annotations.services.jobs import Task
 
 logger = logging.getLogger(__name__)
 
@@ -136,24 +137,13 @@ def agreement_start(*, project: Project, user: Any = None, force: bool = False) 
         )
         if not inline:
             job_id = job.pk
-            transaction.on_commit(lambda: _enqueue(job_id))
+            transaction.on_commit(lambda: jobs.job_enqueue(job_id=job_id, task=Task.AGREEMENT_JOB))
             return job
     try:
         return agreement_run(job_id=job.pk)
     except Exception as exc:
         logger.exception("agreement job %s failed", job.pk)
         return jobs.job_fail(job_id=job.pk, error=f"{type(exc).__name__}: {exc}")
-
-
-def _enqueue(job_id: int) -> None:
-    from annotations.preannotation import BrokerUnavailable, publish_task
-    from annotations.tasks import agreement_job
-
-    try:
-        publish_task(agreement_job, job_id)
-    except BrokerUnavailable as exc:
-        jobs.job_fail(job_id=job_id, error=str(exc))
-        logger.error("job %s: %s", job_id, exc)
 
 
 def agreement_run(*, job_id: int) -> Job:

@@ -31,48 +31,26 @@ finds its item costs no query. Sources should come with their related rows (`wit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
 from annotations.models import Event, EventArgument, Layer, Mention, Stance
-from annotations.services import event_create, mention_create, stance_create
+from annotations.review import (
+    Key,
+    event_key,
+    mention_key,
+    stance_key,
+)
+from annotations.services.items import (
+    event_create,
+    mention_create,
+    stance_create,
+)
 
-Key = tuple[Hashable, ...]
 # What a copy records about how it got there, given the key of what it copies (see review.provenance).
 ProvenanceOf = Callable[[Key], dict[str, Any]]
-
-
-def _span(mention: Mention | None) -> tuple[int, int] | None:
-    return None if mention is None else (mention.start, mention.end)
-
-
-def mention_key(mention: Mention) -> Key:
-    return ("mention", mention.start, mention.end, mention.label)
-
-
-def event_key(event: Event) -> Key:
-    arguments = sorted((a.role, a.mention.start, a.mention.end, a.mention.label) for a in event.arguments.all())
-    return ("event", event.event_type, event.trigger_start, event.trigger_end, tuple(arguments))
-
-
-def stance_key(stance: Stance) -> Key:
-    target = _span(stance.target) if stance.target_id else ("actor", stance.target_actor_id)
-    return ("stance", _span(stance.holder) if stance.holder_id else None, target, stance.label)
-
-
-def with_copied_rows(kind: str, items: QuerySet[Any]) -> QuerySet[Any]:
-    """The items with the related rows a key and a copy read: no query per item or argument.
-
-    An event's arguments come by role, then in text order (the order a copy writes them in).
-    """
-    if kind == "mention":
-        return items.select_related("actor")
-    if kind == "event":
-        arguments = EventArgument.objects.select_related("mention__actor").order_by("role", "mention__start", "id")
-        return items.prefetch_related(Prefetch("arguments", queryset=arguments))
-    return items.select_related("holder__actor", "target__actor", "target_actor")
 
 
 class ItemCopier:

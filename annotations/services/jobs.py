@@ -6,16 +6,76 @@ the admin and to `--wait` at once, and a status change is guarded by a row lock.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from annotations.models import Job, JobChunk, Project
+
+logger = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(Exception):
+    """The task broker could not be reached; the job was marked failed."""
+
+
+class Task:
+    """The Celery tasks by name (`annotations.tasks` defines them): services enqueue by name, so
+    the domain never imports the task module and the task module may import every service."""
+
+    PREANNOTATE_JOB = "annotations.tasks.preannotate_job"
+    PREANNOTATE_CHUNK = "annotations.tasks.preannotate_chunk"
+    AGREEMENT_JOB = "annotations.tasks.agreement_job"
+    WORKER_CHECK = "annotations.tasks.worker_check"
+
+    ALL = (PREANNOTATE_JOB, PREANNOTATE_CHUNK, AGREEMENT_JOB, WORKER_CHECK)
+
+
+def task_send(name: str, *args: Any) -> None:
+    """Publish the task `name` (one of `Task`) with JSON arguments on the default queue.
+
+    Raises BrokerUnavailable, with what to do, when the broker can't be reached.
+    """
+    if name not in Task.ALL:
+        raise ValueError(f"unknown task {name!r}; known: {', '.join(Task.ALL)}")
+    try:
+        if current_app.conf.task_always_eager:  # run here and now, as a direct call would
+            current_app.loader.import_default_modules()
+            current_app.tasks[name].apply_async(args=args)
+        else:
+            current_app.send_task(name, args=args, retry=True, queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+    except (KombuOperationalError, OSError) as exc:
+        raise BrokerUnavailable(
+            f"could not reach the task broker ({_broker_display()}): {str(exc).rstrip('.')}. "
+            "Start Redis (or unset CELERY_BROKER_URL for the embedded broker) and start the job again."
+        ) from exc
+
+
+def job_enqueue(*, job_id: int, task: str) -> None:
+    """Publish a job's first task; when the broker is away the job fails with the reason instead."""
+    try:
+        task_send(task, job_id)
+    except BrokerUnavailable as exc:
+        job_fail(job_id=job_id, error=str(exc))
+        logger.error("job %s: %s", job_id, exc)
+
+
+def _broker_display() -> str:
+    url = settings.CELERY_BROKER_URL
+    if "@" in url:  # hide credentials
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
 
 FINISHED = (Job.Status.SUCCEEDED, Job.Status.FAILED)
 

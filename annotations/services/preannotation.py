@@ -1,0 +1,175 @@
+"""Pre-annotation jobs: start one, split it into chunks, run a chunk, replace a machine layer.
+
+The web process only creates the job and enqueues it after commit; the spaCy pipeline is built
+in worker processes (once per process and project schema / actor registry state). Re-running a
+model version replaces that version's machine layer per article, in one transaction (a batch of
+articles at a time), so a retried or redelivered chunk never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from annotations.models import Actor, Article, Job, JobChunk, Project
+from annotations.schema import LabelSchema
+from annotations.services import jobs
+
+if TYPE_CHECKING:
+    from annotations.nlp import DocumentSuggestions, Preannotator
+from annotations.services.jobs import BrokerUnavailable, Task, task_send
+from annotations.services.machine_layers import machine_layer_writer, machine_layers_replace
+
+logger = logging.getLogger(__name__)
+
+
+# Built pipelines per worker process, keyed by what they are built from.
+_PREANNOTATORS: dict[str, Preannotator] = {}
+
+
+_MAX_CACHED = 4
+
+
+def preannotation_start(
+    *,
+    project: Project,
+    article_ids: Sequence[int] | None = None,
+    created_by: Any = None,
+    chunk_size: int | None = None,
+) -> Job:
+    """Create a pre-annotation job for the project (all its articles unless ids are given).
+
+    The job is enqueued after the surrounding transaction commits. If the broker can't be
+    reached the job is marked failed with the reason, and nothing else is written.
+    """
+    size = chunk_size or settings.PREANNOTATE_CHUNK_SIZE
+    if size < 1:
+        raise ValidationError({"chunk_size": [f"must be at least 1, got {size}"]})
+    project_ids = list(project.articles.order_by("id").values_list("id", flat=True))
+    if article_ids is None:
+        ids = project_ids
+    else:
+        wanted = list(dict.fromkeys(int(i) for i in article_ids))
+        unknown = sorted(set(wanted) - set(project_ids))
+        if unknown:
+            raise ValidationError({"articles": [f"not in project {project.slug!r}: {', '.join(map(str, unknown))}"]})
+        ids = wanted
+    with transaction.atomic():
+        job = jobs.job_create(
+            kind=Job.Kind.PREANNOTATE,
+            project=project,
+            params={"article_ids": ids, "chunk_size": size, "batch_size": settings.PREANNOTATE_BATCH_SIZE},
+            total=len(ids),
+            created_by=created_by,
+        )
+        transaction.on_commit(lambda: jobs.job_enqueue(job_id=job.pk, task=Task.PREANNOTATE_JOB))
+    return job
+
+
+def preannotation_plan(*, job_id: int) -> None:
+    """Split the job into chunks and enqueue one task per chunk (a redelivered plan is a no-op)."""
+    job = Job.objects.get(pk=job_id)
+    ids = job.params.get("article_ids", [])
+    chunks = jobs.chunked(ids, int(job.params.get("chunk_size") or settings.PREANNOTATE_CHUNK_SIZE))
+    if not jobs.job_start(job_id=job_id, chunks=chunks):
+        return
+    if not chunks:
+        jobs.job_succeed(job_id=job_id, counts={"articles": 0})
+        return
+    jobs.job_log(job_id=job_id, line=f"{len(ids)} article(s) in {len(chunks)} chunk(s)")
+    for chunk_id in JobChunk.objects.filter(job_id=job_id).order_by("index").values_list("id", flat=True):
+        try:
+            task_send(Task.PREANNOTATE_CHUNK, chunk_id)
+        except BrokerUnavailable as exc:
+            jobs.job_fail(job_id=job_id, error=str(exc))
+            return
+
+
+def preannotation_resume(*, job_id: int) -> int:
+    """Re-enqueue the chunks of a running job that are not done (after a broker without redelivery
+    lost a killed worker's message). Running a chunk twice is harmless. Returns how many."""
+    pending = list(JobChunk.objects.filter(job_id=job_id, done=False).values_list("id", flat=True))
+    for chunk_id in pending:
+        task_send(Task.PREANNOTATE_CHUNK, chunk_id)
+    return len(pending)
+
+
+def actor_entries() -> tuple[Any, ...]:
+    """The actor registry as gazetteer entries (what the pipeline is built from)."""
+    from annotations.nlp import ActorEntry
+
+    rows = Actor.objects.order_by("name").values_list("name", "kind", "aliases")
+    return tuple(ActorEntry(name=name, kind=kind, aliases=tuple(aliases or ())) for name, kind, aliases in rows)
+
+
+def get_preannotator(*, schema: dict[str, Any], actors: tuple[Any, ...], model: str | None = None) -> Preannotator:
+    """The pipeline for this schema and actor registry, built once per worker process."""
+    from annotations.nlp import Preannotator
+
+    model = model or settings.SPACY_MODEL
+    key_source = json.dumps([schema, [(a.name, a.kind, list(a.aliases)) for a in actors], model], sort_keys=True)
+    key = hashlib.sha256(key_source.encode()).hexdigest()
+    annotator = _PREANNOTATORS.get(key)
+    if annotator is None:
+        if len(_PREANNOTATORS) >= _MAX_CACHED:
+            _PREANNOTATORS.pop(next(iter(_PREANNOTATORS)))
+        annotator = Preannotator(schema=schema, actors=actors, model=model)
+        _PREANNOTATORS[key] = annotator
+    return annotator
+
+
+def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
+    """Annotate one chunk's articles with `nlp.pipe` and replace their machine layers."""
+    chunk = JobChunk.objects.select_related("job__project").get(pk=chunk_id)
+    job = chunk.job
+    counts: Counter[str] = Counter()
+    if chunk.done or job.status != Job.Status.RUNNING:
+        return counts
+    JobChunk.objects.filter(pk=chunk_id).update(attempts=chunk.attempts + 1)
+    project = job.project
+    assert project is not None
+    annotator = get_preannotator(schema=project.label_schema, actors=actor_entries())
+    if chunk.index == 0 or chunk.attempts > 0:
+        for line in annotator.log:
+            jobs.job_log(job_id=job.pk, line=line)
+    if chunk.attempts > 0:
+        jobs.job_log(job_id=job.pk, line=f"chunk {chunk.index}: delivery {chunk.attempts + 1}, replacing its layers")
+    articles = list(Article.objects.filter(pk__in=chunk.article_ids).order_by("pk").only("pk", "text", "language"))
+    counts["missing"] = len(set(chunk.article_ids) - {a.pk for a in articles})
+    schema = LabelSchema(project.label_schema)
+    actor_ids = dict(Actor.objects.values_list("name", "pk"))
+    batch_size = int(job.params.get("batch_size") or settings.PREANNOTATE_BATCH_SIZE)
+    results = annotator.annotate(((a.text, a.language) for a in articles), batch_size=batch_size)
+
+    def write(group: list[tuple[Article, DocumentSuggestions]]) -> Counter[str]:
+        return machine_layers_replace(
+            results=group, model_version=annotator.model_version, schema=schema, actor_ids=actor_ids
+        )
+
+    # Written a batch at a time: one transaction and a handful of statements per batch.
+    with machine_layer_writer() as submit:
+        pending = []
+        group: list[tuple[Article, DocumentSuggestions]] = []
+        for article, suggestions in zip(articles, results, strict=True):
+            if suggestions.skipped:
+                counts["skipped"] += 1
+                jobs.job_log(job_id=job.pk, line=f"article {article.pk} skipped: {suggestions.skipped}")
+            group.append((article, suggestions))
+            if len(group) == batch_size:
+                pending.append(submit(write, group))
+                group = []
+        if group:
+            pending.append(submit(write, group))
+        for result in pending:
+            counts.update(result())
+    counts["articles"] += len(articles)
+    jobs.job_chunk_finish(chunk_id=chunk_id, counts=+counts, model_version=annotator.model_version)
+    return counts
