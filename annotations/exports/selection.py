@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from annotations.exports.base import (
     ActorJSON,
+    ArticleJSON,
     EventJSON,
     ExportDocument,
     ExportOptionError,
@@ -535,7 +536,7 @@ def _document(
     }
 
 
-def _article_json(layer: tuple[Any, ...], ratios: Ratios) -> dict[str, Any]:
+def _article_json(layer: tuple[Any, ...], ratios: Ratios) -> ArticleJSON:
     """The article's fields of a document, with its split."""
     (_, _, _, _, _, _, content_hash, story_key, title, text, source, url, published, language, metadata,
      *_) = layer  # fmt: skip
