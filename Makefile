@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo worker lock bench clean
+.PHONY: install run test lint format typecheck migrate demo worker lock bench clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# mypy with the Django and DRF plugins; its settings are in pyproject.toml.
+typecheck: install
+	$(VENV)/bin/mypy
 
 # Re-pin every dependency after a change to requirements/*.in.
 lock:

@@ -393,7 +393,7 @@ def krippendorff_alpha(codes: Codes) -> AlphaResult:
 
 def categorical_agreement(codes: Codes) -> dict[str, Any]:
     """Kappa (mean over pairs), alpha, items, observed agreement, pairs and by-label figures."""
-    pairs = []
+    pairs: list[dict[str, Any]] = []
     for a, b in itertools.combinations(sorted(codes), 2):
         result = cohen_kappa(codes[a], codes[b])
         if result.items:
@@ -523,11 +523,11 @@ def compute_agreement(data: AgreementData) -> dict[str, Any]:
     events_by_type = _group(
         (t, counts) for *_, comparison in pairs for t, counts in comparison["events_by_type"].items()
     )
-    stance_codes_by_annotator = {
+    stance_codes_by_annotator: Codes = {
         name: {(article, key): value for article, layer in layers.items() for key, value in stance_codes(layer).items()}
         for name, layers in data.annotators.items()
     }
-    label_codes_by_annotator = {
+    label_codes_by_annotator: Codes = {
         name: {
             (article, *span): value
             for article, layer in layers.items()

@@ -6,9 +6,14 @@ or at the project's label schema live in `annotations.services` and `annotations
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Project(models.Model):
@@ -33,7 +38,8 @@ class Project(models.Model):
         default=MergeStrategy.UNANIMOUS,
         help_text="What pre-fills an article's gold layer when a reviewer first opens it.",
     )
-    members = models.ManyToManyField(
+    # Annotated: the stubs cannot infer a many-to-many to AUTH_USER_MODEL through a model named by string.
+    members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workbench_projects", blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -354,8 +360,8 @@ class Stance(models.Model):
         indexes = [models.Index(fields=["layer", "label"])]
 
     def __str__(self) -> str:
-        holder = self.holder.text if self.holder_id else "author"
-        target = self.target.text if self.target_id else str(self.target_actor)
+        holder = self.holder.text if self.holder_id and self.holder else "author"
+        target = self.target.text if self.target_id and self.target else str(self.target_actor)
         return f"{holder} {self.label} {target}"
 
     @property

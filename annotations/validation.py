@@ -97,11 +97,12 @@ def validate_event(
             raise InvalidAnnotation("arguments", f"mention {mention.pk} fills role {role!r} twice")
         seen.add((role, mention.pk))
         counts[role] += 1
-    for role in spec.roles.values():
-        if role.max is not None and counts[role.name] > role.max:
+    for role_spec in spec.roles.values():
+        if role_spec.max is not None and counts[role_spec.name] > role_spec.max:
             raise InvalidAnnotation(
                 "arguments",
-                f"role {role.name!r} of {spec.code} takes at most {role.max} argument(s), got {counts[role.name]}",
+                f"role {role_spec.name!r} of {spec.code} takes at most {role_spec.max} argument(s), "
+                f"got {counts[role_spec.name]}",
             )
 
 

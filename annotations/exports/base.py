@@ -108,8 +108,8 @@ class LayerJSON(TypedDict):
     adjudicated_at: NotRequired[str]
 
 
-class ExportDocument(TypedDict):
-    """One article with one layer's annotations. Ids are positional (m0, e0, s0), not database ids."""
+class ArticleJSON(TypedDict):
+    """The article's fields of a document, with its split."""
 
     id: str
     title: str
@@ -120,6 +120,11 @@ class ExportDocument(TypedDict):
     language: str
     metadata: dict[str, Any]
     split: str
+
+
+class ExportDocument(ArticleJSON):
+    """One article with one layer's annotations. Ids are positional (m0, e0, s0), not database ids."""
+
     layer: LayerJSON
     mentions: list[MentionJSON]
     events: list[EventJSON]
@@ -200,6 +205,10 @@ class _Drain:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        # zipfile never closes a file object it was handed; here so _Drain is a writable file.
+        pass
+
     def take(self) -> bytes:
         data = b"".join(self.parts)
         self.parts, self.size = [], 0
@@ -221,7 +230,7 @@ def zip_stream(chunks: Iterable[Chunk]) -> Iterator[bytes]:
     """
     sink = _Drain()
     done: set[str] = set()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         current: str | None = None
         entry: IO[bytes] | None = None
         for chunk in chunks:

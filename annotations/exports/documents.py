@@ -15,6 +15,7 @@ import orjson
 
 from annotations.exports.base import (
     ActorJSON,
+    ArticleJSON,
     EventJSON,
     ExportDocument,
     LayerJSON,
@@ -223,7 +224,7 @@ def document_of(
     }
 
 
-def _article_json(layer: tuple[Any, ...], ratios: Ratios) -> dict[str, Any]:
+def _article_json(layer: tuple[Any, ...], ratios: Ratios) -> ArticleJSON:
     """The article's fields of a document, with its split."""
     (_, _, _, _, _, _, content_hash, story_key, title, text, source, url, published, language, metadata,
      *_) = layer  # fmt: skip

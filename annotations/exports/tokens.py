@@ -138,7 +138,8 @@ def align(document: ExportDocument, doc: Doc) -> AlignedDocument:
         starts[start + 1 : end] = -1
     if len(doc):
         starts[0] = 1
-        doc.from_array([SENT_START], starts.view(np.uint64))
+        # spaCy types the array as thinc's Ints2d; a plain integer ndarray is what it takes at run time.
+        doc.from_array([SENT_START], starts.view(np.uint64))  # type: ignore[arg-type]
 
     aligned = AlignedDocument(
         document=document,

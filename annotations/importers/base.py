@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from annotations.errors import ImportFailed
 from annotations.services.articles import ArticleInput, article_check
@@ -121,7 +121,8 @@ def string_field(record: dict[str, Any], field: str, where: str, errors: list[st
 
 def max_length(model: type[Model], field: str) -> int:
     """The column width of a model's CharField, so readers reject what the database would."""
-    width = model._meta.get_field(field).max_length
+    model_field = model._meta.get_field(field)
+    width = model_field.max_length if isinstance(model_field, Field) else None
     assert width is not None, f"{model.__name__}.{field} has no max_length"
     return width
 
