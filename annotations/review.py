@@ -33,7 +33,7 @@ annotator layers done), adjudicated (the gold layer is adjudicated).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,11 +86,17 @@ def _key_text(key: tuple[Hashable, ...]) -> str:
     return repr(key)
 
 
+def annotator_name(layer: Layer) -> str:
+    """The username of an annotator layer's annotator ("" for gold and machine layers)."""
+    return layer.annotator.get_username() if layer.annotator is not None else ""
+
+
 def _items(layer: Layer, kind: str) -> Iterable[Any]:
-    return {"mention": layer.mentions, "event": layer.events, "stance": layer.stances}[kind].all()
+    managers: dict[str, Any] = {"mention": layer.mentions, "event": layer.events, "stance": layer.stances}
+    return managers[kind].all()
 
 
-KEY_OF = {"mention": mention_key, "event": event_key, "stance": stance_key}
+KEY_OF: dict[str, Callable[[Any], Key]] = {"mention": mention_key, "event": event_key, "stance": stance_key}
 
 
 @dataclass
@@ -120,7 +126,7 @@ def groups_of(layers: Sequence[Layer], gold: Layer | None = None) -> dict[str, l
         key_of = KEY_OF[kind]
         groups: dict[tuple[Hashable, ...], Group] = {}
         for layer in layers:
-            name = layer.annotator.get_username()
+            name = annotator_name(layer)
             for item in _items(layer, kind):
                 key = key_of(item)
                 group = groups.setdefault(key, Group(kind=kind, key=key, item=item))

@@ -40,7 +40,7 @@ from annotations.models import (
     Project,
     Stance,
 )
-from annotations.review import COMPARED_STATUSES, KINDS, gold_json, group_json, groups_of
+from annotations.review import COMPARED_STATUSES, KINDS, annotator_name, gold_json, group_json, groups_of
 
 
 def machine_layer_for(*, article: Article, model_version: str | None = None) -> Layer:
@@ -89,13 +89,14 @@ def articles_with_stage(articles: QuerySet[Article]) -> QuerySet[Article]:
 
 
 def article_stage(article: Article) -> str:
-    return articles_with_stage(Article.objects.filter(pk=article.pk)).values_list("stage", flat=True).get()
+    stages = articles_with_stage(Article.objects.filter(pk=article.pk))
+    return str(stages.values_list("stage", flat=True).get())  # type: ignore[misc]  # an annotation
 
 
 def filter_stage(articles: QuerySet[Article], stage: str) -> QuerySet[Article]:
     if stage not in Stage.ALL:
         raise InvalidAnnotation("stage", f"unknown stage {stage!r}; allowed: {', '.join(Stage.ALL)}")
-    return articles_with_stage(articles).filter(stage=stage)
+    return articles_with_stage(articles).filter(stage=stage)  # type: ignore[misc]  # `stage` is an annotation
 
 
 def with_items(layers: QuerySet[Layer]) -> QuerySet[Layer]:
@@ -112,7 +113,7 @@ def compared_layers(article: Article) -> list[Layer]:
     layers = with_items(
         Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, status__in=list(COMPARED_STATUSES))
     )
-    return sorted(layers, key=lambda layer: layer.annotator.get_username())
+    return sorted(layers, key=annotator_name)
 
 
 def gold_layer(article: Article) -> Layer | None:
@@ -131,7 +132,7 @@ def review_of(article: Article) -> dict[str, Any]:
         "overlap": article.project.overlap,
         "annotators": [
             {
-                "username": layer.annotator.get_username(),
+                "username": annotator_name(layer),
                 "layer": layer.pk,
                 "status": layer.status,
                 "version": layer.version,
@@ -185,7 +186,7 @@ def annotator_queue(*, user: AbstractBaseUser, project: Project | None = None) -
     page. Only projects where the user still has a role that annotates are listed.
     """
     roles = (Membership.Role.ANNOTATOR, Membership.Role.MANAGER, Membership.Role.REVIEWER)
-    layers = Layer.objects.filter(kind=Layer.Kind.ANNOTATOR, annotator=user)
+    layers = Layer.objects.filter(kind=Layer.Kind.ANNOTATOR, annotator_id=user.pk)
     if not getattr(user, "is_superuser", False):
         layers = layers.filter(
             Q(article__project__memberships__user=user) & Q(article__project__memberships__role__in=roles)
@@ -242,11 +243,11 @@ def layer_json(layer: Layer) -> dict[str, Any]:
         "id": layer.pk,
         "article": layer.article_id,
         "kind": layer.kind,
-        "annotator": layer.annotator.username if layer.annotator_id else None,
+        "annotator": layer.annotator.username if layer.annotator is not None else None,
         "model_version": layer.model_version,
         "status": layer.status,
         "version": layer.version,
-        "adjudicated_by": layer.adjudicated_by.username if layer.adjudicated_by_id else None,
+        "adjudicated_by": layer.adjudicated_by.username if layer.adjudicated_by is not None else None,
         "adjudicated_at": _iso(layer.adjudicated_at),
         "created_at": _iso(layer.created_at),
         "updated_at": _iso(layer.updated_at),
@@ -266,7 +267,7 @@ def layer_detail(layer: Layer) -> dict[str, Any]:
                 "end": m.end,
                 "text": m.text,
                 "actor": m.actor_id,
-                "actor_name": m.actor.name if m.actor_id else None,
+                "actor_name": m.actor.name if m.actor is not None else None,
                 "score": m.score,
                 "provenance": m.provenance,
                 "created_at": _iso(m.created_at),
@@ -297,7 +298,7 @@ def layer_detail(layer: Layer) -> dict[str, Any]:
                 "holder": s.holder_id,
                 "target": s.target_id,
                 "target_actor": s.target_actor_id,
-                "target_actor_name": s.target_actor.name if s.target_actor_id else None,
+                "target_actor_name": s.target_actor.name if s.target_actor is not None else None,
                 "scope": s.scope,
                 "evidence_start": s.evidence_start,
                 "evidence_end": s.evidence_end,

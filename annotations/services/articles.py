@@ -208,7 +208,7 @@ def _articles_insert(project: Project, rows: list[tuple[Any, ...]]) -> list[Arti
                 copy.write_row((pk, *row[:10], connection.ops.adapt_json_value(row[10], encoder), row[11], created_at))
     created = []
     for pk, row in zip(ids, rows, strict=True):
-        article = Article(pk, *row, created_at)
+        article = Article(pk, *row, created_at)  # type: ignore[misc]  # positional, in column order: the fast path
         article.project = project
         article._state.adding, article._state.db = False, connection.alias
         created.append(article)

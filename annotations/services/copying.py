@@ -86,23 +86,25 @@ class ItemCopier:
         return (*key, stance.evidence_start, stance.evidence_end) if self.stance_evidence else key
 
     def _held_of(self, kind: str) -> dict[Key, int]:
-        held = self._held.get(kind)
-        if held is None:
-            items: QuerySet[Any]
-            key_of: Callable[[Any], Key]
-            if kind == "mention":
-                items, key_of = Mention.objects.filter(layer=self.layer), mention_key
-            elif kind == "event":
-                arguments = EventArgument.objects.select_related("mention")
-                items = Event.objects.filter(layer=self.layer).prefetch_related(Prefetch("arguments", arguments))
-                key_of = event_key
-            else:
-                items = Stance.objects.filter(layer=self.layer).select_related("holder", "target")
-                key_of = self._stance_key
-            held = {}
-            for item in items.order_by("pk"):
-                held.setdefault(key_of(item), item.pk)  # the oldest of doubles the layer may hold
-            self._held[kind] = held
+        cached = self._held.get(kind)
+        if cached is not None:
+            return cached
+        items: QuerySet[Any]
+        key_of: Callable[[Any], Key]
+        if kind == "mention":
+            items, key_of = Mention.objects.filter(layer=self.layer), mention_key
+        elif kind == "event":
+            arguments = EventArgument.objects.select_related("mention")
+            items = Event.objects.filter(layer=self.layer).prefetch_related(Prefetch("arguments", arguments))
+            key_of = event_key
+        else:
+            items = Stance.objects.filter(layer=self.layer).select_related("holder", "target")
+            key_of = self._stance_key
+        held: dict[Key, int] = {}
+        item: Any
+        for item in items.order_by("pk"):
+            held.setdefault(key_of(item), item.pk)  # the oldest of doubles the layer may hold
+        self._held[kind] = held
         return held
 
     def _found(self, kind: str, key: Key, *, listed: bool) -> int | None:
@@ -160,8 +162,8 @@ class ItemCopier:
         found = self._found("stance", key, listed=True)
         if found is not None:
             return found
-        holder_id = self._mention(source.holder, listed=False) if source.holder_id else None
-        target_id = self._mention(source.target, listed=False) if source.target_id else None
+        holder_id = self._mention(source.holder, listed=False) if source.holder is not None else None
+        target_id = self._mention(source.target, listed=False) if source.target is not None else None
         created = stance_create(
             layer=self.layer,
             label=source.label,

@@ -126,7 +126,7 @@ def dataset_version_create(
                 sha256=sha256,
                 size=size,
                 file=stored,
-                created_by=created_by,
+                created_by_id=created_by.pk if created_by is not None else None,
             )
     except IntegrityError:
         default_storage.delete(stored)  # another request took the name meanwhile

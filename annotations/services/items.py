@@ -108,7 +108,7 @@ def mention_update(
     layer_touch(layer=layer, expected_version=expected_version)
     mention.label, mention.start, mention.end, mention.text = new_label, new_start, new_end, quoted
     if actor is not UNCHANGED:
-        mention.actor = actor  # type: ignore[assignment]
+        mention.actor = actor
     try:
         with transaction.atomic():
             mention.save()

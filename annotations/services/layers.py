@@ -61,7 +61,7 @@ def layer_touch(*, layer: Layer, expected_version: int | None, status_change: bo
     if not status_change:
         query = query.exclude(kind=Layer.Kind.GOLD, status=Layer.Status.ADJUDICATED)
     if query.update(**updates) == 0:
-        current = Layer.objects.filter(pk=layer.pk).values("version", "status").first() or {}
+        current: dict[str, Any] = dict(Layer.objects.filter(pk=layer.pk).values("version", "status").first() or {})
         if expected_version is None or current.get("version") == expected_version:
             raise InvalidAnnotation(
                 "layer", f"gold layer {layer.pk} is adjudicated: reopen it (status in_progress) before changing it"

@@ -81,7 +81,7 @@ class _RowInsert:
     def __init__(self, model: type[models.Model], columns: Sequence[str]):
         quote = connection.ops.quote_name
         meta = model._meta
-        given = [meta.get_field(name) for name in columns]
+        given: list[Any] = [meta.get_field(name) for name in columns]  # concrete fields, by their names
         others = [f for f in meta.concrete_fields if not f.primary_key and f not in given]
         now = timezone.now()
         self.constants = [
@@ -91,7 +91,7 @@ class _RowInsert:
             )
             for f in others
         ]
-        self.fields = (*given, *others)
+        self.fields: tuple[Any, ...] = (*given, *others)
         self.keys = [f.column for f in given]
         # JSON columns: PostgreSQL reads them from the JSON document as they are.
         self.json_columns = [i for i, f in enumerate(given) if isinstance(f, models.JSONField)]

@@ -48,7 +48,7 @@ SUGGESTION_MODELS: dict[str, type[Model]] = {
 
 
 # The field that `label` means for each kind of suggestion (bulk decisions by label).
-LABEL_FIELDS = {ItemKind.MENTION: "label", ItemKind.EVENT: "event_type", ItemKind.STANCE: "label"}
+LABEL_FIELDS: dict[str, str] = {ItemKind.MENTION: "label", ItemKind.EVENT: "event_type", ItemKind.STANCE: "label"}
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def _decide(
     rows = [
         SuggestionDecision(
             layer=layer,
-            user=user,
+            user_id=user.pk,
             item_kind=kind,
             decision=decision,
             model_version=item.layer.model_version,
