@@ -94,7 +94,7 @@ from annotations.models import (
 )
 from annotations.schema import SchemaError, load_default_schema, validate_label_schema
 from annotations.selectors import Stage, articles_with_stage
-from annotations.services.articles import ArticleInput, article_check, content_hash
+from annotations.services.articles import ArticleInput, check_article, content_hash
 from annotations.services.items import event_delete, event_update, mention_delete, mention_update, stance_delete
 from annotations.services.preannotation import preannotation_start
 from annotations.services.projects import membership_set, project_set_schema
@@ -886,8 +886,8 @@ class ArticleAdminForm(forms.ModelForm):
             return cleaned  # the text is only written when the article is created
         text = cleaned["text"]
         try:
-            article_check(
-                ArticleInput(
+            check_article(
+                article=ArticleInput(
                     title=cleaned.get("title", ""),
                     text=text,
                     url=cleaned.get("url", ""),

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Field, Model
 
 from annotations.errors import ImportFailed
-from annotations.services.articles import ArticleInput, article_check
+from annotations.services.articles import ArticleInput, check_article
 
 # Past this many problems a file is clearly not the format it claims; stop listing them.
 MAX_ERRORS_PER_FILE = 50
@@ -57,7 +57,7 @@ def validation_messages(exc: ValidationError) -> list[str]:
 def checked(article: ArticleInput, where: str) -> list[str]:
     """Problems that would stop `article` being stored, each prefixed with `where`."""
     try:
-        article_check(article)
+        check_article(article=article)
     except ValidationError as exc:
         return [f"{where}: {message}" for message in validation_messages(exc)]
     return []

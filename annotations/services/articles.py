@@ -49,7 +49,7 @@ class ArticleInput:
     metadata: dict[str, Any] | None = None
 
 
-def article_check(article: ArticleInput) -> None:
+def check_article(*, article: ArticleInput) -> None:
     """Raise ValidationError naming the field when an article can't be stored."""
     if not isinstance(article.text, str) or not article.text.strip():
         raise ValidationError({"text": ["is empty"]})
@@ -96,7 +96,7 @@ def articles_create(*, project: Project, articles: Sequence[ArticleInput], impor
     an article that links two stories merges them, which renames the later one's key.
     """
     for article in articles:
-        article_check(article)
+        check_article(article=article)
     hashes = [content_hash(a.text) for a in articles]
     existing = _stored_hashes(project, hashes)
     stored: list[tuple[ArticleInput, str]] = []
