@@ -131,3 +131,22 @@ def test_the_web_process_starts_without_spacy():
 def test_every_task_the_services_send_by_name_is_registered():
     current_app.loader.import_default_modules()
     assert set(Task.ALL) <= set(current_app.tasks)
+
+
+def test_no_module_imports_another_modules_private_name():
+    private = []
+    for name, path in source_modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES:
+                private += [f"{name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    assert private == []
+
+
+def test_no_module_is_over_400_lines_but_the_three_that_are_one_piece():
+    whole = {"annotations.models", "annotations.stories", "annotations.agreement"}
+    long = {
+        name: lines
+        for name, path in source_modules().items()
+        if name not in whole and (lines := len(path.read_text().splitlines())) > 400
+    }
+    assert long == {}
