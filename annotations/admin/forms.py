@@ -1,0 +1,188 @@
+"""The admin's forms: JSON fields shown indented, and the checks a form runs before a save (the
+same `check_*` functions the services call)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.fields import InvalidJSONInput
+
+from annotations.errors import VersionConflict
+from annotations.models import (
+    Actor,
+    Article,
+    Mention,
+    Project,
+)
+from annotations.schema import SchemaError, validate_label_schema
+from annotations.services import (
+    ArticleInput,
+    article_check,
+    content_hash,
+    mention_update,
+)
+
+
+class PrettyJSONField(forms.JSONField):
+    """Shows JSON indented, so a schema or metadata object can be read and edited in a textarea."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
+JSON_WIDGET = forms.Textarea(attrs={"rows": 20, "class": "wb-json"})
+
+
+class _DryRun(Exception):
+    """Rolls back a service call made only to learn whether it would succeed."""
+
+
+def add_service_errors(form: forms.Form, call: Callable[[], object]) -> None:
+    """Run a service in a savepoint that is always rolled back; put its errors on the form.
+
+    The form then shows exactly what the service would refuse, with nothing written; the real
+    call happens in `save_model`.
+    """
+    try:
+        with transaction.atomic():
+            call()
+            raise _DryRun
+    except _DryRun:
+        pass
+    except VersionConflict as exc:
+        form.add_error(None, str(exc))
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            for message in exc.messages:
+                form.add_error(None, message)
+            return
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                if field in form.fields:
+                    form.add_error(field, message)
+                else:
+                    form.add_error(None, f"{field}: {message}")
+
+
+class ProjectAdminForm(forms.ModelForm):
+    label_schema = PrettyJSONField(widget=JSON_WIDGET, help_text=Project._meta.get_field("label_schema").help_text)
+
+    class Meta:
+        model = Project
+        fields = ("slug", "name", "description", "overlap", "merge_strategy", "label_schema", "guidelines")
+
+    def clean_label_schema(self) -> Any:
+        document = self.cleaned_data["label_schema"]
+        try:
+            validate_label_schema(document)
+        except SchemaError as exc:
+            raise ValidationError(exc.errors) from exc
+        return document
+
+
+class ActorAdminForm(forms.ModelForm):
+    aliases = PrettyJSONField(
+        widget=forms.Textarea(attrs={"rows": 4, "class": "wb-json"}),
+        required=False,
+        help_text='A JSON list of spellings, e.g. ["Niger", "Republic of Niger"].',
+    )
+
+    class Meta:
+        model = Actor
+        fields = ("name", "kind", "aliases", "country", "sector", "wikidata_id", "description")
+
+    def clean_aliases(self) -> list[str]:
+        aliases = self.cleaned_data["aliases"]
+        if aliases in (None, ""):
+            return []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise ValidationError("must be a JSON list of non-empty strings")
+        return [a.strip() for a in aliases]
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"]
+        if country and (len(country) != 3 or not country.isalpha() or not country.isupper()):
+            raise ValidationError(f"{country!r} is not an ISO 3166-1 alpha-3 code (three capital letters, e.g. NER)")
+        return country
+
+
+class ArticleAdminForm(forms.ModelForm):
+    metadata = PrettyJSONField(widget=forms.Textarea(attrs={"rows": 6, "class": "wb-json"}), required=False)
+
+    class Meta:
+        model = Article
+        # The admin passes the fields each page shows; these are the ones `clean` reads.
+        fields = ("project", "title", "text", "metadata")
+
+    def clean_metadata(self) -> dict[str, Any]:
+        metadata = self.cleaned_data["metadata"]
+        if metadata in (None, ""):
+            return {}
+        if not isinstance(metadata, dict):
+            raise ValidationError("must be a JSON object")
+        return metadata
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "text" not in self.fields or self.errors:
+            return cleaned  # the text is only written when the article is created
+        text = cleaned["text"]
+        try:
+            article_check(
+                ArticleInput(
+                    title=cleaned.get("title", ""),
+                    text=text,
+                    url=cleaned.get("url", ""),
+                    metadata=cleaned.get("metadata"),
+                )
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+            return cleaned
+        digest = content_hash(text)
+        duplicate = Article.objects.filter(project=cleaned["project"], content_hash=digest).first()
+        if duplicate is not None:
+            self.add_error("text", f"article {duplicate.pk} of this project has the same text ({duplicate.title!r})")
+        self.instance.content_hash = digest
+        return cleaned
+
+
+class MentionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Mention
+        fields = ("label", "start", "end", "actor")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors or self.instance.pk is None:
+            return cleaned
+        # The same checks as the annotate view (label in the schema, span in the text, roles
+        # the mention fills still accept its label), by dry-running the service.
+        current = Mention.objects.select_related("layer__article__project").get(pk=self.instance.pk)
+        add_service_errors(
+            self,
+            lambda: mention_update(
+                mention=current,
+                label=cleaned["label"],
+                start=cleaned["start"],
+                end=cleaned["end"],
+                actor=cleaned.get("actor"),
+            ),
+        )
+        return cleaned
+
+    def _post_clean(self) -> None:
+        # When the service has named the problem, the model's generic constraint message
+        # ("Constraint … is violated") would only repeat it.
+        if self._errors:
+            return
+        super()._post_clean()
