@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -15,6 +16,7 @@ from annotations.admin.base import (
     ProjectScopedAdmin,
     ReadOnlyInline,
     access_of,
+    adopt,
     count_of,
     managed_only,
     start_preannotation,
@@ -23,6 +25,7 @@ from annotations.admin.display import admin_link
 from annotations.admin.filters import LayersFilter, ProjectFilter, StageFilter
 from annotations.admin.forms import ArticleAdminForm
 from annotations.admin.workspace import assign_action
+from annotations.admin_new_services import article_delete, article_update
 from annotations.models import (
     Article,
     Event,
@@ -32,6 +35,7 @@ from annotations.models import (
     Stance,
 )
 from annotations.review import Stage, articles_with_stage
+from annotations.services import ArticleInput, articles_create
 
 
 class ArticleLayerInline(ReadOnlyInline):
@@ -159,6 +163,41 @@ class ArticleAdmin(ProjectScopedAdmin):
         # Offsets of every annotation point into the text, and layers follow the project's
         # schema: neither may change after import.
         return ("project", "text_block", "content_hash", "imported_from", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            article_update(
+                article=obj,
+                title=obj.title,
+                source=obj.source,
+                url=obj.url,
+                published=obj.published,
+                language=obj.language,
+                metadata=obj.metadata,
+            )
+            return
+        # Through the import service, as every import path: the article gets its story key (the
+        # story of other outlets' reports of the same event), hence its story's export split.
+        article = ArticleInput(
+            title=obj.title,
+            text=obj.text,
+            source=obj.source,
+            url=obj.url,
+            published=obj.published,
+            language=obj.language,
+            metadata=obj.metadata,
+        )
+        result = articles_create(project=obj.project, articles=[article])
+        if not result.imported:  # stored by someone else since the form checked it
+            raise ValidationError({"text": ["an article of this project with the same text was just stored"]})
+        adopt(obj, result.imported[0])
+
+    def delete_model(self, request: HttpRequest, obj: Article) -> None:
+        article_delete(article=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        for article in queryset.only("pk"):
+            article_delete(article=article)
 
     @admin.display(description="layers", ordering="layer_count")
     def layer_count(self, obj: Article) -> int:

@@ -63,6 +63,14 @@ def managed_only(request: HttpRequest, projects: Iterable[Project], doing: str) 
     return allowed
 
 
+def adopt(obj: models.Model, saved: models.Model) -> None:
+    """Give the admin's instance the row a service saved (its id, and what the service set), so the
+    admin logs and links the stored row."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding, obj._state.db = False, saved._state.db
+
+
 def count_of(model: type[models.Model], fk: str, where: Q | None = None) -> Coalesce:
     """Rows of `model` pointing at the outer row (and matching `where`), as a correlated subquery.
 

@@ -4,27 +4,29 @@ same `check_*` functions the services call)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.forms.fields import InvalidJSONInput
 
-from annotations.errors import VersionConflict
+from annotations.admin_new_services import (
+    check_article_update,
+    check_membership,
+    check_mention_update,
+    check_project_schema,
+)
 from annotations.models import (
     Actor,
     Article,
+    Membership,
     Mention,
     Project,
 )
-from annotations.schema import SchemaError, validate_label_schema
 from annotations.services import (
     ArticleInput,
     article_check,
     content_hash,
-    mention_update,
 )
 
 
@@ -40,35 +42,18 @@ class PrettyJSONField(forms.JSONField):
 JSON_WIDGET = forms.Textarea(attrs={"rows": 20, "class": "wb-json"})
 
 
-class _DryRun(Exception):
-    """Rolls back a service call made only to learn whether it would succeed."""
-
-
-def add_service_errors(form: forms.Form, call: Callable[[], object]) -> None:
-    """Run a service in a savepoint that is always rolled back; put its errors on the form.
-
-    The form then shows exactly what the service would refuse, with nothing written; the real
-    call happens in `save_model`.
-    """
-    try:
-        with transaction.atomic():
-            call()
-            raise _DryRun
-    except _DryRun:
-        pass
-    except VersionConflict as exc:
-        form.add_error(None, str(exc))
-    except ValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            for message in exc.messages:
-                form.add_error(None, message)
-            return
-        for field, messages in exc.message_dict.items():
-            for message in messages:
-                if field in form.fields:
-                    form.add_error(field, message)
-                else:
-                    form.add_error(None, f"{field}: {message}")
+def add_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a check's errors on the form: on the field they name when the form has it, else on the form."""
+    if not hasattr(exc, "error_dict"):
+        for message in exc.messages:
+            form.add_error(None, message)
+        return
+    for field, messages in exc.message_dict.items():
+        for message in messages:
+            if field in form.fields:
+                form.add_error(field, message)
+            else:
+                form.add_error(None, f"{field}: {message}")
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -81,9 +66,9 @@ class ProjectAdminForm(forms.ModelForm):
     def clean_label_schema(self) -> Any:
         document = self.cleaned_data["label_schema"]
         try:
-            validate_label_schema(document)
-        except SchemaError as exc:
-            raise ValidationError(exc.errors) from exc
+            check_project_schema(document)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["label_schema"]) from exc
         return document
 
 
@@ -131,8 +116,21 @@ class ArticleAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if "text" not in self.fields or self.errors:
-            return cleaned  # the text is only written when the article is created
+        if self.errors:
+            return cleaned
+        if "text" not in self.fields:  # a stored article: the text stays as imported
+            try:
+                check_article_update(
+                    article=self.instance,
+                    title=cleaned.get("title", ""),
+                    source=cleaned.get("source", ""),
+                    url=cleaned.get("url", ""),
+                    language=cleaned.get("language", ""),
+                    metadata=cleaned.get("metadata"),
+                )
+            except ValidationError as exc:
+                add_errors(self, exc)
+            return cleaned
         text = cleaned["text"]
         try:
             article_check(
@@ -165,19 +163,13 @@ class MentionAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors or self.instance.pk is None:
             return cleaned
-        # The same checks as the annotate view (label in the schema, span in the text, roles
-        # the mention fills still accept its label), by dry-running the service.
+        # The checks the service makes before it writes (label in the schema, span in the text,
+        # roles the mention fills still accept its label), without writing.
         current = Mention.objects.select_related("layer__article__project").get(pk=self.instance.pk)
-        add_service_errors(
-            self,
-            lambda: mention_update(
-                mention=current,
-                label=cleaned["label"],
-                start=cleaned["start"],
-                end=cleaned["end"],
-                actor=cleaned.get("actor"),
-            ),
-        )
+        try:
+            check_mention_update(mention=current, label=cleaned["label"], start=cleaned["start"], end=cleaned["end"])
+        except ValidationError as exc:
+            add_errors(self, exc)
         return cleaned
 
     def _post_clean(self) -> None:
@@ -186,3 +178,22 @@ class MentionAdminForm(forms.ModelForm):
         if self._errors:
             return
         super()._post_clean()
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """A membership, checked as `membership_set` checks it (the project may be the inline's parent)."""
+
+    class Meta:
+        model = Membership
+        fields = ("project", "user", "role")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        project = cleaned.get("project") or getattr(self.instance, "project", None)
+        try:
+            check_membership(project=project, user=cleaned.get("user"), role=cleaned.get("role", ""))
+        except ValidationError as exc:
+            add_errors(self, exc)
+        return cleaned

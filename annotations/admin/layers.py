@@ -18,6 +18,7 @@ from annotations.admin.base import ProjectScopedAdmin, ReadOnlyAdmin, ReadOnlyIn
 from annotations.admin.display import admin_link, argument_summary, stance_holder, stance_target
 from annotations.admin.filters import ProjectFilter, ScopedValuesFilter
 from annotations.admin.forms import MentionAdminForm
+from annotations.admin_new_services import layer_delete
 from annotations.models import (
     Article,
     Event,
@@ -124,6 +125,13 @@ class LayerAdmin(ReadOnlyAdmin):
                 stance_count=count_of(Stance, "layer"),
             )
         )
+
+    def delete_model(self, request: HttpRequest, obj: Layer) -> None:
+        layer_delete(layer=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Layer]) -> None:
+        for layer in queryset.only("pk"):
+            layer_delete(layer=layer)
 
     @admin.display(description="article")
     def article_link(self, obj: Layer) -> str:

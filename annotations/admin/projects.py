@@ -19,6 +19,7 @@ from annotations.admin.base import (
     ProjectScopedAdmin,
     WorkbenchAdmin,
     access_of,
+    adopt,
     count_of,
     forget_access,
     managed_only,
@@ -26,8 +27,15 @@ from annotations.admin.base import (
 )
 from annotations.admin.display import render_schema_summary
 from annotations.admin.filters import ProjectFilter
-from annotations.admin.forms import ActorAdminForm, ProjectAdminForm
+from annotations.admin.forms import ActorAdminForm, MembershipAdminForm, ProjectAdminForm
 from annotations.admin.workspace import assign_action
+from annotations.admin_new_services import (
+    membership_delete,
+    membership_update,
+    project_create_with_strategy,
+    project_delete,
+    project_update,
+)
 from annotations.models import (
     Actor,
     Article,
@@ -38,7 +46,6 @@ from annotations.models import (
 from annotations.schema import load_default_schema
 from annotations.services import (
     membership_set,
-    project_set_schema,
 )
 
 
@@ -47,6 +54,7 @@ class MembershipInline(admin.TabularInline):
     the project may be changed (by its managers), and a new project's creator adds its first members."""
 
     model = Membership
+    form = MembershipAdminForm
     extra = 0
     autocomplete_fields = ("user",)
     fields = ("user", "role", "created_at")
@@ -146,15 +154,35 @@ class ProjectAdmin(ProjectScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Project, form: forms.ModelForm, change: bool) -> None:
         if not change:
-            super().save_model(request, obj, form, change)
+            created = project_create_with_strategy(
+                slug=obj.slug,
+                name=obj.name,
+                label_schema=obj.label_schema,
+                merge_strategy=obj.merge_strategy,
+                guidelines=obj.guidelines,
+                overlap=obj.overlap,
+                description=obj.description,
+            )
+            adopt(obj, created)
             return
-        # Save the other edited fields without touching schema_version (another save may have
-        # bumped it), then change the schema through the service, which bumps the version.
-        other_fields = [name for name in form.changed_data if name != "label_schema"]
-        if other_fields:
-            obj.save(update_fields=[*other_fields, "updated_at"])
-        if "label_schema" in form.changed_data:
-            project_set_schema(project=obj, label_schema=obj.label_schema)
+        project_update(project=obj, changes={name: getattr(obj, name) for name in form.changed_data})
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)
+            return
+        # The member list, row by row through the membership services.
+        memberships = formset.save(commit=False)
+        for gone in formset.deleted_objects:
+            membership_delete(membership=gone)
+        for membership in memberships:
+            if membership.pk is None:
+                saved = membership_set(project=form.instance, user=membership.user, role=membership.role)
+            else:
+                saved = membership_update(
+                    membership=membership, project=form.instance, user=membership.user, role=membership.role
+                )
+            adopt(membership, saved)
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -162,6 +190,13 @@ class ProjectAdmin(ProjectScopedAdmin):
             # Whoever creates a project manages it (after the members added with it: it may be among them).
             membership_set(project=form.instance, user=request.user, role=MANAGER)
         forget_access(request)  # the members may include the user
+
+    def delete_model(self, request: HttpRequest, obj: Project) -> None:
+        project_delete(project=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        for project in queryset:
+            project_delete(project=project)
 
 
 @admin.register(Membership)
@@ -171,19 +206,25 @@ class MembershipAdmin(ProjectScopedAdmin):
     search_fields = ("user__username", "user__email", "project__slug", "project__name")
     list_select_related = ("user", "project")
     autocomplete_fields = ("user", "project")
+    form = MembershipAdminForm
 
     # The user's own memberships may be among those changed: their roles are read again.
 
     def save_model(self, request: HttpRequest, obj: Membership, form: forms.ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        if change:
+            saved = membership_update(membership=obj, project=obj.project, user=obj.user, role=obj.role)
+        else:
+            saved = membership_set(project=obj.project, user=obj.user, role=obj.role)
+        adopt(obj, saved)
         forget_access(request)
 
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        super().delete_model(request, obj)
+        membership_delete(membership=obj)
         forget_access(request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
-        super().delete_queryset(request, queryset)
+        for membership in queryset:
+            membership_delete(membership=membership)
         forget_access(request)
 
 
