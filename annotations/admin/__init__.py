@@ -10,7 +10,7 @@ API and the workers own them.
 Who sees and changes what. A superuser sees and changes everything. For everyone else Django's
 model permissions (usually granted through a group) stay the outer gate: they say which pages a
 staff account has at all. Within them, the project role narrows every page to the rows of the
-user's projects, with the rules of `api.permissions`:
+user's projects, with the rules of `annotations.access`:
 
 | rows                               | manager                | reviewer         | annotator           | consumer |
 |------------------------------------|------------------------|------------------|---------------------|----------|
