@@ -23,7 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from annotations.admin import NOT_YOUR_PROJECT
+from annotations.admin.base import NOT_YOUR_PROJECT
 from annotations.models import (
     Actor,
     Article,

@@ -31,6 +31,13 @@ def browser(user) -> Client:
     return client
 
 
+def computed(client: Client, project):
+    """What the page does when its figures are out of date: POST "Compute", follow back to the page."""
+    response = client.post(page_url(project), {"compute": "stale"}, follow=True)
+    assert response.redirect_chain == [(page_url(project), 302)]
+    return response
+
+
 def staff_member(project, role: str, username: str):
     user = UserFactory(username=username, is_staff=True)
     MembershipFactory(project=project, user=user, role=role)
@@ -48,7 +55,7 @@ def row_cells(html: str, table_id: str, label: str) -> list[str]:
 
 def test_the_reviewer_sees_the_hand_computed_figures_per_label(setup):
     # Hand-computed in tests/test_api_agreement.py (test_figures_on_the_seeds_match_…)
-    response = browser(setup.users["reviewer"]).get(page_url(setup.project))
+    response = computed(browser(setup.users["reviewer"]), setup.project)
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -73,7 +80,7 @@ def test_the_reviewer_sees_the_hand_computed_figures_per_label(setup):
 
 
 def test_the_page_has_the_overall_event_figures_pairs_and_annotators_against_gold(setup):
-    html = browser(setup.users["reviewer"]).get(page_url(setup.project)).content.decode()
+    html = computed(browser(setup.users["reviewer"]), setup.project).content.decode()
 
     events = re.search(r'<table[^>]*id="wb-events-overall".*?</table>', html, re.S).group(0)
     assert re.search(r"Trigger identification</td><td[^>]*>1.0000</td><td[^>]*>0.5000</td><td[^>]*>0.6667", events)
@@ -87,7 +94,7 @@ def test_the_page_has_the_overall_event_figures_pairs_and_annotators_against_gol
 
 
 def test_a_figure_without_items_is_a_dash_that_says_why(setup):
-    html = browser(setup.users["reviewer"]).get(page_url(setup.project)).content.decode()
+    html = computed(browser(setup.users["reviewer"]), setup.project).content.decode()
 
     assert '<span class="wb-none" title="the reference layers have no LOC mention">—</span>' in html
     # A label of the schema nobody used
@@ -96,7 +103,7 @@ def test_a_figure_without_items_is_a_dash_that_says_why(setup):
 
 
 def test_the_charts_are_inline_svg_with_titles_and_printed_values(setup):
-    html = browser(setup.users["reviewer"]).get(page_url(setup.project)).content.decode()
+    html = computed(browser(setup.users["reviewer"]), setup.project).content.decode()
 
     assert html.count('<figure class="wb-chart">') == 4  # mentions, events, stance, mention labels
     assert "<title>Mentions: F1 per entity label</title>" in html
@@ -141,18 +148,55 @@ def test_the_page_needs_a_staff_login(setup):
     assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_opening_the_page_twice_computes_once(setup):
+def test_a_get_shows_out_of_date_figures_and_starts_no_job(setup):
     client = browser(setup.users["reviewer"])
-    client.get(page_url(setup.project))
 
-    client.get(page_url(setup.project))
+    response = client.get(page_url(setup.project))
+
+    assert not Job.objects.filter(kind=Job.Kind.AGREEMENT).exists()
+    html = response.content.decode()
+    assert "The figures have not been computed yet." in html
+    assert '<form method="post" id="wb-agreement-compute"' in html
+    assert '<input type="hidden" name="compute" value="stale">' in html
+    assert "workspace/agreement.js" in html  # submits the form itself
+
+
+def test_a_get_after_computing_shows_current_figures_and_starts_no_job(setup):
+    client = browser(setup.users["reviewer"])
+    computed(client, setup.project)
+
+    html = client.get(page_url(setup.project)).content.decode()
+
+    assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 1
+    assert "Figures are current" in html
+    assert "wb-agreement-compute" not in html and "workspace/agreement.js" not in html
+
+
+def test_a_get_after_a_layer_changed_says_the_figures_are_out_of_date(setup):
+    client = browser(setup.users["reviewer"])
+    computed(client, setup.project)
+    Layer.objects.filter(article=setup.first, annotator__username="annotator1").update(version=99)
+
+    html = client.get(page_url(setup.project)).content.decode()
+
+    assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 1
+    assert "The figures below are out of date" in html
+    assert 'id="wb-mentions"' in html  # the previous figures stay on the page
+    assert '<form method="post" id="wb-agreement-compute"' in html
+
+
+def test_computing_twice_computes_once(setup):
+    client = browser(setup.users["reviewer"])
+    computed(client, setup.project)
+
+    computed(client, setup.project)
 
     assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 1
 
 
 def test_recompute_starts_a_new_job(setup):
     client = browser(setup.users["reviewer"])
-    client.get(page_url(setup.project))
+    computed(client, setup.project)
 
     response = client.post(page_url(setup.project), follow=True)
 
@@ -176,7 +220,7 @@ def test_recompute_needs_the_csrf_token(setup):
     )
     accepted = client.post(page_url(setup.project), {"csrfmiddlewaretoken": token.group(1)})
     assert accepted.status_code == 302
-    assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 2
+    assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 1
 
 
 def test_an_annotator_cannot_recompute(setup):
@@ -190,7 +234,7 @@ def test_a_large_project_shows_the_job_progress_and_reloads(setup, settings, dja
     settings.AGREEMENT_INLINE_MAX_LAYERS = 0
 
     with django_capture_on_commit_callbacks():  # the enqueue is not run: the job stays pending
-        response = browser(setup.users["reviewer"]).get(page_url(setup.project))
+        response = computed(browser(setup.users["reviewer"]), setup.project)
 
     html = response.content.decode()
     job = Job.objects.get(kind=Job.Kind.AGREEMENT)
@@ -208,7 +252,7 @@ def test_a_project_with_one_annotator_says_not_enough_annotators():
     layer = layer_for_annotator(article=ArticleFactory(project=project), annotator=annotator)
     Layer.objects.filter(pk=layer.pk).update(status=Layer.Status.DONE)
 
-    response = browser(reviewer).get(page_url(project))
+    response = computed(browser(reviewer), project)
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -232,7 +276,7 @@ def test_labels_names_and_usernames_are_escaped():
         MentionFactory(layer=layer, label="<b>Y</b>", start=0, end=6)
         Layer.objects.filter(pk=layer.pk).update(status=Layer.Status.DONE)
 
-    response = browser(reviewer).get(page_url(project))
+    response = computed(browser(reviewer), project)
 
     html = response.content.decode()
     assert response.status_code == 200

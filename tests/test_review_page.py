@@ -1,6 +1,6 @@
 """The reviewer's pages in the admin: the review queue (articles by stage) and the review page
 (the gold layer in the workspace, with the annotators' versions to compare). Access, the gold
-layer made on first visit, the page's data, escaping. (What the page does in a browser is tested
+layer made by the page's POST (never by a GET), the page's data, escaping. (What the page does in a browser is tested
 in tests/browser/test_review.py.)"""
 
 from __future__ import annotations
@@ -32,6 +32,16 @@ def page_data(response) -> dict:
 
 def review_url(setup: ReviewSetup, index: int = 0) -> str:
     return reverse("admin:workspace_review", args=[setup.project.slug, setup.articles[index].pk])
+
+
+def open_gold(client: Client, setup: ReviewSetup, index: int = 0) -> dict:
+    """What the page's JavaScript does when the gold layer is missing: POST it through the API, then load the state."""
+    article = setup.articles[index]
+    created = client.post(
+        reverse("api:article-layers", args=[setup.project.slug, article.pk]), {"kind": "gold"}, "application/json"
+    )
+    assert created.status_code in (200, 201), created.content
+    return client.get(reverse("admin:workspace_review_state", args=[setup.project.slug, article.pk])).json()
 
 
 def logged_in(user) -> Client:
@@ -97,17 +107,34 @@ def test_the_review_pages_need_a_staff_login(setup):
 # --- The review page ---------------------------------------------------------------------------
 
 
-def test_opening_the_review_page_makes_the_gold_layer_once_pre_filled_by_the_projects_strategy(setup):
+def test_a_get_of_the_review_page_or_its_state_creates_no_gold_layer(setup):
+    client = logged_in(setup.users["reviewer"])
+    layers_before = Layer.objects.count()
+    state_url = reverse("admin:workspace_review_state", args=[setup.project.slug, setup.first.pk])
+
+    data = page_data(client.get(review_url(setup)))
+    state = client.get(state_url)
+
+    assert Layer.objects.count() == layers_before
+    assert data["layer"] is None
+    assert data["urls"]["layers"] == f"/api/v1/projects/{setup.project.slug}/articles/{setup.first.pk}/layers/"
+    assert data["review"]["gold"] is None
+    assert state.status_code == 404
+    assert "no gold layer yet" in state.json()["detail"]
+
+
+def test_the_pages_post_makes_the_gold_layer_once_pre_filled_by_the_projects_strategy(setup):
     assert setup.project.merge_strategy == "unanimous"  # the default
     client = logged_in(setup.users["reviewer"])
 
-    first = page_data(client.get(review_url(setup)))
-    second = page_data(client.get(review_url(setup)))
+    first = open_gold(client, setup)
+    second = open_gold(client, setup)
+    page = page_data(client.get(review_url(setup)))
 
     gold = Layer.objects.get(article=setup.first, kind=Layer.Kind.GOLD)
-    assert first["layer"]["id"] == second["layer"]["id"] == gold.pk
+    assert first["layer"]["id"] == second["layer"]["id"] == page["layer"]["id"] == gold.pk
     assert first["layer"]["kind"] == "gold"
-    assert second["layer"]["version"] == first["layer"]["version"]  # filled once, on the first visit
+    assert second["layer"]["version"] == first["layer"]["version"]  # filled once, by the first POST
     assert sorted(
         (m["label"], m["text"], m["provenance"]["strategy"], m["provenance"]["reviewer"])
         for m in first["layer"]["mentions"]
@@ -117,12 +144,13 @@ def test_opening_the_review_page_makes_the_gold_layer_once_pre_filled_by_the_pro
         ("PERSON", "Yevkurov", "unanimous", "reviewer"),
     ]
     assert first["review"]["summary"]["mentions"]["in_gold"] == 3
+    assert page["review"]["summary"]["mentions"]["in_gold"] == 3
 
 
 def test_a_project_without_a_merge_strategy_opens_an_empty_gold_layer(setup):
     Project.objects.filter(pk=setup.project.pk).update(merge_strategy="none")
 
-    data = page_data(logged_in(setup.users["manager"]).get(review_url(setup)))
+    data = open_gold(logged_in(setup.users["manager"]), setup)
 
     assert (data["layer"]["mentions"], data["layer"]["events"], data["layer"]["stances"]) == ([], [], [])
 
@@ -154,7 +182,7 @@ def test_an_article_nobody_annotated_opens_with_nothing_to_compare(setup):
 
     review = page_data(response)["review"]
     assert (review["stage"], review["annotators"], review["groups"]["mentions"]) == ("unassigned", [], [])
-    assert page_data(response)["layer"]["mentions"] == []
+    assert page_data(response)["layer"] is None  # the page creates the (empty) gold layer
 
 
 def test_the_state_view_returns_the_gold_layer_and_the_comparison(setup):

@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from annotations.admin.workspace_data import token_offsets
 from annotations.models import Layer, Membership, SuggestionDecision
 from annotations.services.assignment import articles_assign
-from annotations.workspace import token_offsets
 from tests.factories import ActorFactory, ArticleFactory, MembershipFactory, ProjectFactory, UserFactory
 from tests.test_api_helpers import machine_layer
 
@@ -161,16 +161,39 @@ def test_article_text_and_title_are_escaped(browser, project, me):
     assert page_data(response)["article"]["text"] == article.text  # json_script: \u003C… in the page
 
 
-def test_opening_an_article_gets_or_creates_my_layer(browser, project, me):
+def test_opening_an_article_is_a_post_that_gets_or_creates_my_layer(browser, project, me):
     article = ArticleFactory(project=project)
     url = reverse("admin:workspace_article", args=[project.slug, article.pk])
 
-    first = browser.get(url)
-    second = browser.get(url)
+    first = browser.post(url)
+    second = browser.post(url)
 
     layer = Layer.objects.get(article=article, annotator=me, kind=Layer.Kind.ANNOTATOR)
     assert first.status_code == second.status_code == 302
     assert first.url == second.url == layer_url(layer)
+
+
+def test_a_get_of_an_article_shows_a_button_and_creates_no_layer(browser, project, me):
+    article = ArticleFactory(project=project)
+    url = reverse("admin:workspace_article", args=[project.slug, article.pk])
+
+    response = browser.get(url)
+
+    assert response.status_code == 200
+    assert not Layer.objects.filter(article=article).exists()
+    body = response.content.decode()
+    assert '<form method="post" id="wb-open-article">' in body
+    assert 'name="csrfmiddlewaretoken"' in body
+
+
+def test_a_get_of_an_article_with_my_layer_redirects_to_it(browser, project, me):
+    article = ArticleFactory(project=project)
+    layer = Layer.objects.create(article=article, kind=Layer.Kind.ANNOTATOR, annotator=me)
+
+    response = browser.get(reverse("admin:workspace_article", args=[project.slug, article.pk]))
+
+    assert (response.status_code, response.url) == (302, layer_url(layer))
+    assert Layer.objects.filter(article=article).count() == 1
 
 
 def test_another_annotators_layer_is_forbidden(browser, project):
@@ -189,6 +212,7 @@ def test_a_project_i_am_not_in_is_not_found(browser):
 
     assert browser.get(layer_url(theirs)).status_code == 404
     assert browser.get(reverse("admin:workspace_article", args=[elsewhere.slug, theirs.article_id])).status_code == 404
+    assert browser.post(reverse("admin:workspace_article", args=[elsewhere.slug, theirs.article_id])).status_code == 404
     assert browser.get(reverse("admin:workspace_guidelines", args=[elsewhere.slug])).status_code == 404
     assert browser.get(reverse("admin:workspace_actors", args=[elsewhere.slug])).status_code == 404
 
@@ -211,9 +235,10 @@ def test_consumers_cannot_annotate(client, project):
     client.force_login(consumer)
     article = ArticleFactory(project=project)
 
-    response = client.get(reverse("admin:workspace_article", args=[project.slug, article.pk]))
+    url = reverse("admin:workspace_article", args=[project.slug, article.pk])
 
-    assert response.status_code == 403
+    assert client.get(url).status_code == 403
+    assert client.post(url).status_code == 403
     assert not Layer.objects.filter(article=article).exists()
 
 

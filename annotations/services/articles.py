@@ -213,3 +213,43 @@ def _articles_insert(project: Project, rows: list[tuple[Any, ...]]) -> list[Arti
         article._state.adding, article._state.db = False, connection.alias
         created.append(article)
     return created
+
+
+def check_article_update(
+    *, article: Article, title: str, source: str, url: str, language: str, metadata: dict[str, Any] | None
+) -> None:
+    """The editable fields of a stored article, checked as an import checks them (`check_article`).
+
+    The text is the stored one: it never changes once imported.
+    """
+    check_article(
+        article=ArticleInput(
+            title=title, text=article.text, source=source, url=url, language=language, metadata=metadata
+        )
+    )
+
+
+@transaction.atomic
+def article_update(
+    *,
+    article: Article,
+    title: str,
+    source: str,
+    url: str,
+    published: date | None,
+    language: str,
+    metadata: dict[str, Any] | None,
+) -> Article:
+    """Change an article's editable fields. The text, project and story stay as imported: every
+    annotation's offsets point into the text."""
+    check_article_update(article=article, title=title, source=source, url=url, language=language, metadata=metadata)
+    article.title, article.source, article.url = title, source, url
+    article.published, article.language, article.metadata = published, language, metadata or {}
+    article.save(update_fields=["title", "source", "url", "published", "language", "metadata"])
+    return article
+
+
+@transaction.atomic
+def article_delete(*, article: Article) -> None:
+    """Delete an article with its layers and their annotations (its story anchors stay, harmless)."""
+    article.delete()

@@ -72,6 +72,35 @@ def mention_create(
     )
 
 
+def check_mention_update(*, mention: Mention, label: str, start: int, end: int, text: str | None = None) -> str:
+    """What `mention_update` refuses, without writing: a label outside the schema, a span outside
+    the text (or not quoting `text`), a label an event role the mention fills does not take, the
+    same mention twice in the layer, a change to an adjudicated gold layer. Returns the quoted text."""
+    layer = mention.layer
+    schema = layer_schema(layer)
+    validate_mention_label(schema, label)
+    quoted = validate_span(layer.article.text, start, end, text)
+    for argument in mention.arguments.select_related("event"):
+        spec = schema.event_types.get(argument.event.event_type)
+        role = spec.roles.get(argument.role) if spec else None
+        if role is None:
+            continue  # type or role left the schema: layer_set_status reports it, not this edit
+        if label not in role.entity_types:
+            raise InvalidAnnotation(
+                "label",
+                f"the mention fills role {argument.role!r} of event {argument.event_id}, "
+                f"which takes {', '.join(sorted(role.entity_types))}, not {label}",
+            )
+    duplicate = Mention.objects.filter(layer=layer, start=start, end=end, label=label).exclude(pk=mention.pk)
+    if duplicate.exists():
+        raise InvalidAnnotation("start", f"a {label} mention on [{start}, {end}) already exists")
+    if Layer.objects.filter(pk=layer.pk, kind=Layer.Kind.GOLD, status=Layer.Status.ADJUDICATED).exists():
+        raise InvalidAnnotation(
+            "layer", f"gold layer {layer.pk} is adjudicated: reopen it (status in_progress) before changing it"
+        )
+    return quoted
+
+
 @transaction.atomic
 def mention_update(
     *,
@@ -85,26 +114,10 @@ def mention_update(
 ) -> Mention:
     """Change a mention's label, span or actor link; arguments that it fills are re-checked."""
     layer = mention.layer
-    schema = layer_schema(layer)
     new_label = mention.label if label is None else label
-    validate_mention_label(schema, new_label)
     new_start = mention.start if start is None else start
     new_end = mention.end if end is None else end
-    quoted = validate_span(layer.article.text, new_start, new_end, text)
-    for argument in mention.arguments.select_related("event"):
-        spec = schema.event_types.get(argument.event.event_type)
-        role = spec.roles.get(argument.role) if spec else None
-        if role is None:
-            continue  # type or role left the schema: layer_set_status reports it, not this edit
-        if new_label not in role.entity_types:
-            raise InvalidAnnotation(
-                "label",
-                f"the mention fills role {argument.role!r} of event {argument.event_id}, "
-                f"which takes {', '.join(sorted(role.entity_types))}, not {new_label}",
-            )
-    duplicate = Mention.objects.filter(layer=layer, start=new_start, end=new_end, label=new_label)
-    if duplicate.exclude(pk=mention.pk).exists():
-        raise InvalidAnnotation("start", f"a {new_label} mention on [{new_start}, {new_end}) already exists")
+    quoted = check_mention_update(mention=mention, label=new_label, start=new_start, end=new_end, text=text)
     layer_touch(layer=layer, expected_version=expected_version)
     mention.label, mention.start, mention.end, mention.text = new_label, new_start, new_end, quoted
     if actor is not UNCHANGED:

@@ -114,3 +114,9 @@ def layer_set_status(
         status=status, adjudicated_by=layer.adjudicated_by, adjudicated_at=layer.adjudicated_at
     )
     return layer
+
+
+@transaction.atomic
+def layer_delete(*, layer: Layer) -> None:
+    """Delete a layer with its mentions, events, stances and the suggestion decisions taken in it."""
+    layer.delete()

@@ -32,6 +32,11 @@ def check_membership_role(*, role: str) -> None:
         raise ValidationError({"role": [f"unknown role {role!r}; allowed: {', '.join(Membership.Role.values)}"]})
 
 
+def check_membership(*, project: Project | None, user: AbstractBaseUser | None, role: str) -> None:
+    """A membership `membership_set` would store (`project` may be one a form is still creating)."""
+    check_membership_role(role=role)
+
+
 def project_create(
     *,
     slug: str,
@@ -40,6 +45,7 @@ def project_create(
     guidelines: str = "",
     overlap: int = 2,
     description: str = "",
+    merge_strategy: str | None = None,
 ) -> Project:
     """Create a project; without a schema it gets the default geopolitics schema from seeds/."""
     document = label_schema if label_schema is not None else load_default_schema()
@@ -48,6 +54,8 @@ def project_create(
     project = Project(
         slug=slug, name=name, label_schema=document, guidelines=guidelines, overlap=overlap, description=description
     )
+    if merge_strategy is not None:
+        project.merge_strategy = merge_strategy
     project.full_clean()
     with transaction.atomic():
         project.save()
@@ -67,10 +75,55 @@ def project_set_schema(*, project: Project, label_schema: dict[str, Any]) -> Pro
 
 @transaction.atomic
 def membership_set(*, project: Project, user: AbstractBaseUser, role: str) -> Membership:
-    check_membership_role(role=role)
+    check_membership(project=project, user=user, role=role)
     membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
     return membership
 
 
 def project_schema(project: Project) -> LabelSchema:
     return LabelSchema(project.label_schema)
+
+
+PROJECT_EDITABLE = ("slug", "name", "description", "overlap", "merge_strategy", "label_schema", "guidelines")
+
+
+@transaction.atomic
+def project_update(*, project: Project, changes: dict[str, Any]) -> Project:
+    """Change a project's editable fields. A new schema is validated and goes through
+    `project_set_schema`, which bumps the schema version; the other fields are saved alone, so a
+    version bumped meanwhile by another save is not overwritten."""
+    unknown = sorted(set(changes) - set(PROJECT_EDITABLE))
+    if unknown:
+        raise ValidationError({name: ["can't be changed here"] for name in unknown})
+    if "label_schema" in changes:
+        check_project_schema(label_schema=changes["label_schema"])
+    others = [name for name in changes if name != "label_schema"]
+    for name in others:
+        setattr(project, name, changes[name])
+    if others:
+        project.save(update_fields=[*others, "updated_at"])
+    if "label_schema" in changes:
+        project_set_schema(project=project, label_schema=changes["label_schema"])
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project) -> None:
+    """Delete a project with everything in it (members, articles, layers, jobs, dataset versions)."""
+    project.delete()
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, project: Project, user: AbstractBaseUser, role: str) -> Membership:
+    """A stored membership changed: to another user or project (the old row goes), or to another role."""
+    check_membership(project=project, user=user, role=role)
+    stored = Membership.objects.filter(pk=membership.pk).values_list("project_id", "user_id").first()
+    if stored is not None and stored != (project.pk, user.pk):
+        Membership.objects.filter(pk=membership.pk).delete()
+    return membership_set(project=project, user=user, role=role)
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership) -> None:
+    """Take a user out of a project (their layers stay)."""
+    membership.delete()

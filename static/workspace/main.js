@@ -1139,9 +1139,30 @@ class App {
   }
 }
 
-function start() {
+// The review page of an article nobody has reviewed yet comes without its gold layer (a GET
+// writes nothing): the page creates it with a POST (the API pre-fills it by the project's merge
+// strategy), then loads it as the page holds it.
+async function openGold(data) {
+  const api = new Api(data.urls.api, data.csrf_token);
+  await api.request("POST", data.urls.layers, { kind: "gold" });
+  const state = await api.request("GET", data.urls.state);
+  return { ...data, ...state };
+}
+
+async function start() {
   const t0 = performance.now();
-  const data = JSON.parse(document.getElementById("wb-data").textContent);
+  let data = JSON.parse(document.getElementById("wb-data").textContent);
+  if (data.mode === "review" && !data.layer) {
+    const save = document.getElementById("wb-save");
+    save.textContent = "Opening the gold layer…";
+    try {
+      data = await openGold(data);
+    } catch (err) {
+      save.textContent = `Could not open the gold layer: ${err.message} Reload the page to try again.`;
+      save.dataset.level = "error";
+      return;
+    }
+  }
   const parsed = performance.now();
   const app = new App(data);
   renderPalette(app);

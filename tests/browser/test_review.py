@@ -33,6 +33,23 @@ def open_review(page, setup) -> None:
     wait_ready(page)
 
 
+def test_the_page_creates_the_missing_gold_layer_with_a_post(setup, new_page):
+    # Given an article nobody reviewed: the page's GET writes nothing
+    page = new_page()
+    log_in(page, "reviewer", PASSWORD)
+    requests = []
+    page.on("request", lambda request: requests.append((request.method, request.url)))
+
+    open_review(page, setup)
+
+    # then its JavaScript POSTed the gold layer, and the page holds that layer
+    gold = Layer.objects.get(article=setup.first, kind=Layer.Kind.GOLD)
+    layers_url = f"/api/v1/projects/{setup.project.slug}/articles/{setup.first.pk}/layers/"
+    assert [method for method, url in requests if url.endswith(layers_url)] == ["POST"]
+    assert page.evaluate("() => window.workbench.store.layer.id") == gold.pk
+    assert page.locator("#wb-version").inner_text() == str(gold.version)
+
+
 def gold_items(gold: Layer) -> dict[str, list[tuple]]:
     """The gold layer's items as (what, strategy, annotators, reviewer)."""
 

@@ -1,10 +1,11 @@
 """The admin's Agreement page of a project: figures per label as tables and bar charts.
 
 Managers and reviewers of the project (superusers too) see it; other members get 403, people
-who are not members 404, as in the workspace. Opening the page shows the cached figures when
-they are current, else starts computing them (inline on small projects, a Celery job on large
-ones: the page then reloads itself until the job is done, without JavaScript). "Recompute"
-(a POST) forces a new computation.
+who are not members 404, as in the workspace. A GET only reads: it shows the cached figures and
+whether they are current. When they are not (and no job is computing them), the page submits
+its "Compute" form itself (a POST; a button without JavaScript), which starts computing them
+(inline on small projects, a Celery job on large ones: the page then reloads itself until the job
+is done, without JavaScript). "Recompute" (a POST) forces a new computation.
 
 The charts are inline SVG drawn by the server from the same figures as the tables, each bar
 with a `<title>` and its value printed beside it. Labels, names and usernames reach the page
@@ -26,10 +27,16 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from annotations.access import CAN_SEE_AGREEMENT, project_of_member
+from annotations.admin.workspace import admin_context
 from annotations.agreement import EVENT_METRICS, STATUS_NOT_ENOUGH_ANNOTATORS
 from annotations.models import Job, Project
-from annotations.services.agreement import agreement_fingerprint, agreement_latest, agreement_start
-from annotations.workspace import admin_context
+from annotations.services.agreement import (
+    agreement_active,
+    agreement_cached,
+    agreement_fingerprint,
+    agreement_latest,
+    agreement_start,
+)
 
 RELOAD_SECONDS = 3
 EVENT_METRIC_NAMES = {
@@ -333,18 +340,15 @@ def agreement_project(request: HttpRequest, slug: str) -> Project:
 def agreement_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = agreement_project(request, slug)
     if request.method == "POST":
-        job = agreement_start(project=project, user=request.user, force=True)
-        if job.status == Job.Status.SUCCEEDED:
-            messages.success(request, f"Agreement figures recomputed (job #{job.pk}).")
-        elif job.status == Job.Status.FAILED:
-            messages.error(request, f"The agreement job #{job.pk} failed: {job.error}")
-        else:
-            messages.info(request, f"Computing the agreement figures: job #{job.pk}.")
-        return HttpResponseRedirect(reverse("admin:workspace_agreement", args=[project.slug]))
-
-    job = agreement_start(project=project, user=request.user)
-    shown = job if job.status == Job.Status.SUCCEEDED else agreement_latest(project)
+        return agreement_compute(request, project)
+    # A GET only reads: the newest figures, whether they are current, the job computing them.
     fingerprint = agreement_fingerprint(project)
+    cached = agreement_cached(project, fingerprint)
+    active = None if cached is not None else agreement_active(project)
+    job = cached or active or Job.objects.filter(project=project, kind=Job.Kind.AGREEMENT).order_by("-id").first()
+    # A computation of these very layers that failed is not retried by itself: "Recompute" does.
+    failed = job is not None and job.status == Job.Status.FAILED and job.params.get("fingerprint") == fingerprint
+    shown = cached or agreement_latest(project)
     result = shown.result if shown is not None else None
     context = admin_context(
         request,
@@ -352,18 +356,34 @@ def agreement_view(request: HttpRequest, slug: str) -> HttpResponse:
         project=project,
         job=job,
         shown=shown,
-        fresh=shown is not None and shown.params.get("fingerprint") == fingerprint,
-        computing=job.status in (Job.Status.PENDING, Job.Status.RUNNING),
-        progress_percent=int(job.progress * 100),
+        fresh=cached is not None,
+        failed=failed,
+        stale=cached is None and active is None and not failed,
+        computing=active is not None,
+        progress_percent=int(job.progress * 100) if job is not None else 0,
         reload_seconds=RELOAD_SECONDS,
         result=result,
         not_enough=bool(result) and result.get("status") == STATUS_NOT_ENOUGH_ANNOTATORS,
         figures=figures_context(result, project.label_schema or {}) if result else None,
         # The API's job page: reviewers have no model permissions for the admin's Job pages.
-        job_url=reverse("api:job-detail", kwargs={"slug": project.slug, "pk": job.pk}),
+        job_url=reverse("api:job-detail", kwargs={"slug": project.slug, "pk": job.pk}) if job is not None else None,
         is_nav_sidebar_enabled=False,  # the tables need the width
     )
     return TemplateResponse(request, "admin/workspace/agreement.html", context)
+
+
+def agreement_compute(request: HttpRequest, project: Project) -> HttpResponseRedirect:
+    """Start computing: "Compute" (compute=stale, what the page submits when its figures are out of
+    date) reuses current figures or a job already computing them; "Recompute" forces a new job."""
+    force = request.POST.get("compute") != "stale"
+    job = agreement_start(project=project, user=request.user, force=force)
+    if job.status == Job.Status.FAILED:
+        messages.error(request, f"The agreement job #{job.pk} failed: {job.error}")
+    elif force and job.status == Job.Status.SUCCEEDED:
+        messages.success(request, f"Agreement figures recomputed (job #{job.pk}).")
+    elif force:
+        messages.info(request, f"Computing the agreement figures: job #{job.pk}.")
+    return HttpResponseRedirect(reverse("admin:workspace_agreement", args=[project.slug]))
 
 
 def urls(site: AdminSite) -> list[URLPattern]:

@@ -5,8 +5,10 @@ with the annotators' versions to compare and pick from).
 Every view is wrapped in `admin.site.admin_view` (login + staff, the admin's look), and checks
 the project role itself, the way the API does: someone who is not a member of the project gets
 404; an annotator asking for another annotator's layer, or for the review page, gets 403. The
-pages only read: every change is saved by the page's JavaScript through `/api/v1/` (the same
-services, versions and 409s as any API client).
+pages only read (a GET never writes): every change is saved by the page's JavaScript through
+`/api/v1/` (the same services, versions and 409s as any API client), or by a POST form (opening an
+article to annotate creates the annotator's layer). The review page of an article without a gold
+layer yet creates it from its JavaScript (the API's POST articles/<id>/layers/, kind gold).
 
 Untrusted text (article text, titles, labels from the schema) reaches the page only through
 Django's autoescaping or `json_script`; the JavaScript builds the DOM with `textContent`.
@@ -14,7 +16,6 @@ Django's autoescaping or `json_script`; the JavaScript builds the DOM with `text
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -24,7 +25,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -41,23 +41,12 @@ from annotations.access import (
     projects_with_role,
     role_in,
 )
-from annotations.models import Actor, Article, Layer, Project, SuggestionDecision
-from annotations.selectors import (
-    Stage,
-    annotator_queue,
-    articles_with_stage,
-    layer_detail,
-    layer_with_items,
-    project_annotators,
-    queue_neighbours,
-    review_of,
-)
+from annotations.admin.workspace_data import page_data, review_data, review_state, workspace_state
+from annotations.models import Actor, Article, Layer, Project
+from annotations.selectors import Stage, annotator_queue, articles_with_stage, gold_layer, project_annotators
 from annotations.services.assignment import articles_assign
-from annotations.services.gold import gold_open
 from annotations.services.layers import layer_for_annotator
 
-# Token boundaries the annotate page snaps selections to (code-point offsets, as the API uses).
-TOKEN = re.compile(r"\w+|[^\w\s]")
 ACTOR_RESULTS = 20
 REVIEW_QUEUE_PAGE = 50
 
@@ -85,124 +74,6 @@ def reviewable_article(request: HttpRequest, slug: str, article_id: int) -> tupl
     if role not in CAN_WRITE_GOLD:
         raise PermissionDenied(f"As {role} in {project.slug} you can't review: reviewers and managers adjudicate.")
     return project, article
-
-
-# --- Data for the annotate page -------------------------------------------------------------
-
-
-def token_offsets(text: str) -> list[int]:
-    """Token start and end offsets, flat: [start0, end0, start1, end1, …]."""
-    flat: list[int] = []
-    for match in TOKEN.finditer(text):
-        flat += (match.start(), match.end())
-    return flat
-
-
-def workspace_state(layer: Layer) -> dict[str, Any]:
-    """The annotator's layer, the article's newest machine layer, and the suggestions already decided."""
-    machine = (
-        Layer.objects.filter(article_id=layer.article_id, kind=Layer.Kind.MACHINE)
-        .order_by("-created_at", "-id")
-        .only("pk", "model_version")
-        .first()
-    )
-    decided: list[str] = []
-    if machine is not None:
-        decided = [
-            f"{kind}:{suggestion_id}"
-            for kind, suggestion_id in SuggestionDecision.objects.filter(
-                layer=layer, model_version=machine.model_version
-            ).values_list("item_kind", "suggestion_id")
-        ]
-    return {
-        "layer": layer_detail(layer_with_items(layer.pk)),
-        "machine": layer_detail(layer_with_items(machine.pk)) if machine is not None else None,
-        "decided": decided,
-    }
-
-
-def article_data(request: HttpRequest, project: Project, article: Article) -> dict[str, Any]:
-    """What every workspace page (annotate, review) needs: the text, its tokens, the schema, the user."""
-    schema = project.label_schema
-    return {
-        "article": {
-            "id": article.pk,
-            "title": article.title,
-            "text": article.text,
-            "source": article.source,
-            "url": article.url,
-            "published": article.published.isoformat() if article.published else None,
-        },
-        "tokens": token_offsets(article.text),
-        "schema": {
-            "entity_types": schema.get("entity_types", []),
-            "event_types": schema.get("event_types", []),
-            "realis": schema.get("realis", []),
-            "contexts": schema.get("contexts", []),
-            "stance_labels": schema.get("stance_labels", []),
-        },
-        "project": {"slug": project.slug, "name": project.name, "has_guidelines": bool(project.guidelines.strip())},
-        "user": request.user.get_username(),
-        "csrf_token": get_token(request),
-    }
-
-
-def project_urls(project: Project) -> dict[str, str]:
-    """The URLs a workspace page calls: the project's API root, actor search, guidelines."""
-    return {
-        "api": reverse("api:project-detail", args=[project.slug]),
-        "actors": reverse("admin:workspace_actors", args=[project.slug]),
-        "guidelines": reverse("admin:workspace_guidelines", args=[project.slug]),
-    }
-
-
-def page_data(request: HttpRequest, project: Project, layer: Layer) -> dict[str, Any]:
-    previous, following = queue_neighbours(layer=layer)
-
-    def annotate_url(other: Layer | None) -> str | None:
-        if other is None:
-            return None
-        return reverse("admin:workspace_layer", args=[project.slug, other.pk])
-
-    return {
-        **article_data(request, project, layer.article),
-        "mode": "annotate",
-        "annotator": layer.annotator.get_username() if layer.annotator else None,
-        "urls": {
-            **project_urls(project),
-            "state": reverse("admin:workspace_layer_state", args=[project.slug, layer.pk]),
-            "queue": reverse("admin:workspace_queue"),
-            "previous": annotate_url(previous),
-            "next": annotate_url(following),
-        },
-        **workspace_state(layer),
-    }
-
-
-def review_state(article: Article, gold: Layer) -> dict[str, Any]:
-    """The gold layer as the editor holds it, and the annotators' versions to compare."""
-    return {
-        "layer": layer_detail(layer_with_items(gold.pk)),
-        "machine": None,
-        "decided": [],
-        "review": review_of(article),
-    }
-
-
-def review_data(request: HttpRequest, project: Project, article: Article, gold: Layer) -> dict[str, Any]:
-    return {
-        **article_data(request, project, article),
-        "mode": "review",
-        "annotator": None,
-        "urls": {
-            **project_urls(project),
-            "state": reverse("admin:workspace_review_state", args=[project.slug, article.pk]),
-            "queue": reverse("admin:workspace_review_queue"),
-            "previous": None,
-            "next": None,
-        },
-        **review_state(article, gold),
-    }
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -244,13 +115,21 @@ def queue_view(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "admin/workspace/queue.html", context)
 
 
-def annotate_article_view(request: HttpRequest, slug: str, article_id: int) -> HttpResponseRedirect:
-    """Open (creating it if needed) the user's own layer on an article."""
+def annotate_article_view(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
+    """Open the user's own layer on an article: a POST creates it when needed; a GET only reads,
+    redirecting to the layer when it exists, else showing a page with the button that POSTs."""
     project, role = project_of_member(request, slug)
-    article = get_object_or_404(Article.objects.only("pk", "project_id"), pk=article_id, project=project)
+    article = get_object_or_404(Article.objects.only("pk", "project_id", "title"), pk=article_id, project=project)
     if role not in CAN_ANNOTATE:
         raise PermissionDenied(f"As {role} in {project.slug} you can't annotate.")
-    layer = layer_for_annotator(article=article, annotator=request.user)
+    if request.method == "POST":
+        layer = layer_for_annotator(article=article, annotator=request.user)
+    else:
+        mine = Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, annotator=request.user)
+        layer = mine.only("pk").first()
+        if layer is None:
+            context = admin_context(request, article.title, project=project, article=article)
+            return TemplateResponse(request, "admin/workspace/open_article.html", context)
     return HttpResponseRedirect(reverse("admin:workspace_layer", args=[project.slug, layer.pk]))
 
 
@@ -277,11 +156,12 @@ def layer_state_view(request: HttpRequest, slug: str, layer_id: int) -> JsonResp
 def review_view(request: HttpRequest, slug: str, article_id: int) -> TemplateResponse:
     """The review page: the article's gold layer and the annotators' versions.
 
-    The first visit creates the gold layer, pre-filled by the project's merge strategy (as the API's
-    POST articles/<id>/gold/ does).
+    Read only. When nobody has opened the article's gold layer yet, the page's JavaScript creates
+    it (POST to the API's articles/<id>/layers/ with kind gold, pre-filled by the project's merge
+    strategy) and then loads the state.
     """
     project, article = reviewable_article(request, slug, article_id)
-    gold = gold_open(article=article, reviewer=request.user)
+    gold = gold_layer(article)
     data = review_data(request, project, article, gold)
     context = admin_context(
         request,
@@ -297,9 +177,14 @@ def review_view(request: HttpRequest, slug: str, article_id: int) -> TemplateRes
 
 
 def review_state_view(request: HttpRequest, slug: str, article_id: int) -> JsonResponse:
-    """What the review page reloads after a pick, a merge or a conflict."""
+    """What the review page reloads after a pick, a merge or a conflict; 404 before the gold layer exists."""
     _, article = reviewable_article(request, slug, article_id)
-    return JsonResponse(review_state(article, gold_open(article=article, reviewer=request.user)))
+    gold = gold_layer(article)
+    if gold is None:
+        return JsonResponse(
+            {"detail": "This article has no gold layer yet: open the review page to create it."}, status=404
+        )
+    return JsonResponse(review_state(article, gold))
 
 
 def review_queue_view(request: HttpRequest) -> TemplateResponse:
