@@ -6,8 +6,9 @@ Everything of a project is nested under its slug, so the project scope is explic
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import review, views
-from api.agreement import AgreementView
+from api.views import layers as views
+from api.views import review
+from api.views.agreement import AgreementView
 
 app_name = "api"
 

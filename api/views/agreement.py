@@ -30,7 +30,7 @@ from annotations.agreement import STATUS_NOT_ENOUGH_ANNOTATORS, STATUS_OK
 from annotations.agreement_jobs import agreement_fingerprint, agreement_latest, agreement_start
 from annotations.models import Job
 from api.permissions import CAN_READ_ALL_LAYERS, require_role
-from api.views import SLUG, ProjectScopedMixin, error_responses, validated
+from api.views.layers import SLUG, ProjectScopedMixin, error_responses, validated
 
 DESCRIPTION = (
     "Managers, reviewers and consumers (annotators: 403). 200 when the figures are current (computed "

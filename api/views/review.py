@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from annotations.models import Article, Layer
 from annotations.review import KINDS, MERGE_STRATEGIES, PickResult, gold_merge, gold_pick, review_of
 from api.permissions import CAN_READ_ALL_LAYERS, CAN_WRITE_GOLD, check_layer_write, require_role
-from api.views import ARTICLE_ID, LAYER_ID, SLUG, ProjectScopedMixin, error_responses, layer_in, validated
+from api.views.layers import ARTICLE_ID, LAYER_ID, SLUG, ProjectScopedMixin, error_responses, layer_in, validated
 
 # --- Input and output -------------------------------------------------------------------------
 

@@ -65,7 +65,6 @@ from annotations.models import (
 )
 from annotations.preannotation import preannotation_start
 from annotations.review import Strategy, articles_with_stage, gold_open, provenance
-from api import serializers as s
 from api.filters import ArticleFilter, ProjectFilterBackend
 from api.permissions import (
     CAN_ANNOTATE,
@@ -81,6 +80,7 @@ from api.permissions import (
     require_role,
     role_in,
 )
+from api.serializers import layers as s
 
 # --- Shared pieces --------------------------------------------------------------------------
 
