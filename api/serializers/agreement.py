@@ -8,11 +8,11 @@ from annotations.agreement import STATUS_NOT_ENOUGH_ANNOTATORS, STATUS_OK
 from annotations.models import Job
 
 
-class AgreementQuery(serializers.Serializer):
-    refresh = serializers.BooleanField(
+class AgreementStartInput(serializers.Serializer):
+    force = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="true: compute again even if the cached figures are current (a job on large projects).",
+        help_text="true: compute again even if the figures are current (a running job is still reused).",
     )
 
 
@@ -63,5 +63,9 @@ class AgreementOutput(serializers.Serializer):
     fresh = serializers.BooleanField(help_text="The figures are those of the project as it is now.")
     fingerprint = serializers.CharField(help_text="Of the project's annotator and gold layers now.")
     computed_at = serializers.DateTimeField(allow_null=True, help_text="When `result` was computed.")
-    job = AgreementJobOutput(help_text="The job that computed `result` (200) or is computing new figures (202).")
-    result = AgreementResultOutput(allow_null=True, help_text="null while the first figures are computed.")
+    job = AgreementJobOutput(
+        allow_null=True,
+        help_text="The job computing new figures (pending, running), the last attempt (failed), or the one that "
+        "computed `result`; null when none was ever started.",
+    )
+    result = AgreementResultOutput(allow_null=True, help_text="The latest figures; null until some were computed.")
