@@ -6,8 +6,15 @@ Everything of a project is nested under its slug, so the project scope is explic
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import review, views
-from api.agreement import AgreementView
+from api.views.agreement import AgreementView
+from api.views.articles import ArticleImportView, ArticleLayersView, ArticleViewSet
+from api.views.datasets import DatasetVersionDownloadView, DatasetVersionViewSet, ExportView
+from api.views.health import HealthView
+from api.views.jobs import JobViewSet
+from api.views.layers import EventViewSet, LayerItemViewSet, LayerView, MentionViewSet, StanceViewSet
+from api.views.projects import ProjectViewSet
+from api.views.review import ArticleReviewView, GoldMergeView, GoldPickView
+from api.views.suggestions import SuggestionAcceptView, SuggestionRejectView
 
 app_name = "api"
 
@@ -17,7 +24,7 @@ ITEM_LIST = {"get": "list", "post": "create"}
 ITEM_DETAIL = {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
 
 
-def layer_items(prefix: str, viewset: type[views.LayerItemViewSet], name: str) -> list:
+def layer_items(prefix: str, viewset: type[LayerItemViewSet], name: str) -> list:
     return [
         path(f"layers/<int:layer_id>/{prefix}/", viewset.as_view(ITEM_LIST), name=f"{name}-list"),
         path(f"layers/<int:layer_id>/{prefix}/<int:pk>/", viewset.as_view(ITEM_DETAIL), name=f"{name}-detail"),
@@ -25,44 +32,44 @@ def layer_items(prefix: str, viewset: type[views.LayerItemViewSet], name: str) -
 
 
 project_urls = [
-    path("", views.ProjectViewSet.as_view(READ_ONLY_DETAIL), name="project-detail"),
-    path("articles/", views.ArticleViewSet.as_view(READ_ONLY_LIST), name="article-list"),
-    path("articles/import/", views.ArticleImportView.as_view(), name="article-import"),
-    path("articles/<int:pk>/", views.ArticleViewSet.as_view(READ_ONLY_DETAIL), name="article-detail"),
-    path("articles/<int:pk>/layers/", views.ArticleLayersView.as_view(), name="article-layers"),
-    path("articles/<int:pk>/review/", review.ArticleReviewView.as_view(), name="article-review"),
-    path("layers/<int:pk>/", views.LayerView.as_view(), name="layer-detail"),
-    path("layers/<int:pk>/pick/", review.GoldPickView.as_view(), name="gold-pick"),
-    path("layers/<int:pk>/merge/", review.GoldMergeView.as_view(), name="gold-merge"),
-    *layer_items("mentions", views.MentionViewSet, "mention"),
-    *layer_items("events", views.EventViewSet, "event"),
-    *layer_items("stances", views.StanceViewSet, "stance"),
-    path("layers/<int:pk>/suggestions/accept/", views.SuggestionAcceptView.as_view(), name="suggestions-accept"),
-    path("layers/<int:pk>/suggestions/reject/", views.SuggestionRejectView.as_view(), name="suggestions-reject"),
-    path("jobs/", views.JobViewSet.as_view({"get": "list", "post": "create"}), name="job-list"),
-    path("jobs/<int:pk>/", views.JobViewSet.as_view(READ_ONLY_DETAIL), name="job-detail"),
+    path("", ProjectViewSet.as_view(READ_ONLY_DETAIL), name="project-detail"),
+    path("articles/", ArticleViewSet.as_view(READ_ONLY_LIST), name="article-list"),
+    path("articles/import/", ArticleImportView.as_view(), name="article-import"),
+    path("articles/<int:pk>/", ArticleViewSet.as_view(READ_ONLY_DETAIL), name="article-detail"),
+    path("articles/<int:pk>/layers/", ArticleLayersView.as_view(), name="article-layers"),
+    path("articles/<int:pk>/review/", ArticleReviewView.as_view(), name="article-review"),
+    path("layers/<int:pk>/", LayerView.as_view(), name="layer-detail"),
+    path("layers/<int:pk>/pick/", GoldPickView.as_view(), name="gold-pick"),
+    path("layers/<int:pk>/merge/", GoldMergeView.as_view(), name="gold-merge"),
+    *layer_items("mentions", MentionViewSet, "mention"),
+    *layer_items("events", EventViewSet, "event"),
+    *layer_items("stances", StanceViewSet, "stance"),
+    path("layers/<int:pk>/suggestions/accept/", SuggestionAcceptView.as_view(), name="suggestions-accept"),
+    path("layers/<int:pk>/suggestions/reject/", SuggestionRejectView.as_view(), name="suggestions-reject"),
+    path("jobs/", JobViewSet.as_view({"get": "list", "post": "create"}), name="job-list"),
+    path("jobs/<int:pk>/", JobViewSet.as_view(READ_ONLY_DETAIL), name="job-detail"),
     path(
         "dataset-versions/",
-        views.DatasetVersionViewSet.as_view({"get": "list", "post": "create"}),
+        DatasetVersionViewSet.as_view({"get": "list", "post": "create"}),
         name="dataset-version-list",
     ),
     path(
         "dataset-versions/<int:pk>/",
-        views.DatasetVersionViewSet.as_view(READ_ONLY_DETAIL),
+        DatasetVersionViewSet.as_view(READ_ONLY_DETAIL),
         name="dataset-version-detail",
     ),
     path(
         "dataset-versions/<int:pk>/download/",
-        views.DatasetVersionDownloadView.as_view(),
+        DatasetVersionDownloadView.as_view(),
         name="dataset-version-download",
     ),
-    path("export/", views.ExportView.as_view(), name="export"),
+    path("export/", ExportView.as_view(), name="export"),
     path("agreement/", AgreementView.as_view(), name="agreement"),
 ]
 
 urlpatterns = [
-    path("v1/health/", views.HealthView.as_view(), name="health"),
-    path("v1/projects/", views.ProjectViewSet.as_view(READ_ONLY_LIST), name="project-list"),
+    path("v1/health/", HealthView.as_view(), name="health"),
+    path("v1/projects/", ProjectViewSet.as_view(READ_ONLY_LIST), name="project-list"),
     path("v1/projects/<slug:slug>/", include(project_urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

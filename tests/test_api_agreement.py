@@ -1,13 +1,15 @@
-"""GET /api/v1/projects/<slug>/agreement/: figures, roles, the refresh flag, edge cases."""
+"""/api/v1/projects/<slug>/agreement/: GET reads (never writes), POST computes; figures, roles, edge cases."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from annotations.models import Job, Layer, Membership
 from annotations.services import agreement as agreement_services
-from annotations.services.agreement import agreement_run
+from annotations.services.agreement import agreement_fingerprint, agreement_run
 from annotations.services.items import event_create, mention_create, stance_create
 from annotations.services.layers import layer_for_annotator, layer_set_status
 from tests.factories import ArticleFactory, ProjectFactory
@@ -19,6 +21,21 @@ pytestmark = pytest.mark.django_db
 
 def agreement_url(project, query: str = "") -> str:
     return url(project, f"agreement/{query}")
+
+
+def compute(client, project, **body):
+    """POST: compute the figures (or answer the current ones)."""
+    return client.post(agreement_url(project), body, format="json")
+
+
+def call(client, method: str, project):
+    return compute(client, project) if method == "post" else client.get(agreement_url(project))
+
+
+def writes_in(queries) -> list[str]:
+    """The statements that change rows (or lock them for a change)."""
+    words = ("INSERT", "UPDATE", "DELETE")
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(words) or "FOR UPDATE" in q["sql"]]
 
 
 @pytest.fixture
@@ -52,7 +69,7 @@ def test_figures_on_the_seeds_match_the_hand_computed_values_per_label(setup):
     """
     reviewer = setup.users["reviewer"]
 
-    response = client_for(reviewer).get(agreement_url(setup.project))
+    response = compute(client_for(reviewer), setup.project)
 
     assert response.status_code == 200, response.data
     assert response.data["fresh"] is True
@@ -86,7 +103,7 @@ def test_figures_on_the_seeds_match_the_hand_computed_values_per_label(setup):
 
 
 def test_the_response_names_the_job_that_computed_the_figures(setup):
-    response = client_for(setup.users["manager"]).get(agreement_url(setup.project))
+    response = compute(client_for(setup.users["manager"]), setup.project)
 
     job = Job.objects.get(kind=Job.Kind.AGREEMENT)
     assert job.status == Job.Status.SUCCEEDED
@@ -99,44 +116,96 @@ def test_the_response_names_the_job_that_computed_the_figures(setup):
     assert response.data["result"] == job.result
 
 
+def test_get_before_anything_was_computed_answers_null_and_starts_nothing(setup):
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(setup.users["reviewer"]).get(agreement_url(setup.project))
+
+    assert response.status_code == 200
+    assert response.data == {
+        "fresh": False,
+        "fingerprint": agreement_fingerprint(setup.project),
+        "computed_at": None,
+        "job": None,
+        "result": None,
+    }
+    assert writes_in(queries.captured_queries) == []
+    assert not Job.objects.filter(kind=Job.Kind.AGREEMENT).exists()
+
+
+def test_get_reads_the_figures_post_computed(setup):
+    client = client_for(setup.users["reviewer"])
+    computed = compute(client, setup.project)
+
+    response = client.get(agreement_url(setup.project))
+
+    assert response.status_code == 200
+    assert response.data == computed.data
+    assert response.data["fresh"] is True
+    assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 1
+
+
+def test_get_on_stale_figures_shows_them_as_stale_and_writes_nothing(setup):
+    # Given figures computed, then a layer changed
+    client = client_for(setup.users["reviewer"])
+    computed = compute(client, setup.project)
+    add_mention(setup.layers["annotator2"][1], "Niger", "LOC")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(agreement_url(setup.project))
+
+    assert response.status_code == 200
+    assert response.data["fresh"] is False
+    assert response.data["fingerprint"] != computed.data["fingerprint"]
+    assert response.data["result"] == computed.data["result"]
+    assert response.data["job"]["id"] == computed.data["job"]["id"]
+    assert writes_in(queries.captured_queries) == []
+    assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 1
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("role", [Membership.Role.MANAGER, Membership.Role.REVIEWER, Membership.Role.CONSUMER])
-def test_managers_reviewers_and_consumers_read_it(setup, role):
+def test_managers_reviewers_and_consumers_read_and_compute_it(setup, role, method):
+    compute(client_for(setup.users["manager"]), setup.project)
     user = member(setup.project, role)
 
-    response = client_for(user, token=True).get(agreement_url(setup.project))
+    response = call(client_for(user, token=True), method, setup.project)
 
     assert response.status_code == 200
     assert response.data["result"]["stance"]["kappa"] == 0.7059
 
 
-def test_an_annotator_is_refused_the_coaching_figures(setup):
-    response = client_for(setup.users["annotator1"]).get(agreement_url(setup.project))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_annotator_is_refused_the_coaching_figures(setup, method):
+    response = call(client_for(setup.users["annotator1"]), method, setup.project)
 
     assert response.status_code == 403
     assert "reviewer" in response.data["detail"]
     assert not Job.objects.filter(kind=Job.Kind.AGREEMENT).exists()
 
 
-def test_a_reviewer_of_another_project_gets_404(setup):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_reviewer_of_another_project_gets_404(setup, method):
     other = ProjectFactory(slug="other")
     stranger = member(other, Membership.Role.REVIEWER)
 
-    response = client_for(stranger).get(agreement_url(setup.project))
+    response = call(client_for(stranger), method, setup.project)
 
     assert response.status_code == 404
+    assert not Job.objects.filter(kind=Job.Kind.AGREEMENT).exists()
 
 
-def test_anonymous_is_401(setup):
-    response = APIClient().get(agreement_url(setup.project))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_is_401(setup, method):
+    response = call(APIClient(), method, setup.project)
 
     assert response.status_code == 401
 
 
-def test_the_next_request_is_served_from_the_cache(setup):
+def test_a_second_post_answers_the_current_figures_without_a_new_job(setup):
     client = client_for(setup.users["reviewer"])
-    first = client.get(agreement_url(setup.project))
+    first = compute(client, setup.project)
 
-    second = client.get(agreement_url(setup.project))
+    second = compute(client, setup.project)
 
     assert second.status_code == 200
     assert second.data["job"]["id"] == first.data["job"]["id"]
@@ -146,18 +215,22 @@ def test_the_next_request_is_served_from_the_cache(setup):
 def test_the_figures_cost_a_fixed_number_of_queries(setup, django_assert_max_num_queries):
     client = client_for(setup.users["reviewer"])
     with django_assert_max_num_queries(40):  # computed: the loader reads five tables in five queries
-        client.get(agreement_url(setup.project, "?refresh=true"))
+        compute(client, setup.project, force=True)
 
     # cached: project, role, lock, fingerprint, cached job, fingerprint again (+ savepoints)
     with django_assert_max_num_queries(10):
+        compute(client, setup.project)
+
+    # read: project, role, newest job, latest figures, fingerprint (+ the request's savepoint and its release)
+    with django_assert_max_num_queries(7):
         client.get(agreement_url(setup.project))
 
 
-def test_refresh_true_computes_again(setup):
+def test_force_computes_again(setup):
     client = client_for(setup.users["reviewer"])
-    first = client.get(agreement_url(setup.project))
+    first = compute(client, setup.project)
 
-    again = client.get(agreement_url(setup.project, "?refresh=true"))
+    again = compute(client, setup.project, force=True)
 
     assert again.status_code == 200
     assert again.data["job"]["id"] != first.data["job"]["id"]
@@ -165,21 +238,21 @@ def test_refresh_true_computes_again(setup):
     assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 2
 
 
-def test_refresh_false_is_served_from_the_cache(setup):
+def test_force_false_answers_the_current_figures(setup):
     client = client_for(setup.users["reviewer"])
-    client.get(agreement_url(setup.project))
+    compute(client, setup.project)
 
-    client.get(agreement_url(setup.project, "?refresh=false"))
+    compute(client, setup.project, force=False)
 
     assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 1
 
 
-def test_a_malformed_refresh_is_400_naming_the_parameter(setup):
-    response = client_for(setup.users["reviewer"]).get(agreement_url(setup.project, "?refresh=perhaps"))
+def test_a_malformed_force_is_400_naming_the_field(setup):
+    response = compute(client_for(setup.users["reviewer"]), setup.project, force="perhaps")
 
     assert response.status_code == 400
-    assert list(response.data["errors"]) == ["refresh"]
-    assert response.data["detail"].startswith("refresh: ")
+    assert list(response.data["errors"]) == ["force"]
+    assert response.data["detail"].startswith("force: ")
     assert not Job.objects.filter(kind=Job.Kind.AGREEMENT).exists()
 
 
@@ -191,7 +264,7 @@ def test_a_large_project_answers_202_with_the_job_then_the_figures_once_it_ran(
     client = client_for(setup.users["reviewer"])
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.get(agreement_url(setup.project))
+        response = compute(client, setup.project)
 
     assert response.status_code == 202
     assert response.data["fresh"] is False
@@ -203,32 +276,40 @@ def test_a_large_project_answers_202_with_the_job_then_the_figures_once_it_ran(
     assert response.data["job"]["url"].endswith(f"/jobs/{job.pk}/")
     assert len(callbacks) == 1  # the enqueue, after commit
 
-    # A second request while it is pending reuses the job
-    again = client.get(agreement_url(setup.project))
+    # While it is pending, GET shows the job and no figures; a second POST reuses the job
+    polled = client.get(agreement_url(setup.project))
+    assert polled.status_code == 200
+    assert (polled.data["job"]["id"], polled.data["job"]["status"], polled.data["result"]) == (job.pk, "pending", None)
+    again = compute(client, setup.project)
     assert again.status_code == 202
     assert again.data["job"]["id"] == job.pk
 
-    # Once the job ran (as the worker would), the figures are served
+    # Once the job ran (as the worker would), GET serves the figures
     agreement_run(job_id=job.pk)
     done = client.get(agreement_url(setup.project))
     assert done.status_code == 200
+    assert done.data["fresh"] is True
     assert done.data["result"]["stance"]["alpha"] == 0.7273
+    assert Job.objects.filter(kind=Job.Kind.AGREEMENT).count() == 1
 
 
 def test_while_recomputing_a_large_project_the_previous_figures_are_shown_as_stale(setup, settings):
     client = client_for(setup.users["reviewer"])
-    client.get(agreement_url(setup.project))  # small: computed inline
+    compute(client, setup.project)  # small: computed inline
     settings.AGREEMENT_INLINE_MAX_LAYERS = 0
     layer = setup.layers["annotator2"][1]
     add_mention(layer, "Niger", "LOC")
 
-    response = client.get(agreement_url(setup.project))
+    response = compute(client, setup.project)
 
     assert response.status_code == 202
     assert response.data["fresh"] is False
     assert response.data["job"]["status"] == "pending"
     assert response.data["result"]["stance"]["kappa"] == 0.7059
     assert response.data["result"]["mentions"]["exact"]["by_label"]["GPE"]["f1"] == 0.9524
+    polled = client.get(agreement_url(setup.project))
+    assert (polled.data["fresh"], polled.data["job"]["status"]) == (False, "pending")
+    assert polled.data["result"] == response.data["result"]
 
 
 def test_a_failed_computation_answers_202_with_the_jobs_error(setup, monkeypatch):
@@ -236,13 +317,18 @@ def test_a_failed_computation_answers_202_with_the_jobs_error(setup, monkeypatch
         raise ValueError("no figures today")
 
     monkeypatch.setattr(agreement_services, "compute_agreement", broken)
+    client = client_for(setup.users["reviewer"])
 
-    response = client_for(setup.users["reviewer"]).get(agreement_url(setup.project))
+    response = compute(client, setup.project)
 
     assert response.status_code == 202
     assert response.data["job"]["status"] == "failed"
     assert response.data["job"]["error"] == "ValueError: no figures today"
     assert (response.data["fresh"], response.data["result"]) == (False, None)
+    polled = client.get(agreement_url(setup.project))
+    assert polled.status_code == 200
+    assert (polled.data["job"]["status"], polled.data["job"]["error"]) == ("failed", "ValueError: no figures today")
+    assert polled.data["result"] is None
 
 
 def test_one_annotator_only_is_a_status_not_an_error():
@@ -252,7 +338,7 @@ def test_one_annotator_only_is_a_status_not_an_error():
     layer = layer_for_annotator(article=ArticleFactory(project=project), annotator=annotator)
     add_mention(layer, "Niger", "GPE")
 
-    response = client_for(reviewer).get(agreement_url(project))
+    response = compute(client_for(reviewer), project)
 
     assert response.status_code == 200
     result = response.data["result"]
@@ -267,7 +353,7 @@ def test_a_project_without_layers_has_no_figures():
     ArticleFactory(project=project)
     reviewer = member(project, Membership.Role.REVIEWER)
 
-    response = client_for(reviewer).get(agreement_url(project))
+    response = compute(client_for(reviewer), project)
 
     assert response.status_code == 200
     result = response.data["result"]
@@ -296,7 +382,7 @@ def two_annotators_alike(slug: str, annotate=lambda layer: None):
 def test_two_empty_layers_have_no_figures_rather_than_zero():
     project, reviewer = two_annotators_alike("blank")
 
-    response = client_for(reviewer).get(agreement_url(project))
+    response = compute(client_for(reviewer), project)
 
     result = response.data["result"]
     assert result["status"] == "ok"
@@ -324,7 +410,7 @@ def test_identical_layers_score_one_everywhere():
 
     project, reviewer = two_annotators_alike("twins", annotate)
 
-    response = client_for(reviewer).get(agreement_url(project))
+    response = compute(client_for(reviewer), project)
 
     result = response.data["result"]
     assert result["status"] == "ok"

@@ -35,6 +35,7 @@ from annotations.services.agreement import (
     agreement_cached,
     agreement_fingerprint,
     agreement_latest,
+    agreement_newest,
     agreement_start,
 )
 
@@ -345,7 +346,7 @@ def agreement_view(request: HttpRequest, slug: str) -> HttpResponse:
     fingerprint = agreement_fingerprint(project)
     cached = agreement_cached(project, fingerprint)
     active = None if cached is not None else agreement_active(project)
-    job = cached or active or Job.objects.filter(project=project, kind=Job.Kind.AGREEMENT).order_by("-id").first()
+    job = cached or active or agreement_newest(project)
     # A computation of these very layers that failed is not retried by itself: "Recompute" does.
     failed = job is not None and job.status == Job.Status.FAILED and job.params.get("fingerprint") == fingerprint
     shown = cached or agreement_latest(project)

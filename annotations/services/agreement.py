@@ -101,6 +101,11 @@ def agreement_latest(project: Project) -> Job | None:
     return _agreement_jobs(project).filter(status=Job.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
 
 
+def agreement_newest(project: Project) -> Job | None:
+    """The newest agreement job of any status (what the figures' pages show as "the job")."""
+    return _agreement_jobs(project).order_by("-id").first()
+
+
 def agreement_active(project: Project) -> Job | None:
     """The newest pending or running agreement job, whatever its fingerprint."""
     return _agreement_jobs(project).filter(status__in=ACTIVE).order_by("-id").first()

@@ -13,109 +13,17 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.models import Article, Layer
-from annotations.review import KINDS, MERGE_STRATEGIES
+from annotations.review import KINDS
 from annotations.selectors import review_of
 from annotations.services.gold import PickResult, gold_merge, gold_pick
 from api.permissions import CAN_READ_ALL_LAYERS, CAN_WRITE_GOLD, check_layer_write, require_role
-from api.views import ARTICLE_ID, LAYER_ID, SLUG, ProjectScopedMixin, error_responses, layer_in, validated
-
-# --- Input and output -------------------------------------------------------------------------
-
-
-class PickItemInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=KINDS)
-    id = serializers.IntegerField(help_text="The id of the item in an annotator layer of the same article.")
-
-
-class PickInput(serializers.Serializer):
-    version = serializers.IntegerField(help_text="The gold layer version you read.")
-    items = PickItemInput(many=True, allow_empty=False, max_length=1000)
-
-
-class MergeInput(serializers.Serializer):
-    version = serializers.IntegerField(help_text="The gold layer version you read.")
-    strategy = serializers.ChoiceField(
-        choices=MERGE_STRATEGIES,
-        help_text="unanimous: items every compared annotator gave; majority: items more than half gave; "
-        "none: nothing (manual adjudication).",
-    )
-
-
-class ItemRefOutput(serializers.Serializer):
-    kind = serializers.CharField()
-    id = serializers.IntegerField()
-
-
-class PickOutput(serializers.Serializer):
-    layer_version = serializers.IntegerField()
-    created = ItemRefOutput(many=True, help_text="Gold items created (argument, holder, target mentions too).")
-    existing = ItemRefOutput(many=True, help_text="Picked items gold already had: nothing was added for them.")
-
-
-class MergeCountsOutput(serializers.Serializer):
-    mentions = serializers.IntegerField()
-    events = serializers.IntegerField()
-    stances = serializers.IntegerField()
-
-
-class MergeOutput(serializers.Serializer):
-    layer_version = serializers.IntegerField()
-    strategy = serializers.CharField()
-    created = MergeCountsOutput()
-    items = ItemRefOutput(many=True, help_text="The gold items created (to show or undo them).")
-
-
-class ReviewAnnotatorOutput(serializers.Serializer):
-    username = serializers.CharField()
-    layer = serializers.IntegerField()
-    status = serializers.CharField()
-    version = serializers.IntegerField()
-
-
-class ReviewGoldOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    version = serializers.IntegerField()
-    status = serializers.CharField()
-    adjudicated_by = serializers.CharField(allow_null=True)
-    adjudicated_at = serializers.DateTimeField(allow_null=True)
-
-
-class GroupOutput(serializers.Serializer):
-    key = serializers.CharField(help_text="What makes this version distinct (span + label, …).")
-    annotators = serializers.ListField(child=serializers.CharField(), help_text="Who gave this version.")
-    items = serializers.DictField(child=serializers.IntegerField(), help_text="Username → their item's id (to pick).")
-    support = serializers.IntegerField()
-    of = serializers.IntegerField(help_text="Annotator layers compared.")
-    agreement = serializers.ChoiceField(choices=["unanimous", "majority", "minority"])
-    disagreements = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="Why to look: label, boundary, missing (mentions); type, arguments, missing (events); "
-        "label, missing (stances).",
-    )
-    gold = serializers.IntegerField(allow_null=True, help_text="The equal gold item's id, if gold has it.")
-
-
-class ReviewOutput(serializers.Serializer):
-    article = serializers.DictField()
-    stage = serializers.CharField()
-    overlap = serializers.IntegerField()
-    annotators = ReviewAnnotatorOutput(many=True)
-    gold = ReviewGoldOutput(allow_null=True)
-    groups = serializers.DictField(
-        child=GroupOutput(many=True),
-        help_text="mentions, events and stances: each group with the item's own fields (span, label, "
-        "trigger, arguments, holder, target …) next to these.",
-    )
-    summary = serializers.DictField()
-
-
-# --- Views ------------------------------------------------------------------------------------
+from api.serializers.review import MergeInput, MergeOutput, PickInput, PickOutput, ReviewOutput
+from api.views.base import ARTICLE_ID, LAYER_ID, SLUG, ProjectScopedMixin, error_responses, layer_in, validated
 
 
 def _gold_for_write(request: Request, view: ProjectScopedMixin, pk: int) -> Layer:

@@ -1,0 +1,87 @@
+"""The export options, and dataset versions (immutable stored exports)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from annotations.exports.catalog import FORMATS
+from annotations.exports.selection import LAYER_SELECTOR_HELP
+from annotations.models import DatasetVersion
+
+FORMAT_HELP = "One of: " + ", ".join(f"{name} ({f.description})" for name, f in FORMATS.items())
+
+
+class ExportQuery(serializers.Serializer):
+    """The export options (query parameters of the export; fields of a dataset version)."""
+
+    format = serializers.CharField(
+        help_text=FORMAT_HELP,
+        error_messages={
+            "required": f"is required; formats: {', '.join(FORMATS)}",
+            "blank": f"is empty; formats: {', '.join(FORMATS)}",
+        },
+    )
+    layer = serializers.CharField(required=False, default="gold", help_text=f"Layer to export: {LAYER_SELECTOR_HELP}.")
+    split = serializers.CharField(
+        required=False, default="all", help_text="train, dev, test, a comma-separated list, or all."
+    )
+    ratios = serializers.CharField(required=False, default="0.8,0.1,0.1", help_text="train,dev,test ratios.")
+    since = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        help_text="Only articles created after this ISO date/time.",
+    )
+    status = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        help_text="Only layers in these statuses (comma-separated: not_started, in_progress, done, adjudicated), "
+        "or all. Default: adjudicated for layer=gold (only adjudicated gold layers are exported), any status for "
+        "annotator and machine layers.",
+    )
+
+
+class DatasetVersionCreateInput(ExportQuery):
+    name = serializers.CharField(max_length=100, help_text="Unique in the project; a version is never changed.")
+
+
+class DatasetCounts(serializers.Serializer):
+    articles = serializers.IntegerField()
+    mentions = serializers.IntegerField()
+    events = serializers.IntegerField()
+    arguments = serializers.IntegerField()
+    stances = serializers.IntegerField()
+    splits = serializers.DictField(child=serializers.IntegerField(), help_text="Articles per split.")
+
+
+class DatasetVersionOutput(serializers.ModelSerializer):
+    counts = DatasetCounts(read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatasetVersion
+        fields = [
+            "id",
+            "name",
+            "format",
+            "params",
+            "counts",
+            "sha256",
+            "size",
+            "created_by",
+            "created_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField())
+    def get_download_url(self, version: DatasetVersion) -> str:
+        path = reverse("api:dataset-version-download", kwargs={"slug": self.context["slug"], "pk": version.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path

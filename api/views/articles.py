@@ -1,0 +1,177 @@
+"""Articles of a project, their JSON Lines import, and an article's layers.
+
+The list is filtered and paginated, each article with the layers you may read; an article's
+layers are listed there too, and POSTing to them gets or creates your layer (or its gold layer).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.parsers import BaseParser, DataAndFiles, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.models import Article, Layer
+from annotations.selectors import articles_with_stage
+from annotations.services.gold import gold_open
+from annotations.services.imports import articles_import_jsonl
+from annotations.services.layers import layer_for_annotator
+from api.filters import ArticleFilter, ProjectFilterBackend
+from api.permissions import CAN_ANNOTATE, CAN_IMPORT, CAN_WRITE_GOLD, layers_readable, require_role
+from api.serializers.articles import ArticleDetailOutput, ArticleImportInput, ArticleImportOutput, ArticleOutput
+from api.serializers.layers import LayerCreateInput, LayerOutput
+from api.views.base import ARTICLE_ID, SLUG, PagePagination, ProjectScopedMixin, error_responses, validated
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Articles of the project, filtered and paginated",
+        parameters=[SLUG],
+        responses={200: ArticleOutput(many=True), **error_responses(400)},
+    ),
+    retrieve=extend_schema(
+        summary="An article with its text and the layers you may read",
+        parameters=[SLUG],
+        responses={200: ArticleDetailOutput, **error_responses()},
+    ),
+)
+class ArticleViewSet(ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """Articles of a project; each with the layers you may read (loaded for the whole page at once)."""
+
+    filter_backends = [ProjectFilterBackend]
+    filterset_class = ArticleFilter
+    pagination_class = PagePagination
+
+    def get_queryset(self) -> QuerySet[Article]:
+        if self.schema_only:
+            return Article.objects.none()
+        project = self.get_project()
+        layers = layers_readable(
+            self.request, project, Layer.objects.select_related("annotator", "adjudicated_by")
+        ).order_by("kind", "id")
+        gold = Layer.objects.filter(article=OuterRef("pk"), kind=Layer.Kind.GOLD)
+        articles = (
+            articles_with_stage(Article.objects.filter(project=project))
+            .annotate(has_gold=Exists(gold))
+            .prefetch_related(Prefetch("layers", queryset=layers, to_attr="visible_layers"))
+            .order_by("id")
+        )
+        return articles.defer("text", "metadata") if self.action == "list" else articles
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return ArticleDetailOutput if self.action == "retrieve" else ArticleOutput
+
+
+class JSONLinesParser(BaseParser):
+    """A raw JSON Lines body, spooled to disk past FILE_UPLOAD_MAX_MEMORY_SIZE; read as `file`."""
+
+    media_type = "application/x-ndjson"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> DataAndFiles:
+        # Not a context manager: the file is the request's data and lives as long as the request.
+        spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
+        if stream is not None:
+            shutil.copyfileobj(stream, spool, 64 * 1024)
+        spool.seek(0)
+        return DataAndFiles({}, {"file": File(spool, name="request body")})
+
+
+class JSONLParser(JSONLinesParser):
+    media_type = "application/jsonl"
+
+
+class ArticleImportView(ProjectScopedMixin, APIView):
+    """Bulk import of articles from JSON Lines through the import service."""
+
+    parser_classes = [MultiPartParser, JSONLinesParser, JSONLParser]
+
+    @extend_schema(
+        summary="Import articles from JSON Lines (managers)",
+        description="Upload a file as the multipart field `file`, or send the lines as the body with "
+        "Content-Type application/x-ndjson. One article per line: title, text, optional source, url, "
+        "published, language, metadata. All or nothing: any bad line answers 400 with every problem "
+        "as `<file>:<line>: …` under errors.file. Exact duplicates are skipped and listed.",
+        parameters=[SLUG],
+        request={
+            "multipart/form-data": ArticleImportInput,
+            "application/x-ndjson": OpenApiTypes.BINARY,
+            "application/jsonl": OpenApiTypes.BINARY,
+        },
+        responses={201: ArticleImportOutput, **error_responses(400, 403)},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = self.get_project()
+        require_role(request, project, CAN_IMPORT, "Importing articles")
+        upload = request.data.get("file")
+        if not hasattr(upload, "chunks"):
+            raise serializers.ValidationError(
+                {"file": ["send a JSON Lines file as the multipart field 'file', or the body as application/x-ndjson"]}
+            )
+        name = Path(upload.name or "upload.jsonl").name
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "upload.jsonl"
+            with path.open("wb") as handle:
+                for chunk in upload.chunks():
+                    handle.write(chunk)
+            result = articles_import_jsonl(project=project, path=path, source_name=name)
+        body = {
+            "imported": len(result.imported),
+            "articles": [article.pk for article in result.imported],
+            "duplicates": result.duplicates,
+        }
+        return Response(ArticleImportOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+class ArticleLayersView(ProjectScopedMixin, APIView):
+    """The layers of one article."""
+
+    @extend_schema(
+        summary="Layers of an article that you may read",
+        parameters=[SLUG, ARTICLE_ID],
+        responses={200: LayerOutput(many=True), **error_responses()},
+    )
+    def get(self, request: Request, slug: str, pk: int) -> Response:
+        project = self.get_project()
+        article = get_object_or_404(Article.objects.only("pk", "project_id"), pk=pk, project=project)
+        layers = layers_readable(
+            request, project, article.layers.select_related("annotator", "adjudicated_by")
+        ).order_by("kind", "id")
+        return Response(LayerOutput(layers, many=True).data)
+
+    @extend_schema(
+        summary="Get or create your layer on an article (or its gold layer)",
+        description="201 when the layer was created, 200 when it existed. Annotators get their own layer; "
+        "reviewers and managers get the gold layer unless they ask for kind=annotator. A new gold layer is "
+        "pre-filled by the project's merge strategy (unanimous, majority or none).",
+        parameters=[SLUG, ARTICLE_ID],
+        request=LayerCreateInput,
+        responses={200: LayerOutput, 201: LayerOutput, **error_responses(400, 403)},
+    )
+    def post(self, request: Request, slug: str, pk: int) -> Response:
+        project = self.get_project()
+        article = get_object_or_404(Article, pk=pk, project=project)
+        role = require_role(request, project, CAN_ANNOTATE, "Writing annotations")
+        data = validated(LayerCreateInput, request.data)
+        kind = data.get("kind") or (Layer.Kind.GOLD if role in CAN_WRITE_GOLD else Layer.Kind.ANNOTATOR)
+        if kind == Layer.Kind.GOLD:
+            require_role(request, project, CAN_WRITE_GOLD, "Writing the gold layer")
+            existed = Layer.objects.filter(article=article, kind=Layer.Kind.GOLD).exists()
+            layer = gold_open(article=article, reviewer=request.user)
+        else:
+            mine = Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, annotator=request.user)
+            existed = mine.exists()
+            layer = layer_for_annotator(article=article, annotator=request.user)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(LayerOutput(layer).data, status=code)
