@@ -32,7 +32,6 @@ MAX_RETRIES = 5
 def load_model_once(**_: Any) -> None:
     """Load the spaCy model when a worker process starts, not per task and never in the web process."""
     from annotations.nlp import load_spacy_model  # spaCy stays out of every process that never runs NLP
-    # import load_spacy_model
 
     try:
         load_spacy_model(settings.SPACY_MODEL)
