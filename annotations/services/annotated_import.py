@@ -116,6 +116,7 @@ def _import_annotations(layer: Layer, record: dict[str, Any], outcome: CorpusImp
             realis=event.get("realis") or "actual",
             contexts=event.get("contexts") or [],
             arguments=[(a["role"], mention_ids[a["mention"]]) for a in event.get("arguments") or []],
+            not_stated=event.get("not_stated") or [],
             score=event.get("score"),
         )
         _keep_provenance(Event, created_event.pk, event)
