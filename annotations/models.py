@@ -274,6 +274,10 @@ class Event(models.Model):
     mode = models.CharField(max_length=32, blank=True)
     realis = models.CharField(max_length=16, default="actual")
     contexts = models.JSONField(default=list, blank=True)
+    # Required roles the text leaves implicit ("since the coup": no actor); such a role counts as filled.
+    not_stated = models.JSONField(
+        default=list, blank=True, help_text="Roles of the event type that the text does not state."
+    )
     score = models.FloatField(null=True, blank=True)
     # Where a gold item came from (merge strategy, annotators who had it, reviewer, when); {} elsewhere.
     provenance = models.JSONField(

@@ -3,7 +3,8 @@
 Groups. The annotators' items on an article are grouped by what they say, so one group is one
 version of an item with the annotators who gave it:
 - a mention by (start, end, label);
-- an event by (type, trigger span, its arguments as (role, span, label) — a multiset);
+- an event by (type, trigger span, its arguments as (role, span, label) — a multiset, and the
+  roles it marks not stated in the text);
 - a stance by (holder span or the author, target span or actor, label).
 A group's `agreement` is unanimous when every compared annotator gave it, majority when more
 than half did, else minority. Its `disagreements` say why a reviewer should look at it:
@@ -74,7 +75,14 @@ def mention_key(mention: Mention) -> Key:
 
 def event_key(event: Event) -> Key:
     arguments = sorted((a.role, a.mention.start, a.mention.end, a.mention.label) for a in event.arguments.all())
-    return ("event", event.event_type, event.trigger_start, event.trigger_end, tuple(arguments))
+    return (
+        "event",
+        event.event_type,
+        event.trigger_start,
+        event.trigger_end,
+        tuple(arguments),
+        tuple(sorted(event.not_stated)),
+    )
 
 
 def stance_key(stance: Stance) -> Key:
@@ -213,6 +221,7 @@ def group_json(group: Group, of: int) -> dict[str, Any]:
             trigger_text=item.trigger_text,
             mode=item.mode,
             realis=item.realis,
+            not_stated=list(item.not_stated),
             arguments=[
                 {"role": a.role, **(mention_json(a.mention) or {})}
                 for a in sorted(item.arguments.all(), key=lambda a: (a.role, a.mention.start, a.mention.end))

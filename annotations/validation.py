@@ -7,7 +7,7 @@ through these functions. Each failure raises InvalidAnnotation naming the offend
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from annotations.errors import InvalidAnnotation
@@ -58,8 +58,10 @@ def validate_event(
     contexts: Sequence[str],
     arguments: Iterable[tuple[str, Mention]],
     layer_id: int,
+    not_stated: object = (),
 ) -> None:
-    """Event type, mode, realis and contexts from the schema; roles allowed, typed and counted."""
+    """Event type, mode, realis and contexts from the schema; roles allowed, typed and counted;
+    `not_stated` names roles of the type the text leaves implicit, each once and without an argument."""
     if not isinstance(event_type, str) or event_type not in schema.event_types:
         raise InvalidAnnotation(
             "event_type", f"unknown event type {event_type!r}; the schema has {', '.join(schema.event_types)}"
@@ -97,6 +99,7 @@ def validate_event(
             raise InvalidAnnotation("arguments", f"mention {mention.pk} fills role {role!r} twice")
         seen.add((role, mention.pk))
         counts[role] += 1
+    validate_not_stated(spec.code, spec.roles, not_stated, filled=counts)
     for role_spec in spec.roles.values():
         if role_spec.max is not None and counts[role_spec.name] > role_spec.max:
             raise InvalidAnnotation(
@@ -106,8 +109,29 @@ def validate_event(
             )
 
 
-def validate_event_complete(schema: LabelSchema, *, event_type: str, role_counts: Counter[str]) -> list[str]:
+def validate_not_stated(code: str, roles: Collection[str], not_stated: object, *, filled: Collection[str]) -> None:
+    """`not_stated` is a list of distinct roles of the event type, none of them also given an argument."""
+    if not isinstance(not_stated, (list, tuple)):
+        raise InvalidAnnotation("not_stated", f"must be a list of role names, got {not_stated!r}")
+    seen: set[str] = set()
+    for role in not_stated:
+        if not isinstance(role, str) or role not in roles:
+            raise InvalidAnnotation("not_stated", f"role {role!r} is not a role of {code} (roles: {', '.join(roles)})")
+        if role in seen:
+            raise InvalidAnnotation("not_stated", f"role {role!r} is listed twice")
+        seen.add(role)
+        if role in filled:
+            raise InvalidAnnotation(
+                "not_stated", f"role {role!r} has an argument, so it is stated; remove it from not_stated"
+            )
+
+
+def validate_event_complete(
+    schema: LabelSchema, *, event_type: str, role_counts: Counter[str], not_stated: Iterable[str] = ()
+) -> list[str]:
     """Roles still missing their minimum (a layer may be saved incomplete; `done` needs this empty).
+
+    A role listed in `not_stated` (the text leaves it implicit) needs no argument.
 
     An event whose type (or a role it uses) left the schema after a schema change is a problem too,
     reported here rather than as a KeyError.
@@ -116,10 +140,11 @@ def validate_event_complete(schema: LabelSchema, *, event_type: str, role_counts
     if spec is None:
         return [f"event type {event_type!r} is no longer in the label schema"]
     unknown = sorted(role for role, count in role_counts.items() if count and role not in spec.roles)
+    implicit = set(not_stated)
     return [f"role {role!r} is no longer allowed for {spec.code}" for role in unknown] + [
         f"{spec.code} needs at least {role.min} {role.name!r} argument(s), has {role_counts[role.name]}"
         for role in spec.roles.values()
-        if role_counts[role.name] < role.min
+        if role_counts[role.name] < role.min and role.name not in implicit
     ]
 
 

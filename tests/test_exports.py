@@ -336,9 +336,12 @@ def test_jsonl_import_reports_bad_lines_with_file_and_line_and_imports_nothing(s
     with pytest.raises(ImportFailed) as failure:
         corpus_import_jsonl(project=fresh, path=path)
 
-    # then both problems are named with file:line and nothing was stored
-    assert failure.value.errors[0].startswith(f"{path}:1: malformed annotation (KeyError")
-    assert failure.value.errors[1].startswith(f"{path}:3: label unknown entity type 'SPACESHIP'")
+    # then both problems are named with file:line:field and nothing was stored
+    assert failure.value.errors == [
+        f"{path}:1:arguments: event e0: unknown mention 'm999'",
+        f"{path}:3:label: mention m0: unknown entity label 'SPACESHIP'; "
+        "map it with --label-map or add it to the schema",
+    ]
     assert Article.objects.filter(project=fresh).count() == 0
 
 

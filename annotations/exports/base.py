@@ -83,6 +83,8 @@ class EventJSON(TypedDict):
     contexts: list[str]
     score: float | None
     arguments: list[ArgumentJSON]
+    # Required roles the text does not state, as stored; absent when there are none.
+    not_stated: NotRequired[list[str]]
     provenance: NotRequired[dict[str, Any]]
 
 

@@ -4,7 +4,8 @@
   holding a tab or line break becomes fragments (`start end;start end`), as brat needs its
   text on one line; the text field is the fragments' texts joined by one space.
 - E lines: `E1\tTYPE:T9 actor:T1 actor2:T2 place:T3` (a repeated role is numbered, as brat does).
-- A lines: `Realis` and `Mode` (multi-valued) and `Context_<name>` (binary) on events;
+- A lines: `Realis` and `Mode` (multi-valued) and `Context_<name>` (binary) on events,
+  `NotStated E# <role>` once per role the text does not state;
   `AuthorStance T# LABEL` when the article's author holds a stance toward a mention.
 - R lines: stance between two mentions, `R1\tLABEL Arg1:T<holder> Arg2:T<target>`.
 Stances toward an actor without a mention, scores and actor links have no brat form here;
@@ -22,6 +23,8 @@ from annotations.exports.base import Chunk, ExportDocument, WriterContext
 from annotations.schema import LabelSchema
 
 CONF_MEMBER = "annotation.conf"
+# The attribute of an event naming a role the text does not state (one A line per role).
+NOT_STATED = "NotStated"
 # Characters that may not appear in the text field of a T line (brat reads .ann line by line).
 _BREAKS = re.compile(r"[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 _NON_WORD = re.compile(r"\W")
@@ -75,6 +78,9 @@ def annotation_conf(schema: LabelSchema, entity_labels: Iterable[str]) -> str:
     if modes:
         lines.append(f"Mode Arg:<EVENT>, Value:{'|'.join(modes)}")
     lines += [f"{context_attribute(c)} Arg:<EVENT>" for c in schema.contexts]
+    roles = list(dict.fromkeys(role for e in schema.event_types.values() for role in e.roles))
+    if roles:
+        lines.append(f"{NOT_STATED} Arg:<EVENT>, Value:{'|'.join(roles)}")
     lines.append(f"AuthorStance Arg:<ENTITY>, Value:{'|'.join(schema.stance_labels)}")
     return "\n".join(lines) + "\n"
 
@@ -115,6 +121,8 @@ def standoff(document: ExportDocument) -> str:
             a_line(f"Mode E{number} {event['mode']}")
         for context in event["contexts"]:
             a_line(f"{context_attribute(context)} E{number}")
+        for role in event.get("not_stated", ()):
+            a_line(f"{NOT_STATED} E{number} {role}")
 
     relations = 0
     for stance in document["stances"]:

@@ -64,6 +64,14 @@ def _add_provenance(items: list[Any], rows: list[tuple[Any, ...]], column: int, 
                 item["provenance"] = provenance
 
 
+def _add_not_stated(events: list[EventJSON], rows: list[tuple[Any, ...]], column: int) -> None:
+    """Each event's "not_stated" roles, where it has some: other events keep their old bytes."""
+    for event, row in zip(events, rows, strict=True):
+        roles = row[column]
+        if roles:
+            event["not_stated"] = orjson.loads(roles) if roles.__class__ is str else roles
+
+
 _mention_order = itemgetter(3, 4, 2)  # start, end, label (unique in a layer)
 
 
@@ -191,10 +199,11 @@ def document_of(
             "score": score,
             "arguments": [{"role": role, "mention": names[position[mention]]} for _, role, mention in given],
         }
-        for i, ((_, _, event_type, trigger_start, trigger_end, trigger_text, mode, realis, contexts, score, _),
+        for i, ((_, _, event_type, trigger_start, trigger_end, trigger_text, mode, realis, contexts, score, _, _),
                 given) in enumerate(zip(events, filled, strict=True))
     ]  # fmt: skip
     _add_provenance(event_json, events, 10, parsed)
+    _add_not_stated(event_json, events, 11)
     stance_names = _positional_ids(len(stances), "s")
     stance_json: list[StanceJSON] = [
         {

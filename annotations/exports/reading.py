@@ -56,7 +56,7 @@ _LAYER = (
 # leads the planner to scan whole tables. Ordered by layer (free: the index scan gives that
 # order), each layer's rows come together; the document order is made in Python, where the
 # reading thread's database isn't waiting on it (sorting there too cost the server more than it
-# saved here). An empty provenance is read as NULL.
+# saved here). An empty provenance (or list of roles not stated) is read as NULL.
 _CHILD_QUERIES = {
     "mentions": (
         "SELECT m.id, m.layer_id, m.label, m.start, m.{end}, m.text, m.score,"
@@ -65,7 +65,8 @@ _CHILD_QUERIES = {
     ),
     "events": (
         "SELECT e.id, e.layer_id, e.event_type, e.trigger_start, e.trigger_end, e.trigger_text, e.mode,"
-        " e.realis, e.contexts, e.score, NULLIF(e.provenance, {empty}) FROM {event} e WHERE e.layer_id {in_page}"
+        " e.realis, e.contexts, e.score, NULLIF(e.provenance, {empty}), NULLIF(e.not_stated, {none})"
+        " FROM {event} e WHERE e.layer_id {in_page}"
         " ORDER BY e.layer_id"
     ),
     # by the ids of the events just read: a join on the layer ids would scan every argument
@@ -88,12 +89,12 @@ def _children(connection: Any, layer_ids: list[int]) -> dict[str, list[tuple[Any
     which cost as much as building the documents' arguments.
     """
     if connection.vendor == "postgresql":
-        in_page, empty = "= ANY(%s::bigint[])", "'{}'::jsonb"
+        in_page, empty, none = "= ANY(%s::bigint[])", "'{}'::jsonb", "'[]'::jsonb"
 
         def listed(ids: list[int]) -> Any:
             return "{" + ",".join(map(str, ids)) + "}"
     else:  # SQLite, where JSON is stored as text
-        in_page, empty = "IN (SELECT value FROM json_each(%s))", "'{}'"
+        in_page, empty, none = "IN (SELECT value FROM json_each(%s))", "'{}'", "'[]'"
 
         def listed(ids: list[int]) -> Any:
             return orjson.dumps(ids).decode()
@@ -110,7 +111,7 @@ def _children(connection: Any, layer_ids: list[int]) -> dict[str, list[tuple[Any
     with connection.cursor() as cursor:
         for key, query in _CHILD_QUERIES.items():
             ids = [row[0] for row in found["events"]] if key == "arguments" else layer_ids
-            sql = query.format(end=connection.ops.quote_name("end"), in_page=in_page, empty=empty, **names)
+            sql = query.format(end=connection.ops.quote_name("end"), in_page=in_page, empty=empty, none=none, **names)
             cursor.execute(sql, [listed(ids)])
             found[key] = cursor.fetchall()
     return found

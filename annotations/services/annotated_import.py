@@ -1,11 +1,17 @@
-"""The annotated import: a native JSONL file (what the JSONL export writes) into a layer of a project.
+"""The annotated import: files of annotated articles (native JSONL, brat, doccano, Label Studio) into a
+layer of a project — the gold layer, a model version's machine layer or an annotator's layer.
 
-Articles are stored through the article services and every item through the item services, so the
-schema is checked; exporting what was imported gives back the same bytes.
+Readers (`annotations.importers`, one module per format, registered in `catalog.ANNOTATED_READERS`)
+turn a file into articles with their items; this module stores them: articles through the article
+services, every item through the item services, so the schema is checked. Each file is atomic: any
+error (reported as `file:line:field: message`) keeps nothing of it. An article already in the project
+(same text) gets the annotations when its target layer is still empty, else it is a duplicate.
+Exporting a native JSONL file that was imported gives back the same bytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,53 +19,76 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from annotations.errors import ImportFailed
-from annotations.exports.base import (
-    ExportOptionError,
-)
-from annotations.importers.base import json_lines, validation_messages
-from annotations.importers.jsonl import FIELDS as ARTICLE_FIELDS
-from annotations.importers.jsonl import article_from
+from annotations.errors import ImportFailed, InvalidAnnotation
+from annotations.exports.base import ExportOptionError
+from annotations.importers.annotated import AnnotatedArticle, ReadOptions
+from annotations.importers.base import validation_messages
+from annotations.importers.catalog import ANNOTATED_READERS, annotated_format_for
 from annotations.models import Actor, Article, Event, Layer, Mention, Project, Stance
+from annotations.schema import LabelSchema
 from annotations.services.actors import actor_upsert
-from annotations.services.articles import (
-    articles_create,
-)
-from annotations.services.items import (
-    event_create,
-    mention_create,
-    stance_create,
-)
+from annotations.services.articles import articles_create, content_hash
+from annotations.services.items import event_create, mention_create, stance_create
 from annotations.services.layers import layer_for_annotator, layer_gold, layer_set_status
+
+FORMATS = tuple(ANNOTATED_READERS)
+
+
+@dataclass(frozen=True)
+class LayerTarget:
+    """Where the annotations go: `gold`, `machine:<version>` or `annotator:<username>`; `from_file`
+    takes the annotator or model version from each line's `layer` (native JSONL only)."""
+
+    kind: str
+    model_version: str = ""
+    annotator: str = ""
+    from_file: bool = False
+
+    @classmethod
+    def parse(cls, value: str) -> LayerTarget:
+        kind, _, name = value.partition(":")
+        if kind == "gold" and not name:
+            return cls(kind="gold")
+        if kind == "machine" and name:
+            return cls(kind="machine", model_version=name)
+        if kind == "annotator" and name:
+            return cls(kind="annotator", annotator=name)
+        raise ExportOptionError(
+            "annotations", f"{value!r} is not a layer; use gold, machine:<version> or annotator:<username>"
+        )
 
 
 @dataclass
 class CorpusImport:
+    """What one file brought: articles annotated, duplicates skipped (titles), items, reader warnings."""
+
     articles: int = 0
     duplicates: list[str] = field(default_factory=list)
     mentions: int = 0
     events: int = 0
     stances: int = 0
+    arguments: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 LAYER_KINDS = ("gold", "annotator", "machine")
 
 
-def _target_layer(article: Article, record: dict[str, Any], layer_kind: str) -> Layer:
-    if layer_kind == "gold":
+def _target_layer(article: Article, annotated: AnnotatedArticle, target: LayerTarget) -> Layer:
+    if target.kind == "gold":
         return layer_gold(article=article)
-    source = record.get("layer") or {}
-    if layer_kind == "annotator":
-        username = source.get("annotator")
+    source = annotated.layer
+    if target.kind == "annotator":
+        username = source.get("annotator") if target.from_file else target.annotator
         user = get_user_model().objects.filter(username=username).first() if username else None
         if user is None:
-            raise ExportOptionError("layer", f"annotator layer of unknown user {username!r}")
+            raise InvalidAnnotation("layer", f"annotator layer of unknown user {username!r}")
         return layer_for_annotator(article=article, annotator=user)
-    version = source.get("model_version")
+    version = source.get("model_version") if target.from_file else target.model_version
     if not version:
-        raise ExportOptionError("layer", "a machine layer needs layer.model_version")
+        raise InvalidAnnotation("layer", "a machine layer needs a model version (layer.model_version)")
     # No service creates an empty machine layer yet (pre-annotation replaces whole layers).
     layer, _ = Layer.objects.get_or_create(article=article, kind=Layer.Kind.MACHINE, model_version=version)
     return layer
@@ -68,6 +97,8 @@ def _target_layer(article: Article, record: dict[str, Any], layer_kind: str) -> 
 def _actor_for(value: Any, kind: str) -> Actor | None:
     if not value:
         return None
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        raise InvalidAnnotation("actor", f"must be an object with a name, got {value!r}")
     actor = Actor.objects.filter(name=value["name"]).first()
     if actor is None:
         actor, _ = actor_upsert(
@@ -80,112 +111,248 @@ def _actor_for(value: Any, kind: str) -> Actor | None:
     return actor
 
 
-def _keep_provenance(model: type[Mention | Event | Stance], pk: int, item: dict[str, Any]) -> None:
+def _keep_provenance(model: type[Mention | Event | Stance], pk: int, provenance: Any) -> None:
     """The exported item's adjudication provenance, written onto the item just created."""
-    provenance = item.get("provenance")
     if provenance:
         if not isinstance(provenance, dict):
-            raise TypeError(f"provenance must be an object, got {provenance!r}")
+            raise InvalidAnnotation("provenance", f"must be an object, got {provenance!r}")
         model.objects.filter(pk=pk).update(provenance=provenance)
 
 
-def _import_annotations(layer: Layer, record: dict[str, Any], outcome: CorpusImport) -> None:
+def _item_error(source: str, line: int, name: str, exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [
+            f"{source}:{line}:{field}: {name}: {message}"
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return [f"{source}:{line}: {name}: {message}" for message in exc.messages]
+
+
+def _store_items(layer: Layer, annotated: AnnotatedArticle, source: str, outcome: CorpusImport) -> None:
+    """Every item of one article into `layer` through the item services; errors name file:line:field."""
     mention_ids: dict[str, int] = {}
-    for mention in record.get("mentions") or []:
-        created = mention_create(
-            layer=layer,
-            label=mention["label"],
-            start=mention["start"],
-            end=mention["end"],
-            text=mention.get("text"),
-            actor=_actor_for(mention.get("actor"), mention["label"]),
-            score=mention.get("score"),
-        )
-        _keep_provenance(Mention, created.pk, mention)
-        mention_ids[mention["id"]] = created.pk
+    errors: list[str] = []
+    for mention in annotated.mentions:
+        try:
+            with transaction.atomic():
+                created = mention_create(
+                    layer=layer,
+                    label=mention.label,
+                    start=mention.start,
+                    end=mention.end,
+                    text=mention.text,
+                    actor=_actor_for(mention.actor, mention.label),
+                    score=mention.score,
+                )
+                _keep_provenance(Mention, created.pk, mention.provenance)
+        except ValidationError as exc:
+            errors += _item_error(source, mention.line, f"mention {mention.key}", exc)
+            continue
+        mention_ids[mention.key] = created.pk
         outcome.mentions += 1
-    for event in record.get("events") or []:
-        trigger = event["trigger"]
-        created_event = event_create(
-            layer=layer,
-            event_type=event["type"],
-            trigger_start=trigger["start"],
-            trigger_end=trigger["end"],
-            trigger_text=trigger.get("text"),
-            mode=event.get("mode") or "",
-            realis=event.get("realis") or "actual",
-            contexts=event.get("contexts") or [],
-            arguments=[(a["role"], mention_ids[a["mention"]]) for a in event.get("arguments") or []],
-            score=event.get("score"),
-        )
-        _keep_provenance(Event, created_event.pk, event)
+    for event in annotated.events:
+        missing = [key for _, key in event.arguments if key not in mention_ids]
+        if missing:
+            errors.append(f"{source}:{event.line}:arguments: event {event.key}: mention {missing[0]} was not stored")
+            continue
+        try:
+            with transaction.atomic():
+                created_event = event_create(
+                    layer=layer,
+                    event_type=event.event_type,
+                    trigger_start=event.trigger_start,
+                    trigger_end=event.trigger_end,
+                    trigger_text=event.trigger_text,
+                    mode=event.mode,
+                    realis=event.realis,
+                    contexts=event.contexts,
+                    arguments=[(role, mention_ids[key]) for role, key in event.arguments],
+                    not_stated=event.not_stated,
+                    score=event.score,
+                )
+                _keep_provenance(Event, created_event.pk, event.provenance)
+        except ValidationError as exc:
+            errors += _item_error(source, event.line, f"event {event.key}", exc)
+            continue
         outcome.events += 1
-    for stance in record.get("stances") or []:
-        evidence = stance.get("evidence") or {}
-        created_stance = stance_create(
-            layer=layer,
-            label=stance["label"],
-            holder_id=mention_ids[stance["holder"]] if stance.get("holder") else None,
-            target_id=mention_ids[stance["target"]] if stance.get("target") else None,
-            target_actor=_actor_for(stance.get("target_actor"), "ORG"),
-            scope=stance.get("scope") or "sentence",
-            evidence_start=evidence.get("start"),
-            evidence_end=evidence.get("end"),
-            evidence_text=evidence.get("text"),
-            score=stance.get("score"),
-        )
-        _keep_provenance(Stance, created_stance.pk, stance)
+        outcome.arguments += len(event.arguments)
+    for stance in annotated.stances:
+        missing = [key for key in (stance.holder, stance.target) if key is not None and key not in mention_ids]
+        if missing:
+            errors.append(f"{source}:{stance.line}:target: stance {stance.key}: mention {missing[0]} was not stored")
+            continue
+        try:
+            with transaction.atomic():
+                created_stance = stance_create(
+                    layer=layer,
+                    label=stance.label,
+                    holder_id=mention_ids[stance.holder] if stance.holder is not None else None,
+                    target_id=mention_ids[stance.target] if stance.target is not None else None,
+                    target_actor=_actor_for(stance.target_actor, "ORG"),
+                    scope=stance.scope,
+                    evidence_start=stance.evidence_start,
+                    evidence_end=stance.evidence_end,
+                    evidence_text=stance.evidence_text,
+                    score=stance.score,
+                )
+                _keep_provenance(Stance, created_stance.pk, stance.provenance)
+        except ValidationError as exc:
+            errors += _item_error(source, stance.line, f"stance {stance.key}", exc)
+            continue
         outcome.stances += 1
-    source = record.get("layer") or {}
-    status = source.get("status")
+    if errors:
+        raise ImportFailed(errors)
+
+
+def _set_status(layer: Layer, annotated: AnnotatedArticle, source: str) -> None:
+    """The status the file records for the layer (native JSONL): adjudicated gold stays adjudicated,
+    with the exported time and the reviewer when a user of that name exists."""
+    recorded = annotated.layer
+    status = recorded.get("status")
     if status == Layer.Status.ADJUDICATED and layer.kind != Layer.Kind.GOLD:
         status = Layer.Status.DONE
     layer.refresh_from_db(fields=["status", "version"])
     if status and status != layer.status:
-        reviewer = source.get("adjudicated_by")
+        reviewer = recorded.get("adjudicated_by")
         by = get_user_model().objects.filter(username=reviewer).first() if reviewer else None
-        layer_set_status(layer=layer, status=status, by=by)
+        try:
+            layer_set_status(layer=layer, status=status, by=by)
+        except ValidationError as exc:
+            raise ImportFailed(_item_error(source, annotated.line, "layer", exc)) from None
     if layer.status == Layer.Status.ADJUDICATED:
         # When it was adjudicated, as exported (the service stamps the time of the import).
-        moment = source.get("adjudicated_at")
+        moment = recorded.get("adjudicated_at")
         Layer.objects.filter(pk=layer.pk).update(adjudicated_at=datetime.fromisoformat(moment) if moment else None)
 
 
-def corpus_import_jsonl(*, project: Project, path: Path, layer_kind: str = "gold") -> CorpusImport:
-    """Import a native JSONL export: articles and their annotations, into one layer per article.
+def _store_article(
+    project: Project, annotated: AnnotatedArticle, target: LayerTarget, source: str, outcome: CorpusImport
+) -> None:
+    where = f"{source}:{annotated.line}"
+    stored = articles_create(project=project, articles=[annotated.article], imported_from=source)
+    if stored.imported:
+        article = stored.imported[0]
+    else:
+        # Already in the project: annotate it when its text is the same and the layer is still empty.
+        same = Article.objects.filter(project=project, content_hash=content_hash(annotated.article.text)).first()
+        if same is None or same.text != annotated.article.text:
+            outcome.duplicates += stored.duplicates
+            return
+        article = same
+    try:
+        layer = _target_layer(article, annotated, target)
+    except ValidationError as exc:
+        raise ImportFailed([f"{where}:layer: {m}" for m in validation_messages(exc)]) from None
+    if not stored.imported and (
+        layer.mentions.exists() or layer.events.exists() or layer.stances.exists() or layer.status != "not_started"
+    ):
+        outcome.duplicates.append(annotated.article.title)
+        return
+    _store_items(layer, annotated, source, outcome)
+    _set_status(layer, annotated, source)
+    outcome.articles += 1
 
-    The article fields go through the JSONL article reader's checks; mentions, events and
-    stances through the write services (their provenance, when the line has one, written back
-    onto them), into the article's gold layer (or, with `layer_kind`, the exported annotator's or
-    model version's layer), which takes the exported status (and, adjudicated, the exported time
-    and the reviewer when a user of that name exists). Atomic: any error (reported with
-    file:line) rolls the whole file back. An article already in the project is skipped with its
-    annotations and reported as a duplicate.
+
+def annotated_import(
+    *,
+    project: Project,
+    path: Path,
+    annotations: str | LayerTarget,
+    format: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+    source_name: str | None = None,
+) -> CorpusImport:
+    """Import one annotated file (or a brat `.ann` with its `.txt`) into `project`, atomically.
+
+    `annotations` names the layer: `gold`, `machine:<version>` or `annotator:<username>` (for
+    Label Studio, `machine:` reads the tasks' `predictions`, the others their `annotations`).
+    `format` is one of FORMATS, or None to tell it from the suffix. Labels go through `label_map`
+    ({"theirs": "OURS"}) first. Errors are raised as ImportFailed listing `name:line:field: message`
+    (`source_name`, e.g. an upload's name, stands for the path in them); nothing of the file is kept.
     """
+    target = annotations if isinstance(annotations, LayerTarget) else LayerTarget.parse(annotations)
+    name = source_name or str(path)
+    if not path.exists():
+        raise ImportFailed([f"{name}: no such file or directory"])
+    chosen = format or annotated_format_for(path)
+    if chosen not in ANNOTATED_READERS:
+        given = chosen or path.suffix or "(none)"
+        raise ImportFailed([f"{name}: unknown annotated format {given!r}; use --format {'|'.join(FORMATS)}"])
+    known = get_user_model().objects.filter(username=target.annotator).exists
+    if target.kind == "annotator" and not target.from_file and not known():
+        raise ImportFailed([f"{name}: no user {target.annotator!r} for the annotator layer"])
+    options = ReadOptions(
+        schema=LabelSchema(project.label_schema), label_map=dict(label_map or {}), predictions=target.kind == "machine"
+    )
+    read = ANNOTATED_READERS[chosen](path, options, name)
+    outcome = CorpusImport(warnings=list(read.warnings))
+    errors: list[str] = []
+    try:
+        with transaction.atomic():
+            for annotated in read.articles:
+                try:
+                    with transaction.atomic():
+                        _store_article(project, annotated, target, name, outcome)
+                except ImportFailed as failed:
+                    errors += failed.errors
+                except ValidationError as exc:
+                    errors += [f"{name}:{annotated.line}: {m}" for m in validation_messages(exc)]
+            if errors:
+                raise ImportFailed(errors)  # rolls back the articles that did import
+    except IntegrityError:
+        raise ImportFailed(
+            [f"{name}: an article was stored by another import at the same time; run the import again"]
+        ) from None
+    return outcome
+
+
+@dataclass
+class AnnotatedReport:
+    """Each input's outcome (or its errors) of `annotated_import_paths`."""
+
+    files: list[tuple[Path, CorpusImport | None, list[str]]] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [error for _, _, errors in self.files for error in errors]
+
+
+def _inputs(path: Path, chosen: str | None) -> list[Path]:
+    """A brat folder is one input per `.ann` file (each atomic); anything else is itself."""
+    if path.is_dir() and (chosen or annotated_format_for(path)) == "brat":
+        return sorted(path.rglob("*.ann")) or [path]
+    return [path]
+
+
+def annotated_import_paths(
+    *,
+    project: Project,
+    paths: Sequence[Path],
+    annotations: str,
+    format: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+) -> AnnotatedReport:
+    """`annotated_import` for each file (a brat folder: each `.ann`), each file atomically on its own."""
+    target = LayerTarget.parse(annotations)
+    report = AnnotatedReport()
+    for given in paths:
+        for path in _inputs(given, format):
+            try:
+                outcome = annotated_import(
+                    project=project, path=path, annotations=target, format=format, label_map=label_map
+                )
+            except ImportFailed as failed:
+                report.files.append((path, None, failed.errors))
+            else:
+                report.files.append((path, outcome, []))
+    return report
+
+
+def corpus_import_jsonl(*, project: Project, path: Path, layer_kind: str = "gold") -> CorpusImport:
+    """Import a native JSONL export into the gold layer (or, with `layer_kind`, the exported
+    annotator's or model version's layer, named by each line's `layer`); see `annotated_import`."""
     if layer_kind not in LAYER_KINDS:
         raise ExportOptionError("layer_kind", f"unknown layer kind {layer_kind!r}; use {', '.join(LAYER_KINDS)}")
-    outcome = CorpusImport()
-    errors: list[str] = []
-    with transaction.atomic():
-        for number, record in json_lines(path, errors):
-            where = f"{path}:{number}"
-            article_input, problems = article_from({k: v for k, v in record.items() if k in ARTICLE_FIELDS}, where)
-            if article_input is None or problems:
-                errors += problems
-                continue
-            try:
-                with transaction.atomic():
-                    stored = articles_create(project=project, articles=[article_input], imported_from=str(path))
-                    if not stored.imported:
-                        outcome.duplicates += stored.duplicates
-                        continue
-                    article = stored.imported[0]
-                    _import_annotations(_target_layer(article, record, layer_kind), record, outcome)
-                    outcome.articles += 1
-            except ValidationError as exc:
-                errors += [f"{where}: {message}" for message in validation_messages(exc)]
-            except (KeyError, TypeError, ValueError) as exc:
-                errors.append(f"{where}: malformed annotation ({type(exc).__name__}: {exc})")
-        if errors:
-            raise ImportFailed(errors)  # rolls back the lines that did import
-    return outcome
+    target = LayerTarget(kind=layer_kind, from_file=layer_kind != "gold")
+    return annotated_import(project=project, path=path, annotations=target, format="jsonl")

@@ -12,7 +12,8 @@ reports that one instead. What makes two items the same (the keys below) is what
 version in review (`annotations.review.groups_of`), so what a review shows in gold is what a copy
 finds there:
 - a mention: its span and label (at most one per layer; the database says so too);
-- an event: its type, trigger span and arguments as (role, span, label), a multiset; mode,
+- an event: its type, trigger span, arguments as (role, span, label), a multiset, and the roles
+  it says the text does not state (`not_stated`, as a set); mode,
   realis and contexts are what the event is said to be, not which event it is, so an event the
   layer holds with another mode is not doubled (a reviewer's or annotator's correction stands);
 - a stance: holder span (or the author), target span (or the target actor when no target
@@ -153,6 +154,7 @@ class ItemCopier:
             realis=source.realis,
             contexts=list(source.contexts),
             arguments=arguments,
+            not_stated=list(source.not_stated),
             provenance=self._provenance(key),
         )
         return self._added("event", key, created.pk)

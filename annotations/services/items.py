@@ -167,11 +167,15 @@ def event_create(
     realis: str = "actual",
     contexts: Sequence[str] = (),
     arguments: Iterable[tuple[str, int]] = (),
+    not_stated: Sequence[str] = (),
     score: float | None = None,
     provenance: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> Event:
-    """Add an event with its trigger and (role, mention id) arguments, all checked against the schema."""
+    """Add an event with its trigger and (role, mention id) arguments, all checked against the schema.
+
+    `not_stated` lists roles of the type that the text leaves implicit (complete without an argument).
+    """
     schema = layer_schema(layer)
     quoted = validate_span(layer.article.text, trigger_start, trigger_end, trigger_text, field="trigger")
     resolved = _argument_mentions(layer, arguments)
@@ -183,6 +187,7 @@ def event_create(
         contexts=contexts,
         arguments=resolved,
         layer_id=layer.pk,
+        not_stated=not_stated,
     )
     layer_touch(layer=layer, expected_version=expected_version)
     event = Event.objects.create(
@@ -194,6 +199,7 @@ def event_create(
         mode=mode,
         realis=realis,
         contexts=list(contexts),
+        not_stated=list(not_stated),
         score=score,
         provenance=provenance or {},
     )
@@ -212,9 +218,14 @@ def event_update(
     realis: str | None = None,
     contexts: Sequence[str] | None = None,
     arguments: Iterable[tuple[str, int]] | None = None,
+    not_stated: Sequence[str] | None = None,
     expected_version: int | None = None,
 ) -> Event:
-    """Change an event's type, attributes or (when given) replace its arguments."""
+    """Change an event's type, attributes or (when given) replace its arguments or its `not_stated` roles.
+
+    Without `not_stated`, the stored list keeps the roles still unfilled in the (new) type: a role
+    given an argument is stated now.
+    """
     layer = event.layer
     schema = layer_schema(layer)
     if arguments is None:
@@ -228,6 +239,14 @@ def event_update(
     new_realis = event.realis if realis is None else realis
     # Validated as given: list() would turn a string "military" into its letters first.
     new_contexts = event.contexts if contexts is None else contexts
+    if not_stated is None:
+        spec = schema.event_types.get(new_type) if isinstance(new_type, str) else None
+        filled = {role for role, _ in resolved}
+        new_not_stated: Sequence[str] = [
+            role for role in event.not_stated if spec is not None and role in spec.roles and role not in filled
+        ]
+    else:
+        new_not_stated = not_stated
     validate_event(
         schema,
         event_type=new_type,
@@ -236,9 +255,11 @@ def event_update(
         contexts=new_contexts,
         arguments=resolved,
         layer_id=layer.pk,
+        not_stated=new_not_stated,
     )
     layer_touch(layer=layer, expected_version=expected_version)
     event.event_type, event.mode, event.realis, event.contexts = new_type, new_mode, new_realis, list(new_contexts)
+    event.not_stated = list(new_not_stated)
     event.save()
     if arguments is not None:
         event.arguments.all().delete()

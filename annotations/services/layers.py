@@ -94,7 +94,9 @@ def layer_set_status(
             counts = Counter(argument.role for argument in event.arguments.all())
             problems += [
                 f"event {event.pk} {event.trigger_text!r}: {p}"
-                for p in validate_event_complete(schema, event_type=event.event_type, role_counts=counts)
+                for p in validate_event_complete(
+                    schema, event_type=event.event_type, role_counts=counts, not_stated=event.not_stated
+                )
             ]
         if problems:
             raise InvalidAnnotation("status", f"the layer can't be {status} yet: " + "; ".join(problems))
