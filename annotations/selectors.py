@@ -8,7 +8,7 @@ them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -71,7 +71,21 @@ def _layer_count(layers: QuerySet[Layer]) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def articles_with_stage(articles: QuerySet[Article]) -> QuerySet[Article]:
+class StageAnnotations(TypedDict):
+    """What `articles_with_stage` annotates on each article."""
+
+    annotators_assigned: int
+    annotators_done: int
+    stage: str
+
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, and this alias is for the type checker only
+    from django_stubs_ext import WithAnnotations
+
+    StagedArticle = WithAnnotations[Article, StageAnnotations]
+
+
+def articles_with_stage(articles: QuerySet[Article]) -> QuerySet[StagedArticle]:
     """Annotate `annotators_assigned`, `annotators_done` and `stage`, as subqueries (no GROUP BY)."""
     annotator_layers = Layer.objects.filter(article=OuterRef("pk"), kind=Layer.Kind.ANNOTATOR)
     adjudicated = Layer.objects.filter(article=OuterRef("pk"), kind=Layer.Kind.GOLD, status=Layer.Status.ADJUDICATED)
@@ -90,13 +104,13 @@ def articles_with_stage(articles: QuerySet[Article]) -> QuerySet[Article]:
 
 def article_stage(article: Article) -> str:
     stages = articles_with_stage(Article.objects.filter(pk=article.pk))
-    return str(stages.values_list("stage", flat=True).get())  # type: ignore[misc]  # an annotation
+    return str(stages.values_list("stage", flat=True).get())
 
 
 def filter_stage(articles: QuerySet[Article], stage: str) -> QuerySet[Article]:
     if stage not in Stage.ALL:
         raise InvalidAnnotation("stage", f"unknown stage {stage!r}; allowed: {', '.join(Stage.ALL)}")
-    return articles_with_stage(articles).filter(stage=stage)  # type: ignore[misc]  # `stage` is an annotation
+    return articles_with_stage(articles).filter(stage=stage)
 
 
 def with_items(layers: QuerySet[Layer]) -> QuerySet[Layer]:

@@ -14,11 +14,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import Combinable
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -26,6 +27,9 @@ from drf_spectacular.utils import extend_schema_field
 from annotations.models import Article, Layer, Membership, Project
 from annotations.selectors import Stage, articles_with_stage
 from api.permissions import role_in
+
+if TYPE_CHECKING:
+    from annotations.selectors import StagedArticle
 
 STATUS_VALUES = ", ".join(Layer.Status.values)
 STAGE_VALUES = ", ".join(Stage.ALL)
@@ -76,9 +80,11 @@ class ArticleFilter(django_filters.FilterSet):
         data: dict[str, Any] = self.form.cleaned_data
         layers = Layer.objects.filter(article=OuterRef("pk"))
         if data.get("stage"):
-            if "stage" not in queryset.query.annotations:
-                queryset = articles_with_stage(queryset)
-            queryset = queryset.filter(stage=data["stage"])
+            if "stage" in queryset.query.annotations:  # the view's queryset: annotated already
+                staged = cast("QuerySet[StagedArticle]", queryset)
+            else:
+                staged = articles_with_stage(queryset)
+            queryset = staged.filter(stage=data["stage"])
         if data.get("q"):
             queryset = queryset.filter(Q(title__icontains=data["q"]) | Q(text__icontains=data["q"]))
         if data.get("has_gold"):
@@ -95,7 +101,7 @@ class ArticleFilter(django_filters.FilterSet):
         elif status:
             if annotator is None and self._reader_is_annotator():
                 own = own.filter(annotator=self.request.user)
-            condition = Exists(own.filter(status=status))
+            condition: Combinable | Q = Exists(own.filter(status=status))
             if status == Layer.Status.NOT_STARTED:
                 condition |= ~Exists(own)
             queryset = queryset.filter(condition)

@@ -26,6 +26,7 @@ from annotations.access import (
     CONSUMER,
     MANAGER,
     REVIEWER,
+    authenticated_user,
     role_in,
 )
 from annotations.models import Layer, Project
@@ -41,6 +42,7 @@ __all__ = [
     "CONSUMER",
     "MANAGER",
     "REVIEWER",
+    "authenticated_user",
     "check_layer_read",
     "check_layer_write",
     "layers_readable",

@@ -3,6 +3,10 @@
 Everything of a project is nested under its slug, so the project scope is explicit in the URL.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -16,12 +20,16 @@ from api.views.projects import ProjectViewSet
 from api.views.review import ArticleReviewView, GoldMergeView, GoldPickView
 from api.views.suggestions import SuggestionAcceptView, SuggestionRejectView
 
+if TYPE_CHECKING:
+    from rest_framework.decorators import ViewSetAction  # only in the stubs
+
 app_name = "api"
 
-READ_ONLY_LIST = {"get": "list"}
-READ_ONLY_DETAIL = {"get": "retrieve"}
-ITEM_LIST = {"get": "list", "post": "create"}
-ITEM_DETAIL = {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+# {HTTP method: viewset action}, typed as `ViewSetMixin.as_view` takes them (a dict is invariant).
+READ_ONLY_LIST: dict[str, str | ViewSetAction[Any]] = {"get": "list"}
+READ_ONLY_DETAIL: dict[str, str | ViewSetAction[Any]] = {"get": "retrieve"}
+ITEM_LIST: dict[str, str | ViewSetAction[Any]] = {"get": "list", "post": "create"}
+ITEM_DETAIL: dict[str, str | ViewSetAction[Any]] = {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
 
 
 def layer_items(prefix: str, viewset: type[LayerItemViewSet], name: str) -> list:

@@ -14,8 +14,7 @@ only through Django's autoescaping or `format_html`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.contrib.admin import AdminSite
@@ -23,10 +22,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 
 from annotations.access import CAN_SEE_AGREEMENT, project_of_member
+from annotations.admin.agreement_charts import Figure, chart, figure
 from annotations.admin.workspace import admin_context
 from annotations.agreement import EVENT_METRICS, STATUS_NOT_ENOUGH_ANNOTATORS
 from annotations.models import Job, Project
@@ -47,42 +45,6 @@ EVENT_METRIC_NAMES = {
     "argument_classification": "Argument classification",
 }
 
-# Chart geometry (px): label column, bar area, one bar, gap between a label's bars and rows.
-CHART_LABEL_WIDTH = 150
-CHART_BAR_WIDTH = 320
-CHART_VALUE_WIDTH = 60
-CHART_BAR_HEIGHT = 14
-CHART_BAR_GAP = 3
-CHART_ROW_GAP = 10
-
-
-# --- Figures as page content ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A number as the page shows it: 4 decimals, or "—" with a title saying why there is none."""
-
-    value: float | None
-    why: str = "nothing to compare"
-
-    @property
-    def text(self) -> str:
-        return "—" if self.value is None else f"{self.value:.4f}"
-
-    def __html__(self) -> SafeString:
-        if self.value is None:
-            return format_html('<span class="wb-none" title="{}">—</span>', self.why)
-        return format_html("{}", self.text)
-
-    def __str__(self) -> str:
-        return self.__html__()
-
-
-def figure(section: Any, key: str, why: str) -> Figure:
-    value = section.get(key) if isinstance(section, dict) else None
-    return Figure(value if isinstance(value, (int, float)) else None, why)
-
 
 def _schema_labels(entries: Any) -> dict[str, str]:
     """code → name (or description) of a schema list, in schema order."""
@@ -101,65 +63,43 @@ def _labels(schema_labels: dict[str, str], *seen: Any) -> list[tuple[str, str]]:
     return [(code, schema_labels.get(code, "")) for code in codes]
 
 
-@dataclass(frozen=True)
-class Bar:
-    series: int
-    name: str
-    figure: Figure
-    y: int
-    width: int
-
-
-@dataclass(frozen=True)
-class ChartRow:
-    label: str
-    y: int  # where the label's text sits
-    bars: list[Bar]
-
-
-@dataclass(frozen=True)
-class Chart:
-    title: str
-    series: list[str]
-    rows: list[ChartRow]
-    height: int
-    label_width: int = CHART_LABEL_WIDTH
-    bar_width: int = CHART_BAR_WIDTH
-
-    @property
-    def width(self) -> int:
-        return self.label_width + self.bar_width + CHART_VALUE_WIDTH
-
-    @property
-    def value_x(self) -> int:
-        return self.label_width + 6
-
-
-def chart(title: str, series: list[str], rows: list[tuple[str, list[Figure]]]) -> Chart | None:
-    """Horizontal bars, one group per label that has a figure; None when no label has one."""
-    drawn = [(label, figures) for label, figures in rows if any(f.value is not None for f in figures)]
-    if not drawn:
-        return None
-    chart_rows = []
-    y = 0
-    for label, figures in drawn:
-        bars = []
-        for index, (name, fig) in enumerate(zip(series, figures, strict=True)):
-            width = round(max(0.0, min(1.0, fig.value or 0.0)) * CHART_BAR_WIDTH)
-            bars.append(Bar(index, name, fig, y + index * (CHART_BAR_HEIGHT + CHART_BAR_GAP), width))
-        group_height = len(series) * (CHART_BAR_HEIGHT + CHART_BAR_GAP) - CHART_BAR_GAP
-        chart_rows.append(ChartRow(label, y + group_height // 2 + 4, bars))
-        y += group_height + CHART_ROW_GAP
-    return Chart(title, series, chart_rows, y - CHART_ROW_GAP)
-
-
 # --- Sections -------------------------------------------------------------------------------
+
+
+class MentionRow(TypedDict):
+    """An entity label's mention figures, exact and overlapping spans."""
+
+    code: str
+    name: str
+    precision: Figure
+    recall: Figure
+    f1: Figure
+    overlap_f1: Figure
+
+
+class EventRow(TypedDict):
+    """An event type's F1 of the three event metrics."""
+
+    code: str
+    trigger_classification: Figure
+    argument_identification: Figure
+    argument_classification: Figure
+
+
+class LabelRow(TypedDict):
+    """A label's agreement in a categorical section (stance, mention labels)."""
+
+    code: str
+    name: str
+    agreement: Figure
+    values: Any
+    confusions: list[tuple[str, Any]]
 
 
 def mention_section(result: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     mentions = result.get("mentions") or {}
     exact, overlap = mentions.get("exact") or {}, mentions.get("overlap") or {}
-    rows = []
+    rows: list[MentionRow] = []
     for code, name in _labels(
         _schema_labels(schema.get("entity_types")), exact.get("by_label"), overlap.get("by_label")
     ):
@@ -191,7 +131,7 @@ def mention_section(result: dict[str, Any], schema: dict[str, Any]) -> dict[str,
 def event_section(result: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     events = result.get("events") or {}
     by_type = events.get("by_type") or {}
-    rows = []
+    rows: list[EventRow] = []
     for code, _ in _labels(_schema_labels(schema.get("event_types")), by_type):
         figures = by_type.get(code)
         why = f"no {code} event in any layer compared" if figures is None else "nothing to compare"
@@ -236,7 +176,7 @@ def event_section(result: dict[str, Any], schema: dict[str, Any]) -> dict[str, A
 def categorical_section(section: Any, schema_labels: dict[str, str], what: str, title: str) -> dict[str, Any]:
     section = section if isinstance(section, dict) else {}
     by_label = section.get("by_label") or {}
-    rows = []
+    rows: list[LabelRow] = []
     for code, name in _labels(schema_labels, by_label):
         figures = by_label.get(code)
         confusions = sorted(((figures or {}).get("confused_with") or {}).items())
@@ -364,7 +304,7 @@ def agreement_view(request: HttpRequest, slug: str) -> HttpResponse:
         progress_percent=int(job.progress * 100) if job is not None else 0,
         reload_seconds=RELOAD_SECONDS,
         result=result,
-        not_enough=bool(result) and result.get("status") == STATUS_NOT_ENOUGH_ANNOTATORS,
+        not_enough=result is not None and result.get("status") == STATUS_NOT_ENOUGH_ANNOTATORS,
         figures=figures_context(result, project.label_schema or {}) if result else None,
         # The API's job page: reviewers have no model permissions for the admin's Job pages.
         job_url=reverse("api:job-detail", kwargs={"slug": project.slug, "pk": job.pk}) if job is not None else None,

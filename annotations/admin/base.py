@@ -125,8 +125,8 @@ class Access:
         if not missing:
             return
         rows = Layer.objects.filter(pk__in=missing).values_list("pk", "article__project_id", "kind", "annotator_id")
-        for pk, *facts in rows:
-            self.layers[pk] = LayerFacts(*facts)
+        for pk, project_id, kind, annotator_id in rows:
+            self.layers[pk] = LayerFacts(project_id, kind, annotator_id)
         for layer_id in missing - set(self.layers):
             self.layers[layer_id] = LayerFacts(None, "", None)  # gone: nobody's
 

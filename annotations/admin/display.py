@@ -157,12 +157,14 @@ def argument_summary(event: Event) -> str:
 
 
 def stance_holder(obj: Stance) -> str:
-    return obj.holder.text if obj.holder_id else "author / outlet"
+    holder = obj.holder  # no query when there is none
+    return holder.text if holder is not None else "author / outlet"
 
 
 def stance_target(obj: Stance) -> str:
-    if obj.target_id:
-        return obj.target.text
+    target = obj.target  # no query when there is none
+    if target is not None:
+        return target.text
     return str(obj.target_actor) if obj.target_actor_id else "—"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, QuerySet
@@ -15,11 +15,18 @@ from annotations.models import (
 )
 from annotations.selectors import Stage
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from annotations.selectors import StagedArticle
+
 
 class ProjectFilter(admin.RelatedFieldListFilter):
     """A project filter listing only the user's projects."""
 
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[Any, str]]:
+    def field_choices(
+        self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, StrOrPromise]]:
         access = access_of(request)
         if access.unrestricted:
             return super().field_choices(field, request, model_admin)
@@ -80,4 +87,8 @@ class StageFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Article]) -> QuerySet[Article]:
-        return queryset.filter(stage=self.value()) if self.value() in Stage.ALL else queryset
+        stage = self.value()
+        if stage is None or stage not in Stage.ALL:
+            return queryset
+        staged = cast("QuerySet[StagedArticle]", queryset)  # ArticleAdmin.get_queryset annotates the stage
+        return staged.filter(stage=stage)

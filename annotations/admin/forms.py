@@ -35,7 +35,7 @@ class PrettyJSONField(forms.JSONField):
 JSON_WIDGET = forms.Textarea(attrs={"rows": 20, "class": "wb-json"})
 
 
-def add_errors(form: forms.Form, exc: ValidationError) -> None:
+def add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Put a check's errors on the form: on the field they name when the form has it, else on the form."""
     if not hasattr(exc, "error_dict"):
         for message in exc.messages:
@@ -108,7 +108,8 @@ class ArticleAdminForm(forms.ModelForm):
         return metadata
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # a ModelForm's returns its cleaned_data
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         if "text" not in self.fields:  # a stored article: the text stays as imported
@@ -153,7 +154,8 @@ class MentionAdminForm(forms.ModelForm):
         fields = ("label", "start", "end", "actor")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # a ModelForm's returns its cleaned_data
+        cleaned = self.cleaned_data
         if self.errors or self.instance.pk is None:
             return cleaned
         # The checks the service makes before it writes (label in the schema, span in the text,
@@ -168,9 +170,9 @@ class MentionAdminForm(forms.ModelForm):
     def _post_clean(self) -> None:
         # When the service has named the problem, the model's generic constraint message
         # ("Constraint … is violated") would only repeat it.
-        if self._errors:
+        if self.errors:  # the errors so far: full_clean has set them before it calls this
             return
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # BaseModelForm._post_clean is not in the stubs
 
 
 class MembershipAdminForm(forms.ModelForm):
@@ -181,7 +183,8 @@ class MembershipAdminForm(forms.ModelForm):
         fields = ("project", "user", "role")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # a ModelForm's returns its cleaned_data
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         project = cleaned.get("project") or getattr(self.instance, "project", None)

@@ -57,8 +57,8 @@ class JobAdmin(ReadOnlyAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def has_delete_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
-        if obj is not None and obj.status in ACTIVE_JOB_STATUSES:
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        if isinstance(obj, Job) and obj.status in ACTIVE_JOB_STATUSES:
             return False  # a worker is (or will be) writing to it
         return super().has_delete_permission(request, obj)
 
@@ -113,9 +113,9 @@ class JobChunkAdmin(ReadOnlyAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def has_delete_permission(self, request: HttpRequest, obj: JobChunk | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         # Progress is counted per chunk: only chunks of finished jobs may go (with their job).
-        if obj is not None and obj.job.status in ACTIVE_JOB_STATUSES:
+        if isinstance(obj, JobChunk) and obj.job.status in ACTIVE_JOB_STATUSES:
             return False
         return super().has_delete_permission(request, obj)
 

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from annotations.access import (
     MANAGER,
+    authenticated_user,
 )
 from annotations.admin.base import (
     ProjectScopedAdmin,
@@ -186,7 +187,7 @@ class ProjectAdmin(ProjectScopedAdmin):
         super().save_related(request, form, formsets, change)
         if not change and not access_of(request).unrestricted:
             # Whoever creates a project manages it (after the members added with it: it may be among them).
-            membership_set(project=form.instance, user=request.user, role=MANAGER)
+            membership_set(project=form.instance, user=authenticated_user(request), role=MANAGER)
         forget_access(request)  # the members may include the user
 
     def delete_model(self, request: HttpRequest, obj: Project) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import AdminSite
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -35,6 +36,7 @@ from annotations.access import (
     CAN_ANNOTATE,
     CAN_WRITE_GOLD,
     MANAGER,
+    authenticated_user,
     check_layer_open,
     has_role_somewhere,
     project_of_member,
@@ -85,12 +87,14 @@ def admin_context(request: HttpRequest, title: str, **extra: Any) -> dict[str, A
 
 def queue_view(request: HttpRequest) -> TemplateResponse:
     """The logged-in user's assigned articles, with status and counts."""
-    layers = annotator_queue(user=request.user)
+    layers = annotator_queue(user=authenticated_user(request))
     slug = request.GET.get("project") or ""
     status = request.GET.get("status") or ""
     all_layers = list(layers)
     projects = sorted({layer.article.project for layer in all_layers}, key=lambda p: p.slug)
-    totals = {value: 0 for value in (Layer.Status.NOT_STARTED, Layer.Status.IN_PROGRESS, Layer.Status.DONE)}
+    totals: dict[str, int] = {
+        value: 0 for value in (Layer.Status.NOT_STARTED, Layer.Status.IN_PROGRESS, Layer.Status.DONE)
+    }
     rows = []
     for layer in all_layers:
         if slug and layer.article.project.slug != slug:
@@ -122,14 +126,16 @@ def annotate_article_view(request: HttpRequest, slug: str, article_id: int) -> H
     article = get_object_or_404(Article.objects.only("pk", "project_id", "title"), pk=article_id, project=project)
     if role not in CAN_ANNOTATE:
         raise PermissionDenied(f"As {role} in {project.slug} you can't annotate.")
+    user = authenticated_user(request)
     if request.method == "POST":
-        layer = layer_for_annotator(article=article, annotator=request.user)
+        layer = layer_for_annotator(article=article, annotator=user)
     else:
-        mine = Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, annotator=request.user)
-        layer = mine.only("pk").first()
-        if layer is None:
+        mine = Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, annotator=user)
+        existing = mine.only("pk").first()
+        if existing is None:
             context = admin_context(request, article.title, project=project, article=article)
             return TemplateResponse(request, "admin/workspace/open_article.html", context)
+        layer = existing
     return HttpResponseRedirect(reverse("admin:workspace_layer", args=[project.slug, layer.pk]))
 
 
@@ -251,7 +257,8 @@ def actor_search_view(request: HttpRequest, slug: str) -> JsonResponse:
         actors = actors.filter(Q(name__icontains=query) | Q(aliases__icontains=query) | Q(wikidata_id=query))
     kind = request.GET.get("kind")
     if kind:
-        actors = actors.order_by(~Q(kind=kind), "name")  # same entity type first
+        # Same entity type first. Django orders by a Q (a boolean expression); the stubs' order_by takes no Q.
+        actors = actors.order_by(~Q(kind=kind), "name")  # type: ignore[arg-type]
     rows = actors.values("pk", "name", "kind", "country", "sector")[:ACTOR_RESULTS]
     return JsonResponse(
         {
@@ -378,7 +385,7 @@ def assign_action(request: HttpRequest, articles: QuerySet[Article], what: str) 
         form=form,
         summaries=summaries,
         what=what,
-        selected=request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        selected=request.POST.getlist(ACTION_CHECKBOX_NAME),
         action=request.POST.get("action", ""),
         select_across=request.POST.get("select_across", "0"),
     )

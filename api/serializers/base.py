@@ -29,7 +29,8 @@ class ErrorOutput(serializers.Serializer):
 
 
 class ValidationErrorOutput(ErrorOutput):
-    errors = serializers.DictField(
+    # SerializerMetaclass takes declared fields off the class, so the property stays; the stubs can't say so.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages by the field they concern (nested fields as items[0].id).",
     )

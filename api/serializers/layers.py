@@ -172,7 +172,9 @@ class VersionInput(serializers.Serializer):
 
 class MentionCreateInput(serializers.Serializer):
     version = version_field()
-    label = serializers.CharField(help_text="An entity type code of the project's schema.")
+    label = serializers.CharField(  # type: ignore[assignment]  # a declared field, not Field.label
+        help_text="An entity type code of the project's schema."
+    )
     start = serializers.IntegerField(help_text="Offset of the first character, 0-based.")
     end = serializers.IntegerField(help_text="Offset after the last character ([start, end)).")
     text = quoted_text_field("The quoted text; when given it must equal article.text[start:end].")
@@ -181,7 +183,9 @@ class MentionCreateInput(serializers.Serializer):
 
 class MentionUpdateInput(serializers.Serializer):
     version = version_field()
-    label = serializers.CharField(required=False)
+    label = serializers.CharField(  # type: ignore[assignment]  # a declared field, not Field.label
+        required=False
+    )
     start = serializers.IntegerField(required=False)
     end = serializers.IntegerField(required=False)
     text = quoted_text_field("The quoted text of the new span, checked against the article.")
@@ -216,7 +220,9 @@ class EventUpdateInput(serializers.Serializer):
 
 class StanceCreateInput(serializers.Serializer):
     version = version_field()
-    label = serializers.CharField(help_text="A stance label of the schema (FAVOR, AGAINST, NONE).")
+    label = serializers.CharField(  # type: ignore[assignment]  # a declared field, not Field.label
+        help_text="A stance label of the schema (FAVOR, AGAINST, NONE)."
+    )
     holder = serializers.IntegerField(
         required=False, allow_null=True, help_text="Mention id; null means the author / outlet."
     )
@@ -230,7 +236,9 @@ class StanceCreateInput(serializers.Serializer):
 
 class StanceUpdateInput(serializers.Serializer):
     version = version_field()
-    label = serializers.CharField(required=False)
+    label = serializers.CharField(  # type: ignore[assignment]  # a declared field, not Field.label
+        required=False
+    )
     holder = serializers.IntegerField(required=False, allow_null=True)
     target = serializers.IntegerField(required=False, allow_null=True)
     target_actor = serializers.PrimaryKeyRelatedField(queryset=Actor.objects.all(), required=False, allow_null=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from annotations.review import KINDS, MERGE_STRATEGIES
@@ -14,7 +16,11 @@ class PickItemInput(serializers.Serializer):
 
 class PickInput(serializers.Serializer):
     version = serializers.IntegerField(help_text="The gold layer version you read.")
-    items = PickItemInput(many=True, allow_empty=False, max_length=1000)
+    # What `PickItemInput(many=True, allow_empty=False, max_length=1000)` builds, spelled out: the
+    # stubs do not know that `many=True` passes max_length on to the list.
+    items: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=PickItemInput(), allow_empty=False, max_length=1000
+    )
 
 
 class MergeInput(serializers.Serializer):

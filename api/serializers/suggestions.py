@@ -26,7 +26,7 @@ class SuggestionDecisionInput(serializers.Serializer):
     )
     items = SuggestionItemInput(many=True, required=False, allow_empty=False)
     kind = serializers.ChoiceField(choices=ITEM_KINDS, required=False, help_text="Bulk: every suggestion of a kind.")
-    label = serializers.CharField(
+    label = serializers.CharField(  # type: ignore[assignment]  # a declared field, not Field.label
         required=False, help_text="Bulk: only this label (entity type, event type or stance label); needs kind."
     )
     all = serializers.BooleanField(required=False, default=False, help_text="Bulk: every undecided suggestion.")

@@ -117,10 +117,10 @@ class AgreementView(ProjectScopedMixin, APIView):
         project = self.get_project()
         require_role(request, project, CAN_READ_ALL_LAYERS, "Computing agreement figures")
         force = validated(AgreementStartInput, request.data)["force"]
-        job = agreement_start(project=project, user=request.user, force=force)
+        job = agreement_start(project=project, user=self.user, force=force)
         if job.status == Job.Status.SUCCEEDED:
             figures: Job | None = job
-            code = status.HTTP_200_OK
+            code: int = status.HTTP_200_OK
         else:
             figures = agreement_latest(project)
             code = status.HTTP_202_ACCEPTED

@@ -115,7 +115,7 @@ class ArticleImportView(ProjectScopedMixin, APIView):
         project = self.get_project()
         require_role(request, project, CAN_IMPORT, "Importing articles")
         upload = request.data.get("file")
-        if not hasattr(upload, "chunks"):
+        if not isinstance(upload, File):  # an upload (multipart) or the spooled body (JSON Lines)
             raise serializers.ValidationError(
                 {"file": ["send a JSON Lines file as the multipart field 'file', or the body as application/x-ndjson"]}
             )
@@ -168,10 +168,10 @@ class ArticleLayersView(ProjectScopedMixin, APIView):
         if kind == Layer.Kind.GOLD:
             require_role(request, project, CAN_WRITE_GOLD, "Writing the gold layer")
             existed = Layer.objects.filter(article=article, kind=Layer.Kind.GOLD).exists()
-            layer = gold_open(article=article, reviewer=request.user)
+            layer = gold_open(article=article, reviewer=self.user)
         else:
-            mine = Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, annotator=request.user)
+            mine = Layer.objects.filter(article=article, kind=Layer.Kind.ANNOTATOR, annotator=self.user)
             existed = mine.exists()
-            layer = layer_for_annotator(article=article, annotator=request.user)
+            layer = layer_for_annotator(article=article, annotator=self.user)
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(LayerOutput(layer).data, status=code)

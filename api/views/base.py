@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -22,9 +23,10 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from annotations.models import Event, Layer, Mention, Project, Stance
-from api.permissions import project_for, role_in
+from api.permissions import authenticated_user, project_for, role_in
 from api.serializers.base import ConflictOutput, ErrorOutput, ValidationErrorOutput
 
 
@@ -50,17 +52,19 @@ class PagePagination(PageNumberPagination):
     max_page_size = 200
 
 
-class ProjectScopedMixin:
-    """Token or session authentication; the URL's project resolved (404 for non-members) first."""
+class ProjectScopedMixin(APIView):
+    """Token or session authentication; the URL's project resolved (404 for non-members) first.
+
+    An APIView itself, so its attributes and `super().initial` type-check against DRF's; first in a
+    view's bases, it comes before the generic views and viewsets in the method resolution order.
+    """
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]  # token first: 401, not 403
     permission_classes = [IsAuthenticated]
-    request: Request
-    kwargs: dict[str, Any]
     _project: Project | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
         if "slug" in kwargs:
             self.get_project()
 
@@ -68,6 +72,11 @@ class ProjectScopedMixin:
         if self._project is None:
             self._project = project_for(self.request, self.kwargs["slug"])
         return self._project
+
+    @property
+    def user(self) -> User:
+        """The authenticated user (`IsAuthenticated` has run), typed as the user model."""
+        return authenticated_user(self.request)
 
     @property
     def role(self) -> str | None:

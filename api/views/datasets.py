@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +36,14 @@ class JSONErrorsNegotiation(BaseContentNegotiation):
     application/zip` as unsatisfiable (406); here `format` is the export format.
     """
 
-    def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser | None:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 @extend_schema_view(
@@ -84,7 +86,7 @@ class DatasetVersionViewSet(
 
     def create(self, request: Request, slug: str) -> Response:
         data = validated(DatasetVersionCreateInput, request.data)
-        version = dataset_version_create(project=self.get_project(), created_by=request.user, **data)
+        version = dataset_version_create(project=self.get_project(), created_by=self.user, **data)
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -147,6 +149,8 @@ class ExportView(ProjectScopedMixin, APIView):
         require_role(request, project, CAN_EXPORT, "Exporting")
         export = export_request(project=project, **validated(ExportQuery, request.query_params))
         response = StreamingHttpResponse(export_stream(export), content_type=export.media_type)
-        response["Content-Disposition"] = content_disposition_header(True, export.filename)
+        disposition = content_disposition_header(True, export.filename)
+        assert disposition is not None  # None only for an inline response without a file name
+        response["Content-Disposition"] = disposition
         response["X-Accel-Buffering"] = "no"  # a proxy should pass the first bytes on at once
         return response

@@ -51,5 +51,5 @@ class JobViewSet(ProjectScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
         project = self.get_project()
         require_role(request, project, CAN_START_JOBS, "Starting a job")
         data = validated(JobCreateInput, request.data)
-        job = preannotation_start(project=project, article_ids=data.get("articles"), created_by=request.user)
+        job = preannotation_start(project=project, article_ids=data.get("articles"), created_by=self.user)
         return Response(JobDetailOutput(job).data, status=status.HTTP_201_CREATED)

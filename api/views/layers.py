@@ -80,7 +80,7 @@ class LayerView(ProjectScopedMixin, APIView):
         layer = layer_in(project, pk)
         check_layer_write(request, project, layer)
         data = validated(LayerStatusInput, request.data)
-        layer = layer_set_status(layer=layer, status=data["status"], expected_version=data["version"], by=request.user)
+        layer = layer_set_status(layer=layer, status=data["status"], expected_version=data["version"], by=self.user)
         return Response(LayerOutput(layer).data)
 
 
@@ -130,7 +130,7 @@ class LayerItemViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
 
     def provenance(self, layer: Layer) -> dict[str, Any] | None:
         """A gold item written directly is recorded as the reviewer's manual work."""
-        return provenance(Strategy.MANUAL, reviewer=self.request.user) if layer.kind == Layer.Kind.GOLD else None
+        return provenance(Strategy.MANUAL, reviewer=self.user) if layer.kind == Layer.Kind.GOLD else None
 
     def list(self, request: Request, **kwargs: Any) -> Response:
         check_layer_read(request, self.get_project(), self.get_layer())

@@ -29,7 +29,7 @@ class ProjectViewSet(ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Project]:
         if self.schema_only:
             return Project.objects.none()
-        user = self.request.user
+        user = self.user
         role = Subquery(Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1])
         articles = Article.objects.filter(project=OuterRef("pk")).order_by().values("project").annotate(n=Count("pk"))
         return projects_visible(self.request).annotate(

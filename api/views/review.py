@@ -71,7 +71,7 @@ class GoldPickView(ProjectScopedMixin, APIView):
         result: PickResult = gold_pick(
             gold=gold,
             items=[(item["kind"], item["id"]) for item in data["items"]],
-            reviewer=request.user,
+            reviewer=self.user,
             expected_version=data["version"],
         )
         return Response(
@@ -95,9 +95,7 @@ class GoldMergeView(ProjectScopedMixin, APIView):
     def post(self, request: Request, slug: str, pk: int) -> Response:
         gold = _gold_for_write(request, self, pk)
         data = validated(MergeInput, request.data)
-        result = gold_merge(
-            gold=gold, strategy=data["strategy"], reviewer=request.user, expected_version=data["version"]
-        )
+        result = gold_merge(gold=gold, strategy=data["strategy"], reviewer=self.user, expected_version=data["version"])
         return Response(
             {
                 "layer_version": result.layer_version,

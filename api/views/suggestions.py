@@ -27,7 +27,7 @@ class SuggestionDecisionView(ProjectScopedMixin, APIView):
         if data.get("items"):
             result = suggestions_decide(
                 layer=layer,
-                user=request.user,
+                user=self.user,
                 decision=self.decision,
                 items=[SuggestionRef(item["kind"], item["id"]) for item in data["items"]],
                 model_version=data.get("model_version"),
@@ -36,7 +36,7 @@ class SuggestionDecisionView(ProjectScopedMixin, APIView):
         else:
             result = suggestions_bulk_decide(
                 layer=layer,
-                user=request.user,
+                user=self.user,
                 decision=self.decision,
                 kind=data.get("kind"),
                 label=data.get("label"),
