@@ -27,9 +27,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import srsly
+import orjson
 from spacy.cli.init_config import init_config
-from spacy.pipeline._parser_internals.ner import BiluoPushDown
+from spacy.pipeline._parser_internals.ner import BiluoPushDown  # type: ignore[import-not-found]
 from spacy.tokens import DocBin, Span
 from spacy.util import get_lang_class
 
@@ -65,8 +65,8 @@ def label_files(labels: dict[str, set[str]]) -> dict[str, bytes]:
     (spaCy's own `BiluoPushDown.get_actions`) and the span categoriser's label list."""
     actions = BiluoPushDown.get_actions(entity_types=sorted(labels["ner"]))
     return {
-        "labels/ner.json": srsly.json_dumps(actions).encode("utf-8"),
-        "labels/spancat.json": srsly.json_dumps(sorted(labels["spancat"])).encode("utf-8"),
+        "labels/ner.json": orjson.dumps(actions, option=orjson.OPT_NON_STR_KEYS),
+        "labels/spancat.json": orjson.dumps(sorted(labels["spancat"])),
     }
 
 

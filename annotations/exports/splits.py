@@ -151,23 +151,27 @@ def assign_splits(sizes: Iterable[tuple[str, int]], ratios: Ratios, seed: int = 
     buckets: dict[str, dict[int, list[_Item]]] = {s: {} for s in SPLITS}
     count: Counter[str] = Counter()
     stories: Counter[str] = Counter()
-    # story_point and split_at, inlined: this runs once per story before the first byte
-    sha256, prefix = hashlib.sha256, b"" if seed == DEFAULT_SEED else f"{seed}\x00".encode()
-    train_cut, dev_cut = ratios.train, ratios.train + ratios.dev
-    for key in sorted(by_key):
-        size = by_key[key]
-        point = int.from_bytes(sha256(prefix + key.encode("utf-8")).digest()[:8], "big") / 2**64
-        split = "train" if point < train_cut else "dev" if point < dev_cut else "test"
-        bucket = buckets[split].get(size)
-        if bucket is None:
-            bucket = buckets[split][size] = []
-        bucket.append((point, key))
-    for split, split_buckets in buckets.items():
-        count[split] = sum(size * len(items) for size, items in split_buckets.items())
-        stories[split] = sum(len(items) for items in split_buckets.values())
-    for split_buckets in buckets.values():
-        for items in split_buckets.values():
-            items.sort()
+    # Homes: story_point and split_at over whole lists (this runs once per story before the first
+    # byte), per story size; each size's stories sorted by point, so each split's share is a slice.
+    sha256, from_bytes = hashlib.sha256, int.from_bytes
+    prefix = b"" if seed == DEFAULT_SEED else f"{seed}\x00".encode()
+    by_size: dict[int, list[str]] = {}
+    for key, size in by_key.items():
+        by_size.setdefault(size, []).append(key)
+    for size, keys in by_size.items():
+        points = [from_bytes(sha256(prefix + key.encode("utf-8")).digest()[:8], "big") / 2**64 for key in keys]
+        items = sorted(zip(points, keys, strict=True))
+        first_dev = bisect.bisect_left(items, (ratios.train,))
+        first_test = bisect.bisect_left(items, (ratios.train + ratios.dev,))
+        for split, part in (
+            ("train", items[:first_dev]),
+            ("dev", items[first_dev:first_test]),
+            ("test", items[first_test:]),
+        ):
+            if part:
+                buckets[split][size] = part
+                count[split] += size * len(part)
+                stories[split] += len(part)
 
     def sizes_in(split: str) -> list[int]:
         return sorted(size for size, items in buckets[split].items() if items)
