@@ -34,8 +34,6 @@ from pathlib import Path
 
 import orjson
 
-from annotations.services.articles import articles_create
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -307,7 +305,7 @@ def import_articles(count: int) -> None:
     from annotations import stories
     from annotations.models import Article, Project
     from annotations.services import articles as article_services
-    from annotations.services.articles import ArticleInput
+    from annotations.services.articles import ArticleInput, articles_create
     from annotations.services.projects import project_create
 
     texts = generated_texts(count)

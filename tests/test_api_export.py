@@ -80,7 +80,8 @@ def test_zip_export_streams_the_same_bytes_as_export_corpus(corpus, consumer, tm
     streamed = content(response)
     expected = export_corpus_bytes(corpus, tmp_path, "--format", "conll", "--ratios", "0.5,0.25,0.25", out="c.zip")
     assert streamed == expected
-    assert zipfile.ZipFile(io.BytesIO(streamed)).namelist() == ["train.conll", "dev.conll", "test.conll"]
+    names = zipfile.ZipFile(io.BytesIO(streamed)).namelist()
+    assert names == ["train.conll", "dev.conll", "test.conll", "manifest.json"]
 
 
 def test_export_options_select_split_and_status(corpus, consumer, tmp_path):

@@ -369,3 +369,94 @@ def test_bootstrap_demo_reads_the_real_seeds_folder(settings):
 
     assert f"Articles from {settings.SEEDS_DIR}: imported 5, duplicates 0, errors 0\n" in out
     assert Article.objects.filter(project__slug="seeds").count() == 5
+
+
+# --- Members and tokens -----------------------------------------------------------------------
+
+
+def test_create_project_with_members():
+    User.objects.create_user("annotator1")
+    User.objects.create_user("ml")
+
+    out, _ = run("create_project", "--slug", "niger", "--name", "Niger", "--member", "annotator1:annotator",
+                 "--member", "ml:consumer")  # fmt: skip
+
+    project = Project.objects.get()
+    assert sorted(project.memberships.values_list("user__username", "role")) == [
+        ("annotator1", "annotator"),
+        ("ml", "consumer"),
+    ]
+    assert out.endswith("  annotator1: annotator\n  ml: consumer\n")
+
+
+def test_create_project_with_an_unknown_user_or_role_names_them_and_creates_nothing():
+    User.objects.create_user("annotator1")
+
+    _, _, message = run_failing("create_project", "--slug", "niger", "--name", "Niger", "--member", "nobody:annotator",
+                                "--member", "annotator1:boss", "--member", "ml")  # fmt: skip
+
+    assert message == (
+        "project not created:\n"
+        "  - member: 'ml' is not USERNAME:ROLE\n"
+        "  - member: no user named 'nobody'\n"
+        "  - member: unknown role 'boss' for 'annotator1'; allowed: manager, annotator, reviewer, consumer"
+    )
+    assert Project.objects.count() == 0 and Membership.objects.count() == 0
+
+
+def test_project_members_adds_changes_removes_and_lists():
+    for name in ("ann", "rev", "ml"):
+        User.objects.create_user(name)
+    run("create_project", "--slug", "niger", "--name", "Niger", "--member", "ann:annotator", "--member", "ml:consumer")
+
+    out, _ = run("project_members", "--project", "niger", "--add", "rev:reviewer", "--add", "ann:reviewer",
+                 "--remove", "ml", "--list")  # fmt: skip
+
+    assert out == (
+        "rev is reviewer in niger.\nann is reviewer in niger.\nml removed from niger.\n"
+        "Members of niger: 2\n  ann: reviewer\n  rev: reviewer\n"
+    )
+    listed, _ = run("project_members", "--project", "niger")
+    assert listed == "Members of niger: 2\n  ann: reviewer\n  rev: reviewer\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--project", "mali"], "unknown project 'mali'; nothing changed. Projects: niger"),
+        (["--add", "ghost:annotator"], "nothing changed:\n  - no user named 'ghost'"),
+        (["--add", "rev:owner"], "nothing changed:\n  - unknown role 'owner' for 'rev'; allowed: manager,"),
+        (["--add", "rev:reviewer", "--remove", "ghost"], "nothing changed:\n  - no user named 'ghost'"),
+        (["--remove", "rev"], "nothing changed:\n  - 'rev' is not a member of 'niger'"),
+        (["--add", "ann:reviewer", "--remove", "ann"], "nothing changed:\n  - 'ann' is both added and removed"),
+    ],
+)
+def test_project_members_rejects_bad_input_and_changes_nothing(args, message):
+    User.objects.create_user("ann")
+    User.objects.create_user("rev")
+    run("create_project", "--slug", "niger", "--name", "Niger", "--member", "ann:annotator")
+    if "--project" not in args:
+        args = ["--project", "niger", *args]
+
+    _, _, failure = run_failing("project_members", *args)
+
+    assert failure.startswith(message)
+    assert list(Membership.objects.values_list("user__username", "role")) == [("ann", "annotator")]
+
+
+def test_create_token_prints_the_same_token_twice_and_it_authenticates(client):
+    user = User.objects.create_user("ml")
+
+    first, err = run("create_token", "--user", "ml")
+    again, err_again = run("create_token", "--user", "ml")
+
+    assert first == again == Token.objects.get(user=user).key + "\n"
+    assert (err, err_again) == ("Created token of ml.\n", "Existing token of ml.\n")
+    response = client.get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Token {first.strip()}")
+    assert response.status_code == 200
+
+
+def test_create_token_for_an_unknown_user_fails():
+    _, _, message = run_failing("create_token", "--user", "ghost")
+    assert message == "no user named 'ghost'; create it first (createsuperuser, or the admin)"
+    assert Token.objects.count() == 0

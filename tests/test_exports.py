@@ -209,6 +209,17 @@ def test_jsonl_line_holds_the_article_its_layer_and_positional_annotations(seede
     assert (line["title"], line["text"], line["published"]) == (article.title, article.text, "2023-04-12")
     assert line["metadata"] == {"dateline": "Published on: April 12, 2023 – 9:04 p.m"}
     assert line["split"] in ("train", "dev", "test")
+    # the story key: 000, 001 and 004 report one visit (the key of its first report); 002 is its own story
+    assert line["story"] == article.story_key == article.content_hash
+    stories = {
+        n: next(x["story"] for x in lines if x["id"] == seed_article(seeded, n).content_hash)
+        for n in ("001", "002", "004")
+    }
+    assert stories == {
+        "001": article.content_hash,
+        "002": seed_article(seeded, "002").content_hash,
+        "004": article.content_hash,
+    }
     adjudicated_at = article.layers.get(kind="gold").adjudicated_at
     assert line["layer"] == {
         "kind": "gold",
@@ -422,11 +433,12 @@ def test_export_queries_do_not_grow_with_the_number_of_articles(django_assert_ma
         return len(captured)
 
     # then reading all articles costs a fixed number of queries per batch of 5, never per article:
-    # per batch: layers, mentions, events, arguments, stances (5); no pass over the project first
-    assert queries(small) == 5
-    assert queries(large) == 3 * 5
+    # one aggregate of story sizes for the split assignment (no article text), then per batch:
+    # layers, mentions, events, arguments, stances (5)
+    assert queries(small) == 1 + 5
+    assert queries(large) == 1 + 3 * 5
     # and with the default batch size, 12 articles are read in one batch, the labels included
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert len(stream(large, format="hf")) > 0
 
 
@@ -491,7 +503,7 @@ def test_malformed_ratios_are_rejected_naming_the_option(value, message):
     assert str(failure.value) == message
 
 
-def test_the_seed_reports_of_one_visit_share_a_split_whatever_the_ratios(seeded):
+def test_the_seed_reports_of_one_visit_share_a_split_and_no_split_is_empty(seeded):
     # given the seeds: 000, 001 and 004 report the same Niamey visit, each in its own words
     keys = {number: seed_article(seeded, number).content_hash for number in ("000", "001", "002", "003", "004")}
 
@@ -499,12 +511,14 @@ def test_the_seed_reports_of_one_visit_share_a_split_whatever_the_ratios(seeded)
         # when the project is exported
         split_of = {line["id"]: line["split"] for line in jsonl_lines(stream(seeded, format="jsonl", ratios=ratios))}
 
-        # then the three reports are in one split, that of their story (the first one imported)
-        story = splitting.split_for_key(keys["000"], splitting.parse_ratios(ratios))
-        assert {split_of[keys[n]] for n in ("000", "001", "004")} == {story}
-        # and 002 and 003 each follow their own key
-        for number in ("002", "003"):
-            assert split_of[keys[number]] == splitting.split_for_key(keys[number], splitting.parse_ratios(ratios))
+        # then the three reports are in one split, and each split has a story (three stories, three splits)
+        assert len({split_of[keys[n]] for n in ("000", "001", "004")}) == 1
+        assert sorted(Counter(split_of.values()).values()) == [1, 1, 3]
+
+    # with the default ratios the story of three reports is the train split: 3/1/1, not 2/0/3 as by hash alone
+    split_of = {line["id"]: line["split"] for line in jsonl_lines(stream(seeded, format="jsonl"))}
+    assert {split_of[keys[n]] for n in ("000", "001", "004")} == {"train"}
+    assert {split_of[keys["002"]], split_of[keys["003"]]} == {"dev", "test"}
 
 
 def _edited(text: str, changes: int, seed: int) -> str:
@@ -696,7 +710,7 @@ def test_conll_is_read_by_spacy_convert(seeded, tmp_path):
 
 def test_conll_for_all_splits_is_a_zip_of_one_file_per_split(seeded):
     files = members(stream(seeded, format="conll"))
-    assert sorted(files) == ["dev.conll", "test.conll", "train.conll"]
+    assert sorted(files) == ["dev.conll", "manifest.json", "test.conll", "train.conll"]
     assert sum(f.count(b"-DOCSTART-") for f in files.values()) == 5
 
 
@@ -862,7 +876,8 @@ def validate_dygie(document: dict[str, Any]) -> None:
 
 def test_dygie_documents_pass_the_strict_validator(seeded):
     files = members(stream(seeded, format="dygie"))
-    assert sorted(files) == ["dev.json", "test.json", "train.json"]
+    assert sorted(files) == ["dev.json", "manifest.json", "test.json", "train.json"]
+    del files["manifest.json"]
     documents = [orjson.loads(line) for data in files.values() for line in data.splitlines()]
     assert len(documents) == 5
     for document in documents:
@@ -934,10 +949,11 @@ def test_requests_name_their_download(seeded):
 def test_command_unpacks_archives_into_a_folder(seeded, tmp_path):
     out = tmp_path / "hf"
     output = run("--project", "niger", "--format", "hf", "--out", str(out), "--split", "train", "--ratios", "1,0,0")
-    assert sorted(p.name for p in out.iterdir()) == ["labels.json", "train.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["labels.json", "manifest.json", "train.jsonl"]
     assert members(stream(seeded, format="hf", split="train", ratios="1,0,0")) == {
         "labels.json": (out / "labels.json").read_bytes(),
         "train.jsonl": (out / "train.jsonl").read_bytes(),
+        "manifest.json": (out / "manifest.json").read_bytes(),
     }
     assert "to folder" in output
 
@@ -945,15 +961,17 @@ def test_command_unpacks_archives_into_a_folder(seeded, tmp_path):
 def test_an_annotator_without_layers_gives_an_empty_but_valid_export(seeded, tmp_path):
     UserFactory(username="bob")
     assert stream(seeded, format="jsonl", layer="annotator:bob") == b""
-    assert members(stream(seeded, format="conll", layer="annotator:bob")) == {
-        "train.conll": b"",
-        "dev.conll": b"",
-        "test.conll": b"",
-    }
+    conll = members(stream(seeded, format="conll", layer="annotator:bob"))
+    manifest = orjson.loads(conll.pop("manifest.json"))
+    assert conll == {"train.conll": b"", "dev.conll": b"", "test.conll": b""}
+    assert manifest["counts"] == {"articles": 0, "mentions": 0, "events": 0, "arguments": 0, "stances": 0,
+                                  "splits": {"train": 0, "dev": 0, "test": 0}}  # fmt: skip
+    assert manifest["split_assignment"]["empty"] == ["train", "dev", "test"] and len(manifest["warnings"]) == 3
     hf = members(stream(seeded, format="hf", layer="annotator:bob"))
-    assert sorted(hf) == ["dev.jsonl", "labels.json", "test.jsonl", "train.jsonl"] and hf["train.jsonl"] == b""
+    assert sorted(hf) == ["dev.jsonl", "labels.json", "manifest.json", "test.jsonl", "train.jsonl"]
+    assert hf["train.jsonl"] == b""
     brat = members(stream(seeded, format="brat", layer="annotator:bob"))
-    assert list(brat) == ["annotation.conf"]
+    assert list(brat) == ["annotation.conf", "manifest.json"]
     out = _export_folder(seeded, "spacy", tmp_path / "spacy", layer="annotator:bob")
     assert len(list(out.rglob("*.spacy"))) == 3
     assert stream(seeded, format="jsonl", layer="machine:latest") == b""
@@ -1012,4 +1030,220 @@ def test_spacy_parts_hold_at_most_part_docs(seeded, monkeypatch):
         "train/part-00002.spacy",
         "dev/part-00000.spacy",
         "test/part-00000.spacy",
+        "labels/ner.json",
+        "labels/spancat.json",
+        "config.cfg",
+        "manifest.json",
     ]
+
+
+# --- Split assignment, manifest, overlap rules ----------------------------------------------
+
+
+def test_assign_splits_keeps_stories_whole_fills_every_split_and_is_deterministic():
+    ratios = splitting.DEFAULT_RATIOS
+    # three stories for three splits: each split gets one, the largest goes to train
+    small = splitting.assign_splits([("a", 3), ("b", 1), ("c", 1)], ratios)
+    assert small.of_story["a"] == "train" and dict(small.articles) == {"train": 3, "dev": 1, "test": 1}
+    assert small.empty_splits() == []
+    # one story can't fill three splits: the assignment says which stay empty
+    alone = splitting.assign_splits([("a", 4)], ratios)
+    assert alone.empty_splits() == ["dev", "test"] and alone.empty_splits(["train"]) == []
+    # a zero ratio is not a requested split
+    assert splitting.assign_splits([("a", 1), ("b", 1)], splitting.Ratios(1, 0, 0)).empty_splits() == []
+
+    rng = random.Random(5)
+    sizes = [(f"story-{i}", 1 if rng.random() < 0.8 else rng.randint(2, 9)) for i in range(3000)]
+    first = splitting.assign_splits(sizes, ratios)
+    # same input (in any order) and seed: same assignment; another seed: another one
+    assert splitting.assign_splits(list(reversed(sizes)), ratios).of_story == first.of_story
+    assert splitting.assign_splits(sizes, ratios, seed=7).of_story != first.of_story
+    # realised article ratios within a story of the requested ones
+    total = sum(size for _, size in sizes)
+    for split in ("train", "dev", "test"):
+        assert abs(first.articles[split] - ratios.of(split) * total) <= 9
+    # most stories stay in the split of their hash; adding 30 stories moves few of the others
+    assert first.moved < 30
+    grown = splitting.assign_splits([*sizes, *((f"new-{i}", 1) for i in range(30))], ratios)
+    assert sum(grown.of_story[key] != split for key, split in first.of_story.items()) <= 30
+
+
+def test_the_one_split_exports_add_up_to_the_all_split_export(seeded):
+    everything = jsonl_lines(stream(seeded, format="jsonl", seed=3))
+    parts = [jsonl_lines(stream(seeded, format="jsonl", seed=3, split=split)) for split in ("train", "dev", "test")]
+    assert sorted(line["id"] for part in parts for line in part) == sorted(line["id"] for line in everything)
+    assert all(
+        line["split"] == split for part, split in zip(parts, ("train", "dev", "test"), strict=True) for line in part
+    )
+
+
+def _overlapping_mentions(project: Project) -> int:
+    """Mentions inside a longer one in the gold layers (the seeds: "Russian" in "Russian Federation")."""
+    count = 0
+    for line in jsonl_lines(stream(project, format="jsonl")):
+        spans = [(m["start"], m["end"]) for m in line["mentions"]]
+        count += sum(any(s <= start and end <= e and (s, e) != (start, end) for s, e in spans) for start, end in spans)
+    return count
+
+
+def test_archives_carry_a_manifest_of_counts_labels_languages_and_what_was_left_out(seeded):
+    # when the seeds are exported as CoNLL, all splits
+    files = members(stream(seeded, format="conll"))
+    manifest = orjson.loads(files["manifest.json"])
+    native = jsonl_lines(stream(seeded, format="jsonl"))
+
+    # then the counts are those of the source, per split, label and language
+    assert manifest["complete"] is True
+    assert manifest["counts"] == {
+        "articles": 5,
+        "mentions": sum(len(line["mentions"]) for line in native),
+        "events": sum(len(line["events"]) for line in native),
+        "arguments": sum(len(e["arguments"]) for line in native for e in line["events"]),
+        "stances": sum(len(line["stances"]) for line in native),
+        "splits": {"train": 3, "dev": 1, "test": 1},
+    }
+    assert manifest["labels"]["mentions"] == dict(
+        sorted(Counter(m["label"] for x in native for m in x["mentions"]).items())
+    )
+    assert manifest["labels"]["events"] == {"AGREE": 2, "AID": 1}
+    assert manifest["languages"] == {"en": 5}
+    assert manifest["split_assignment"]["stories"] == {"train": 1, "dev": 1, "test": 1}
+    assert (manifest["overlap"], manifest["format"], manifest["warnings"]) == ("longest", "conll", [])
+    # what CoNLL has no room for, with the reason
+    dropped = {entry["what"] + ": " + entry["reason"]: entry["count"] for entry in manifest["dropped"]}
+    overlapped = _overlapping_mentions(seeded)
+    assert overlapped > 0
+    assert dropped["mentions: overlapped a longer one (kept the longer): left out of the IOB tags"] == overlapped
+    assert dropped["events: have no CoNLL form (the JSONL export keeps them)"] == manifest["counts"]["events"]
+    # and the keys of each file's documents in -DOCSTART- order: the JSONL order of the split
+    for split in ("train", "dev", "test"):
+        keys = manifest["documents"][f"{split}.conll"]
+        assert keys == [line["id"] for line in native if line["split"] == split]
+        assert files[f"{split}.conll"].count(b"-DOCSTART-") == len(keys)
+
+
+def test_dygie_manifest_counts_the_stances_it_cannot_carry(seeded):
+    manifest = orjson.loads(members(stream(seeded, format="dygie"))["manifest.json"])
+    native = jsonl_lines(stream(seeded, format="jsonl"))
+    author = sum(1 for line in native for s in line["stances"] if s["holder"] is None)
+    dropped = {entry["what"] + ": " + entry["reason"]: entry["count"] for entry in manifest["dropped"]}
+    assert dropped["stances: held by the author or aimed at an actor without a mention: left out"] == author
+
+
+def test_overlap_rules_pick_longest_first_or_by_label_priority():
+    spans = [("a", 0, 1), ("b", 0, 2), ("c", 1, 3), ("d", 3, 4), ("e", 3, 4)]
+    assert non_overlapping(spans) == non_overlapping(spans, "longest") == ["b", "d"]
+    assert non_overlapping(spans, "first") == ["b", "d"]
+    assert non_overlapping([("a", 0, 1), ("c", 1, 3)], "first") == ["a", "c"]
+    assert non_overlapping([("x", 0, 1), ("y", 0, 3)], "first") == ["y"]
+    # label priority: the lower rank wins whatever its length
+    assert non_overlapping(spans, "label-priority", {"c": 0, "a": 1, "b": 2}) == ["a", "c", "d"]
+
+
+def test_the_overlap_option_changes_the_entities_and_the_manifest_says_so(seeded, tmp_path):
+    from spacy.tokens import DocBin
+
+    from annotations.exports.tokens import segmenter
+
+    # NORP before GPE in the schema order: "Russian" (NORP) wins over "Russian Federation" (GPE)
+    schema = seeded.label_schema
+    order = [e["code"] for e in schema["entity_types"]]
+    assert order.index("GPE") < order.index("NORP")
+    schema["entity_types"].sort(key=lambda e: e["code"] != "NORP")
+    seeded.save(update_fields=["label_schema"])
+
+    out = _export_folder(seeded, "spacy", tmp_path / "spacy", ratios="1,0,0", overlap="label-priority")
+    docs = list(DocBin().from_disk(out / "train" / "part-00000.spacy").get_docs(segmenter().vocab))
+    doc = next(d for d in docs if "Russian Federation" in d.text)
+    ents = {(e.text, e.label_) for e in doc.ents}
+    assert ("Russian", "NORP") in ents and ("Russian Federation", "GPE") not in ents
+    manifest = orjson.loads((out / "manifest.json").read_bytes())
+    assert manifest["overlap"] == "label-priority"
+    assert [e["reason"] for e in manifest["dropped"] if e["what"] == "mentions"] == [
+        "overlapped one whose entity type comes first in the schema (kept that one): left out of doc.ents "
+        "(doc.spans['sc'] has them)"
+    ]
+    with pytest.raises(ExportOptionError, match="overlap: unknown overlap rule 'shortest'"):
+        export_request(project=seeded, format="conll", overlap="shortest")
+
+
+def test_a_single_file_export_gets_its_manifest_next_to_it_and_the_command_prints_it(seeded, tmp_path):
+    out = tmp_path / "train.conll"
+    output = run("--project", "niger", "--format", "conll", "--split", "train", "--out", str(out))
+    manifest = orjson.loads((tmp_path / "train.conll.manifest.json").read_bytes())
+    assert manifest["counts"]["splits"] == {"train": 3}
+    assert manifest["documents"]["train.conll"] == [
+        line["id"] for line in jsonl_lines(stream(seeded, format="jsonl")) if line["split"] == "train"
+    ]
+    assert "3 articles" in output and "articles per split: train 3" in output
+    assert f"Manifest: {tmp_path / 'train.conll.manifest.json'}" in output
+    assert "left out or changed: " in output and "overlapped a longer one" in output
+
+
+def test_an_empty_requested_split_is_a_warning_or_with_strict_an_error(tmp_path):
+    from annotations.exports.base import EmptySplitsError
+    from annotations.exports.runner import check_export_splits, export_run
+
+    # given a project of one story (one article)
+    project = project_create(slug="one", name="One story")
+    (article,) = articles_create(
+        project=project, articles=[ArticleInput(title="t", text="Niger and Mali met.")]
+    ).imported
+    annotate(layer_gold(article=article))
+
+    # the manifest knows before the first byte
+    run_ = export_run(export_request(project=project, format="jsonl"))
+    assert run_.manifest.empty_splits == ["dev", "test"]
+    warnings = check_export_splits(run_.manifest)
+    assert warnings == [
+        "split dev is empty: 1 story for 3 splits with a positive ratio (reports of one story stay in one split)",
+        "split test is empty: 1 story for 3 splits with a positive ratio (reports of one story stay in one split)",
+    ]
+    with pytest.raises(EmptySplitsError) as failure:
+        check_export_splits(run_.manifest, strict=True)
+    assert failure.value.splits == ["dev", "test"]
+    assert (
+        check_export_splits(export_run(export_request(project=project, format="jsonl", split="train")).manifest) == []
+    )
+
+    # the command warns, and with --strict fails writing nothing
+    out, err = StringIO(), StringIO()
+    call_command(
+        "export_corpus",
+        "--project",
+        "one",
+        "--format",
+        "jsonl",
+        "--out",
+        str(tmp_path / "a.jsonl"),
+        stdout=out,
+        stderr=err,
+    )
+    assert "Warning: split dev is empty" in err.getvalue()
+    message = run_failing("--project", "one", "--format", "jsonl", "--strict", "--out", str(tmp_path / "b.jsonl"))
+    assert message.startswith("--strict: split dev is empty") and not (tmp_path / "b.jsonl").exists()
+    assert orjson.loads((tmp_path / "a.jsonl.manifest.json").read_bytes())["warnings"] == warnings
+
+
+def test_the_spacy_archive_trains_as_it_is(seeded, tmp_path):
+    # given the seeds exported as a spaCy zip, unpacked
+    archive = tmp_path / "spacy.zip"
+    export_write(export_request(project=seeded, format="spacy"), archive)
+    folder = tmp_path / "unpacked"
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(folder)
+    assert (folder / "config.cfg").exists() and (folder / "labels" / "ner.json").exists()
+    assert orjson.loads((folder / "labels" / "spancat.json").read_bytes()) == ["AGREE", "AID"]
+    assert set(orjson.loads((folder / "labels" / "ner.json").read_bytes())["1"]) >= {"PERSON", "GPE", "NORP"}
+
+    # when spaCy trains on it with nothing else (a few steps, CPU)
+    train = reader(
+        "-m", "spacy", "train", "config.cfg", "--training.max_steps", "5", "--training.eval_frequency", "5",
+        "--output", "model", cwd=folder,
+    )  # fmt: skip
+
+    # then it trains ner and spancat on the triggers
+    assert train.returncode == 0, train.stdout + train.stderr
+    meta = orjson.loads((folder / "model" / "model-last" / "meta.json").read_bytes())
+    assert meta["pipeline"] == ["tok2vec", "ner", "spancat"]
+    assert meta["labels"]["spancat"] == ["AGREE", "AID"]

@@ -11,7 +11,7 @@ import contextlib
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NotRequired, TypedDict
 
@@ -121,6 +121,7 @@ class ArticleJSON(TypedDict):
     published: str | None
     language: str
     metadata: dict[str, Any]
+    story: str
     split: str
 
 
@@ -144,6 +145,60 @@ class Chunk:
     data: bytes
 
 
+class EmptySplitsError(Exception):
+    """A strict export asked for splits that would come back empty. Maps to 409."""
+
+    def __init__(self, splits: list[str], message: str):
+        self.splits = splits
+        super().__init__(message)
+
+
+# How a single-layer format (CoNLL, Hugging Face, spaCy's doc.ents) picks among overlapping mentions.
+OVERLAP_RULES = ("longest", "first", "label-priority")
+
+
+class ExportNotes:
+    """What a writer left out or changed, counted by kind, with the reason: the manifest's `dropped`."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.reasons: dict[str, str] = {}
+        # file → article keys in the order of its documents (for formats with no room for the key)
+        self.documents: dict[str, list[str]] = {}
+
+    def add(self, what: str, count: int, reason: str) -> None:
+        """`count` items of kind `what` (e.g. "mentions") left out or changed, because `reason`."""
+        if count:
+            key = f"{what}: {reason}"
+            self.reasons[key] = what
+            self.counts[key] = self.counts.get(key, 0) + count
+
+    def left_out(self, documents: Iterable[ExportDocument], format_name: str, *kinds: str) -> Iterator[ExportDocument]:
+        """Pass documents through, counting their items of `kinds` (events, arguments, stances) as
+        having no form in the format."""
+        counts = dict.fromkeys(kinds, 0)
+        for document in documents:
+            for kind in kinds:
+                if kind == "arguments":
+                    counts[kind] += sum(len(e["arguments"]) for e in document["events"])
+                else:
+                    counts[kind] += len(document[kind])  # type: ignore[literal-required]
+            yield document
+        for kind, count in counts.items():
+            self.add(kind, count, f"have no {format_name} form (the JSONL export keeps them)")
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "what": self.reasons[key],
+                "count": count,
+                "reason": key.partition(": ")[2],
+                "summary": f"{count} {self.reasons[key]} {key.partition(': ')[2]}",
+            }
+            for key, count in self.counts.items()
+        ]
+
+
 @dataclass(frozen=True)
 class WriterContext:
     project_slug: str
@@ -152,6 +207,9 @@ class WriterContext:
     entity_labels: tuple[str, ...]
     # The requested splits, in SPLITS order.
     splits: tuple[str, ...]
+    overlap: str = "longest"
+    # Filled by the writer as it goes: what it left out, for the manifest.
+    notes: ExportNotes = field(default_factory=ExportNotes)
 
 
 Writer = Callable[[Iterable[ExportDocument], WriterContext], Iterator[Chunk]]

@@ -3,7 +3,12 @@
 Per word (spaCy token that isn't white space) one line `WORD -X- _ TAG`: the CoNLL-2003 column
 order (token, POS, chunk, NER) with POS and chunk unknown. A blank line ends each sentence;
 `-DOCSTART- -X- O O` and a blank line open each article. Tags are IOB2 over the non-overlapping
-entities (see `tokens`). `python -m spacy convert FILE OUT --converter ner` reads it.
+entities (see `tokens`, the `overlap` rule). `python -m spacy convert FILE OUT --converter ner` reads it.
+
+The article key can't go in the file: spaCy's converter reads any line after `-DOCSTART-` as a
+token (a `# id = KEY` comment would become a word "#"). The manifest lists each file's article
+keys in the order of its `-DOCSTART-` lines instead (`documents`), the same order as the
+split's lines in the JSONL export.
 """
 
 from __future__ import annotations
@@ -25,7 +30,21 @@ def render(aligned: AlignedDocument) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
+def name(split: str) -> str:
+    return f"{split}.conll"
+
+
 def write(documents: Iterable[ExportDocument], context: WriterContext) -> Iterator[Chunk]:
-    wanted = (d for d in documents if d["split"] in context.splits)
-    pieces = ((a.document["split"], render(a)) for a in aligned_documents(wanted))
-    yield from per_split_files(pieces, context.splits, lambda split: f"{split}.conll")
+    keys: dict[str, list[str]] = {name(split): [] for split in context.splits}
+    context.notes.documents.update(keys)
+
+    def rendered(aligned: AlignedDocument) -> tuple[str, bytes]:
+        split = aligned.document["split"]
+        keys[name(split)].append(aligned.document["id"])
+        return split, render(aligned)
+
+    wanted = context.notes.left_out(
+        (d for d in documents if d["split"] in context.splits), "CoNLL", "events", "arguments", "stances"
+    )
+    pieces = map(rendered, aligned_documents(wanted, context, "the IOB tags"))
+    yield from per_split_files(pieces, context.splits, name)

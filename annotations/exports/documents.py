@@ -22,7 +22,7 @@ from annotations.exports.base import (
     MentionJSON,
     StanceJSON,
 )
-from annotations.exports.splits import Ratios, split_of
+from annotations.exports.splits import SplitAssignment
 
 
 def _json(value: Any) -> Any:
@@ -160,7 +160,7 @@ def document_of(
     events: list[tuple[Any, ...]],
     arguments: dict[int, list[tuple[Any, ...]]],
     stances: list[tuple[Any, ...]],
-    ratios: Ratios,
+    splits: SplitAssignment,
     parsed: dict[str, Any],
 ) -> ExportDocument:
     """One layer as a self-contained document; ids are positions (m0, e0, s0) in `_ordered`'s order."""
@@ -225,7 +225,7 @@ def document_of(
     ]  # fmt: skip
     _add_provenance(stance_json, stances, 10, parsed)
     return {
-        **_article_json(layer, ratios),
+        **_article_json(layer, splits),
         "layer": _layer_json(layer),
         "mentions": mention_json,
         "events": event_json,
@@ -233,8 +233,8 @@ def document_of(
     }
 
 
-def _article_json(layer: tuple[Any, ...], ratios: Ratios) -> ArticleJSON:
-    """The article's fields of a document, with its split."""
+def _article_json(layer: tuple[Any, ...], splits: SplitAssignment) -> ArticleJSON:
+    """The article's fields of a document, with its story key (its own key when it has none) and split."""
     (_, _, _, _, _, _, content_hash, story_key, title, text, source, url, published, language, metadata,
      *_) = layer  # fmt: skip
     return {
@@ -246,5 +246,6 @@ def _article_json(layer: tuple[Any, ...], ratios: Ratios) -> ArticleJSON:
         "published": _date(published),
         "language": language,
         "metadata": _json(metadata),
-        "split": split_of(story_key, content_hash, ratios),
+        "story": story_key or content_hash,
+        "split": splits.split_of(story_key, content_hash),
     }

@@ -1,8 +1,9 @@
 """Hugging Face token classification: `labels.json` + `train.jsonl`, `dev.jsonl`, `test.jsonl`.
 
 Each line is one sentence: {"id": "<article key>-<n>", "tokens": [...], "ner_tags": [...]} with
-integer IOB2 tags indexing the label list in `labels.json` ("O", then B-/I- per entity type in
-schema order, then any other label found in the data). Load with
+integer IOB2 tags (over the non-overlapping mentions, by the `overlap` rule) indexing the label
+list in `labels.json` ("O", then B-/I- per entity type in schema order, then any other label found
+in the data). Load with
 `datasets.load_dataset("json", data_files=..., features=Features({"id": Value("string"),
 "tokens": Sequence(Value("string")), "ner_tags": Sequence(ClassLabel(names=labels))}))`.
 """
@@ -46,6 +47,8 @@ def write(documents: Iterable[ExportDocument], context: WriterContext) -> Iterat
     names = label_names(context.entity_labels)
     yield Chunk(LABELS_MEMBER, orjson.dumps(names, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     index = {name: i for i, name in enumerate(names)}
-    wanted = (d for d in documents if d["split"] in context.splits)
-    pieces = ((a.document["split"], render(a, index)) for a in aligned_documents(wanted))
+    wanted = context.notes.left_out(
+        (d for d in documents if d["split"] in context.splits), "Hugging Face", "events", "arguments", "stances"
+    )
+    pieces = ((a.document["split"], render(a, index)) for a in aligned_documents(wanted, context, "ner_tags"))
     yield from per_split_files(pieces, context.splits, lambda split: f"{split}.jsonl")

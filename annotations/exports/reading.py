@@ -26,7 +26,7 @@ from annotations.exports.base import (
     ExportDocument,
 )
 from annotations.exports.documents import ByEvent, Children, Page, document_of
-from annotations.exports.splits import Ratios
+from annotations.exports.splits import SplitAssignment
 from annotations.models import Actor, Article, Event, EventArgument, Layer, Mention, Stance
 
 BATCH_SIZE = 1000
@@ -118,13 +118,13 @@ def _children(connection: Any, layer_ids: list[int]) -> dict[str, list[tuple[Any
 
 
 def export_documents_of(
-    layers: QuerySet[Layer], ratios: Ratios, batch_size: int = BATCH_SIZE
+    layers: QuerySet[Layer], splits: SplitAssignment, batch_size: int = BATCH_SIZE
 ) -> Iterator[ExportDocument]:
     """Each layer as an ExportDocument with its split, in article order."""
     for page, children in _pages(layers, batch_size):
         parsed: dict[str, Any] = {}  # provenance text → value, for this page
         for row, mentions, events, arguments, stances in _grouped(page, children):
-            yield document_of(row, mentions, events, arguments, stances, ratios, parsed)
+            yield document_of(row, mentions, events, arguments, stances, splits, parsed)
 
 
 def _pages(layers: QuerySet[Layer], batch_size: int) -> Iterator[tuple[Page, Children]]:

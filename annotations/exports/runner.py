@@ -1,22 +1,33 @@
-"""Export services: a validated request, the corpus as a byte stream, and the JSONL round trip.
+"""Export services: a validated request, the corpus as a byte stream with its manifest.
 
-The management command and (later) the API call the same functions: `export_request` checks
-every option up front (errors name the option), `export_stream` yields the bytes (a zip for
-multi-file outputs), `export_write` writes them to a file or unpacks them into a folder.
+The management command and the API call the same functions:
+
+- `export_request` checks every option up front (errors name the option);
+- `export_run` assigns stories to splits (one aggregate query) and starts the manifest: before
+  the first byte, `run.manifest` knows the split counts and any requested split left empty
+  (`check_export_splits` turns that into warnings, or with `strict` an `EmptySplitsError`, 409);
+- `run.stream()` yields the bytes (a zip for multi-file outputs, with `manifest.json` last); when
+  it is exhausted `run.manifest` is complete (the counts, what the format left out);
+- `export_stream` is `export_run(request).stream()`; `export_write` writes to a file (the
+  manifest next to it, `<file>.manifest.json`) or unpacks into a folder.
+
 Memory stays constant: layers are read in batches, writers stream, per-split files spool.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from annotations.exports.base import (
+    OVERLAP_RULES,
     SPLITS,
     Chunk,
+    EmptySplitsError,
     ExportDocument,
+    ExportNotes,
     ExportOptionError,
     WriterContext,
     concatenated,
@@ -24,6 +35,7 @@ from annotations.exports.base import (
     zip_stream,
 )
 from annotations.exports.catalog import FORMATS, ExportFormat, export_format
+from annotations.exports.manifest import MANIFEST_MEMBER, ExportManifest, brat_notes
 from annotations.exports.reading import BATCH_SIZE, export_documents_of
 from annotations.exports.selection import (
     LayerSelector,
@@ -34,8 +46,16 @@ from annotations.exports.selection import (
     parse_statuses,
     selected_layers,
     selection_resolve,
+    story_sizes,
 )
-from annotations.exports.splits import DEFAULT_RATIOS, Ratios, parse_ratios
+from annotations.exports.splits import (
+    DEFAULT_RATIOS,
+    DEFAULT_SEED,
+    Ratios,
+    SplitAssignment,
+    assign_splits,
+    parse_ratios,
+)
 from annotations.models import Project
 from annotations.schema import LabelSchema
 
@@ -48,6 +68,8 @@ class ExportRequest:
     splits: tuple[str, ...] = SPLITS
     ratios: Ratios = DEFAULT_RATIOS
     batch_size: int = BATCH_SIZE
+    seed: int = DEFAULT_SEED
+    overlap: str = "longest"
 
     @property
     def is_archive(self) -> bool:
@@ -80,6 +102,23 @@ def parse_splits(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(split for split in SPLITS if split in wanted)
 
 
+def parse_seed(value: int | str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_SEED
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ExportOptionError("seed", f"{value!r} is not a whole number") from None
+
+
+def parse_overlap(value: str | None) -> str:
+    if value is None or value == "":
+        return "longest"
+    if value not in OVERLAP_RULES:
+        raise ExportOptionError("overlap", f"unknown overlap rule {value!r}; use {', '.join(OVERLAP_RULES)}")
+    return value
+
+
 def export_request(
     *,
     project: Project,
@@ -90,6 +129,8 @@ def export_request(
     since: str | datetime | None = None,
     status: str | Sequence[str] | None = None,
     batch_size: int = BATCH_SIZE,
+    seed: int | str | None = DEFAULT_SEED,
+    overlap: str | None = "longest",
 ) -> ExportRequest:
     """Check every option; raise ExportOptionError naming the first bad one."""
     chosen = export_format(format)
@@ -105,17 +146,26 @@ def export_request(
         splits=parse_splits(split),
         ratios=parse_ratios(ratios),
         batch_size=batch_size,
+        seed=parse_seed(seed),
+        overlap=parse_overlap(overlap),
     )
     return request
 
 
-def export_documents(request: ExportRequest) -> Iterator[ExportDocument]:
-    """Every selected layer as an ExportDocument with its split, in article order (all splits).
+def export_splits(request: ExportRequest) -> SplitAssignment:
+    """The stories of the selection assigned to splits (`splits.assign_splits`): one aggregate query.
 
-    An article's split follows its story key, set at import, so it doesn't depend on which layer
-    or which period is exported, and nothing is computed over the project before the first line.
+    The assignment is over the selected layers, so a story's split can differ between a gold and
+    an annotator export, or as the selection grows; the one-split exports of a selection add up to
+    its all-split export.
     """
-    return export_documents_of(selected_layers(request.selection), request.ratios, request.batch_size)
+    return assign_splits(story_sizes(selected_layers(request.selection)), request.ratios, request.seed)
+
+
+def export_documents(request: ExportRequest, splits: SplitAssignment | None = None) -> Iterator[ExportDocument]:
+    """Every selected layer as an ExportDocument with its split, in article order (all splits)."""
+    assignment = splits if splits is not None else export_splits(request)
+    return export_documents_of(selected_layers(request.selection), assignment, request.batch_size)
 
 
 # Writers that list every entity label before the first document (brat's annotation.conf, the HF
@@ -124,7 +174,7 @@ def export_documents(request: ExportRequest) -> Iterator[ExportDocument]:
 LISTS_ENTITY_LABELS = frozenset({"brat", "hf"})
 
 
-def writer_context(request: ExportRequest) -> WriterContext:
+def writer_context(request: ExportRequest, notes: ExportNotes | None = None) -> WriterContext:
     schema = LabelSchema(request.project.label_schema)
     known = tuple(schema.entity_types)
     extra: list[str] = []
@@ -135,18 +185,78 @@ def writer_context(request: ExportRequest) -> WriterContext:
         schema=schema,
         entity_labels=known + tuple(extra),
         splits=request.splits,
+        overlap=request.overlap,
+        notes=notes if notes is not None else ExportNotes(),
     )
 
 
+def _options(request: ExportRequest) -> dict[str, object]:
+    selection = request.selection
+    return {
+        "project": request.project.slug,
+        "format": request.format.name,
+        "layer": str(selection.layer),
+        "status": list(selection.statuses),
+        "since": selection.since.isoformat() if selection.since else None,
+        "splits_requested": list(request.splits),
+        "ratios": str(request.ratios),
+        "seed": request.seed,
+        "overlap": request.overlap,
+        "schema_version": request.project.schema_version,
+    }
+
+
+@dataclass
+class ExportRun:
+    """One export in progress: its manifest (split part known now, counts when the stream ends)."""
+
+    request: ExportRequest
+    manifest: ExportManifest
+    started: bool = field(default=False, init=False)
+
+    def chunks(self) -> Iterator[Chunk]:
+        """The files of the export, each one's chunks in a row (see `exports.base`); `manifest.json`
+        last in an archive."""
+        if self.started:
+            raise RuntimeError("an export run is read once; start another with export_run")
+        self.started = True
+        request, manifest = self.request, self.manifest
+        documents = manifest.count(export_documents(request, manifest.assignment))
+        if request.format.name == "brat":
+            documents = brat_notes(documents, manifest.notes)
+        yield from request.format.write(documents, writer_context(request, manifest.notes))
+        if request.is_archive:
+            yield Chunk(MANIFEST_MEMBER, manifest.to_bytes())
+
+    def stream(self) -> Iterator[bytes]:
+        """The export as bytes: the single file, or a zip of the files. What the API streams."""
+        chunks = self.chunks()
+        return zip_stream(chunks) if self.request.is_archive else concatenated(chunks)
+
+
+def export_run(request: ExportRequest) -> ExportRun:
+    """Assign the splits and start the manifest; nothing is read until the stream is."""
+    manifest = ExportManifest(options=_options(request), splits=request.splits, assignment=export_splits(request))
+    return ExportRun(request=request, manifest=manifest)
+
+
+def check_export_splits(manifest: ExportManifest, *, strict: bool = False) -> list[str]:
+    """The warnings of a manifest's split assignment (a requested split left empty); with `strict`,
+    an EmptySplitsError instead, before anything is written (the API answers 409)."""
+    warnings = manifest.warnings
+    if strict and warnings:
+        raise EmptySplitsError(manifest.empty_splits, "; ".join(warnings))
+    return warnings
+
+
 def export_chunks(request: ExportRequest) -> Iterator[Chunk]:
-    """The files of the export, each one's chunks in a row (see `exports.base`)."""
-    yield from request.format.write(export_documents(request), writer_context(request))
+    """The files of the export (see `ExportRun.chunks`)."""
+    return export_run(request).chunks()
 
 
 def export_stream(request: ExportRequest) -> Iterator[bytes]:
-    """The export as bytes: the single file, or a zip of the files. What the API streams."""
-    chunks = export_chunks(request)
-    return zip_stream(chunks) if request.is_archive else concatenated(chunks)
+    """The export as bytes (see `ExportRun.stream`)."""
+    return export_run(request).stream()
 
 
 @dataclass
@@ -154,28 +264,44 @@ class ExportWritten:
     path: Path
     files: list[Path]
     bytes: int = 0
+    manifest: ExportManifest | None = None
 
 
-def export_write(request: ExportRequest, out: Path) -> ExportWritten:
+def manifest_path(out: Path) -> Path:
+    """Where a single-file export's manifest goes: next to it, `<file>.manifest.json`."""
+    return out.with_name(out.name + ".manifest.json")
+
+
+def export_write(request: ExportRequest, out: Path, *, strict: bool = False) -> ExportWritten:
     """Write the export to `out`.
 
     A single-file export, or an archive to a path ending in .zip, gets exactly the bytes of
-    `export_stream`. An archive to any other path is unpacked into that folder instead.
+    `export_stream`; a single file gets its manifest next to it (`manifest_path`). An archive to
+    any other path is unpacked into that folder instead (`manifest.json` inside). With `strict`,
+    a requested split left empty raises EmptySplitsError before anything is written.
     """
     if request.is_archive and out.suffix.lower() != ".zip":
         if out.exists() and not out.is_dir():
             raise ExportOptionError("out", f"{out} is a file; give a folder, or a path ending in .zip")
+        run = export_run(request)
+        check_export_splits(run.manifest, strict=strict)
         out.mkdir(parents=True, exist_ok=True)
-        files = write_folder(export_chunks(request), out)
-        return ExportWritten(path=out, files=files, bytes=sum(f.stat().st_size for f in files))
+        files = write_folder(run.chunks(), out)
+        return ExportWritten(path=out, files=files, bytes=sum(f.stat().st_size for f in files), manifest=run.manifest)
     if out.is_dir():
         raise ExportOptionError("out", f"{out} is a folder; give a file name")
+    run = export_run(request)
+    check_export_splits(run.manifest, strict=strict)
     out.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     partial = out.with_name(out.name + ".partial")
     with partial.open("wb") as handle:
-        for data in export_stream(request):
+        for data in run.stream():
             handle.write(data)
             written += len(data)
     partial.replace(out)
-    return ExportWritten(path=out, files=[out], bytes=written)
+    files = [out]
+    if not request.is_archive:
+        manifest_path(out).write_bytes(run.manifest.to_bytes())
+        files.append(manifest_path(out))
+    return ExportWritten(path=out, files=files, bytes=written, manifest=run.manifest)

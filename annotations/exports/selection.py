@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from annotations.exports.base import (
@@ -136,3 +137,11 @@ def selected_layers(selection: Selection) -> QuerySet[Layer]:
 
 def entity_labels_in(layers: QuerySet[Layer]) -> set[str]:
     return set(Mention.objects.filter(layer__in=layers).values_list("label", flat=True).distinct())
+
+
+def story_sizes(layers: QuerySet[Layer]) -> list[tuple[str, int]]:
+    """(story key, selected layers) per story, an article without a story key being its own story
+    under its content hash: one aggregate query, no article text (what the split assignment reads)."""
+    story = Coalesce(NullIf(F("article__story_key"), Value("")), F("article__content_hash"))
+    grouped = layers.order_by().values(story=story).annotate(articles=Count("id"))
+    return list(grouped.values_list("story", "articles"))

@@ -10,13 +10,15 @@ agree on tokens, sentence breaks and which mentions become non-overlapping entit
   datelines have no full stop), minus any break that would cut a mention or a trigger.
 - Spans: a character span is trimmed of white space and widened to whole tokens
   (`doc.char_span(..., alignment_mode="expand")`).
-- Entities: the non-overlapping subset of the mentions, longer first, then earlier (the rule of
-  `spacy.util.filter_spans`); on the same tokens the first mention in export order wins.
+- Entities: the non-overlapping subset of the mentions, by the export's `overlap` rule:
+  `longest` (default: longer first, then earlier, the rule of `spacy.util.filter_spans`), `first`
+  (earlier first, then longer) or `label-priority` (the entity type earlier in the schema first,
+  then longer, then earlier). On the same tokens the first mention in export order wins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -26,7 +28,7 @@ from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from annotations.exports.base import ExportDocument
+from annotations.exports.base import ExportDocument, WriterContext
 
 
 @cache
@@ -62,6 +64,9 @@ class AlignedDocument:
     # word ranges [start, end) of the sentences, none empty
     sentences: list[tuple[int, int]] = field(default_factory=list)
     sentence_of_word: list[int] = field(default_factory=list)
+    # mentions and triggers that cover no token (white space only)
+    unaligned_mentions: int = 0
+    unaligned_triggers: int = 0
 
     def word_span(self, tokens: tuple[int, int]) -> tuple[int, int] | None:
         """Inclusive word range [first, last] of a token range, or None if it has no words."""
@@ -91,15 +96,43 @@ class AlignedDocument:
         return tags
 
 
-def non_overlapping(spans: list[tuple[str, int, int]]) -> list[str]:
-    """Ids of the longest, then earliest spans that don't overlap; (id, start, end) in token space."""
+def non_overlapping(
+    spans: list[tuple[str, int, int]], rule: str = "longest", priority: Mapping[str, int] | None = None
+) -> list[str]:
+    """Ids of the spans kept by the overlap rule, in text order; (id, start, end) in token space.
+
+    `priority` ranks span ids for `label-priority` (lower first; missing ones last). The sort is
+    stable, so on equal keys the span given first wins.
+    """
+    if rule == "first":
+
+        def order(s: tuple[str, int, int]) -> tuple[int, ...]:
+            return (s[1], s[1] - s[2])
+    elif rule == "label-priority":
+        ranks = priority or {}
+
+        def order(s: tuple[str, int, int]) -> tuple[int, ...]:
+            return (ranks.get(s[0], len(ranks)), s[1] - s[2], s[1])
+    else:
+
+        def order(s: tuple[str, int, int]) -> tuple[int, ...]:
+            return (s[1] - s[2], s[1])
+
     chosen: list[tuple[str, int, int]] = []
     taken: set[int] = set()
-    for span_id, start, end in sorted(spans, key=lambda s: (s[2] - s[1], -s[1]), reverse=True):
+    for span_id, start, end in sorted(spans, key=order):
         if taken.isdisjoint(range(start, end)):
             chosen.append((span_id, start, end))
             taken.update(range(start, end))
     return [span_id for span_id, _, _ in sorted(chosen, key=lambda s: (s[1], s[2]))]
+
+
+# What the manifest says of the mentions each rule leaves out of a single-layer format.
+OVERLAP_REASONS = {
+    "longest": "overlapped a longer one (kept the longer)",
+    "first": "overlapped an earlier one (kept the earlier)",
+    "label-priority": "overlapped one whose entity type comes first in the schema (kept that one)",
+}
 
 
 def _token_range(doc: Doc, text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -108,7 +141,9 @@ def _token_range(doc: Doc, text: str, start: int, end: int) -> tuple[int, int] |
     return (span.start, span.end) if span is not None and len(span) else None
 
 
-def align(document: ExportDocument, doc: Doc) -> AlignedDocument:
+def align(
+    document: ExportDocument, doc: Doc, overlap: str = "longest", label_rank: Mapping[str, int] | None = None
+) -> AlignedDocument:
     """Align one document on its tokenised, sentence-split Doc (see the module docstring).
 
     Works on token attribute arrays rather than Token objects: a Token is built per access.
@@ -146,7 +181,15 @@ def align(document: ExportDocument, doc: Doc) -> AlignedDocument:
         doc=doc,
         mention_tokens=mention_tokens,
         trigger_tokens=trigger_tokens,
-        entities=non_overlapping([(m, s, e) for m, (s, e) in mention_tokens.items()]),
+        entities=non_overlapping(
+            [(m, s, e) for m, (s, e) in mention_tokens.items()],
+            overlap,
+            {m["id"]: (label_rank or {}).get(m["label"], len(label_rank or {})) for m in document["mentions"]}
+            if overlap == "label-priority"
+            else None,
+        ),
+        unaligned_mentions=len(document["mentions"]) - len(mention_tokens),
+        unaligned_triggers=len(document["events"]) - len(trigger_tokens),
     )
     word_of_token = [-1] * len(doc)
     sentence_first = 0
@@ -164,10 +207,25 @@ def align(document: ExportDocument, doc: Doc) -> AlignedDocument:
     return aligned
 
 
-def aligned_documents(documents: Iterable[ExportDocument]) -> Iterator[AlignedDocument]:
-    """Tokenise and align documents lazily, one at a time."""
+def aligned_documents(
+    documents: Iterable[ExportDocument], context: WriterContext | None = None, entities: str = ""
+) -> Iterator[AlignedDocument]:
+    """Tokenise and align documents lazily, one at a time, by the context's overlap rule.
+
+    With `entities` (where the format puts its non-overlapping entities, e.g. "doc.ents"), the
+    mentions left out of them and those covering no token are counted in the context's notes.
+    """
     nlp = segmenter()
     tokenizer, sentencizer = nlp.tokenizer, nlp.get_pipe("sentencizer")
+    overlap = context.overlap if context is not None else "longest"
+    rank = {label: i for i, label in enumerate(context.entity_labels)} if context is not None else None
+    overlapped = unaligned = 0
     for document in documents:
         doc = sentencizer(tokenizer(document["text"]))
-        yield align(document, doc)
+        aligned = align(document, doc, overlap, rank)
+        overlapped += len(aligned.mention_tokens) - len(aligned.entities)
+        unaligned += aligned.unaligned_mentions
+        yield aligned
+    if context is not None and entities:
+        context.notes.add("mentions", overlapped, f"{OVERLAP_REASONS[overlap]}: left out of {entities}")
+        context.notes.add("mentions", unaligned, f"cover no token: left out of {entities}")

@@ -1,13 +1,15 @@
-"""Dataset versions: an export run to a stored file, with its sha256 and counts; immutable once made."""
+"""Dataset versions: an export run to a stored file, with its sha256 and counts; immutable once made.
+
+The counts are the export's manifest (`annotations.exports.manifest`): articles and items, per
+split, label and language, what the format left out and any split left empty.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,47 +19,18 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from annotations.exports.base import ExportDocument, concatenated, zip_stream
-from annotations.exports.runner import (
-    ExportRequest,
-    export_documents,
-    export_request,
-    writer_context,
-)
+from annotations.exports.runner import export_request, export_run
 from annotations.models import (
     DatasetVersion,
     Project,
 )
 
 
-@dataclass
-class ExportCounts:
-    """What an export holds: articles (one layer each), annotations, articles per split."""
-
-    splits: tuple[str, ...]
-    totals: Counter[str] = field(default_factory=Counter)
-    per_split: Counter[str] = field(default_factory=Counter)
-
-    def count(self, documents: Iterable[ExportDocument]) -> Iterator[ExportDocument]:
-        for document in documents:
-            if document["split"] in self.splits:
-                self.totals["articles"] += 1
-                self.totals["mentions"] += len(document["mentions"])
-                self.totals["events"] += len(document["events"])
-                self.totals["arguments"] += sum(len(e["arguments"]) for e in document["events"])
-                self.totals["stances"] += len(document["stances"])
-                self.per_split[document["split"]] += 1
-            yield document
-
-    def as_json(self) -> dict[str, Any]:
-        totals = {key: self.totals[key] for key in ("articles", "mentions", "events", "arguments", "stances")}
-        return {**totals, "splits": {split: self.per_split[split] for split in self.splits}}
-
-
-def export_stream_counted(request: ExportRequest, counts: ExportCounts) -> Iterator[bytes]:
-    """`exporting.export_stream`, counting the documents as they pass (one pass, same bytes)."""
-    chunks = request.format.write(counts.count(export_documents(request)), writer_context(request))
-    return zip_stream(chunks) if request.is_archive else concatenated(chunks)
+def dataset_counts(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What a dataset version records of its manifest: the totals and articles per split at the top
+    (as before the manifest), then per split, label, language, what was left out and warnings."""
+    keep = ("per_split", "labels", "languages", "split_assignment", "dropped", "warnings")
+    return {**manifest["counts"], **{key: manifest[key] for key in keep}}
 
 
 DATASET_NAME_MAX = DatasetVersion._meta.get_field("name").max_length or 100
@@ -73,6 +46,8 @@ def dataset_version_create(
     ratios: str | Sequence[float] = "0.8,0.1,0.1",
     since: str | None = None,
     status: str | Sequence[str] | None = None,
+    seed: int | str | None = None,
+    overlap: str | None = None,
     created_by: AbstractBaseUser | None = None,
 ) -> DatasetVersion:
     """Run the export to a file under MEDIA_ROOT/datasets/<project>/ and record it immutably."""
@@ -85,9 +60,17 @@ def dataset_version_create(
     if DatasetVersion.objects.filter(project=project, name=name).exists():
         raise ValidationError({"name": [taken]})
     request = export_request(
-        project=project, format=format, layer=layer, split=split, ratios=ratios, since=since, status=status
+        project=project,
+        format=format,
+        layer=layer,
+        split=split,
+        ratios=ratios,
+        since=since,
+        status=status,
+        seed=seed,
+        overlap=overlap,
     )
-    counts = ExportCounts(splits=request.splits)
+    run = export_run(request)
     folder = f"datasets/{project.slug}"
     directory = Path(default_storage.path(folder))
     directory.mkdir(parents=True, exist_ok=True)
@@ -95,7 +78,7 @@ def dataset_version_create(
     size = 0
     with tempfile.NamedTemporaryFile(dir=directory, prefix=".partial-", delete=False) as handle:
         try:
-            for data in export_stream_counted(request, counts):
+            for data in run.stream():
                 handle.write(data)
                 digest.update(data)
                 size += len(data)
@@ -110,6 +93,8 @@ def dataset_version_create(
         "layer": str(request.selection.layer),
         "split": list(request.splits),
         "ratios": str(request.ratios),
+        "seed": request.seed,
+        "overlap": request.overlap,
         "since": request.selection.since.isoformat() if request.selection.since else None,
         "status": list(request.selection.statuses),
         "filename": f"{slugify(name) or 'dataset'}-{request.filename}",
@@ -122,7 +107,7 @@ def dataset_version_create(
                 name=name,
                 format=request.format.name,
                 params=params,
-                counts=counts.as_json(),
+                counts=dataset_counts(run.manifest.as_json()),
                 sha256=sha256,
                 size=size,
                 file=stored,

@@ -1,4 +1,5 @@
-"""Project services: create a project, replace its label schema, set a member's role.
+"""Project services: create a project (with its members), replace its label schema, set or remove a
+member's role, a user's API token.
 
 The `check_*` functions are what the services check before writing; the admin calls the same ones
 to show a form's errors without writing anything.
@@ -6,12 +7,15 @@ to show a form's errors without writing anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from rest_framework.authtoken.models import Token
 
 from annotations.models import Membership, Project
 from annotations.schema import LabelSchema, load_default_schema, validate_label_schema
@@ -37,6 +41,39 @@ def check_membership(*, project: Project | None, user: AbstractBaseUser | None, 
     check_membership_role(role=role)
 
 
+def check_members(*, members: Sequence[str]) -> list[tuple[AbstractBaseUser, str]]:
+    """`USERNAME:ROLE` strings as (user, role); every problem (no colon, unknown user or role, a user
+    named twice) in one ValidationError on `member`."""
+    model = get_user_model()
+    problems: list[str] = []
+    parsed: list[tuple[str, str]] = []
+    for member in members:
+        username, colon, role = member.partition(":")
+        if not colon or not username.strip() or not role.strip():
+            problems.append(f"{member!r} is not USERNAME:ROLE")
+            continue
+        parsed.append((username.strip(), role.strip()))
+    found = {
+        u.get_username(): u
+        for u in model._default_manager.filter(**{f"{model.USERNAME_FIELD}__in": [n for n, _ in parsed]})
+    }
+    seen: set[str] = set()
+    result: list[tuple[AbstractBaseUser, str]] = []
+    for username, role in parsed:
+        if username not in found:
+            problems.append(f"no user named {username!r}")
+        if role not in Membership.Role.values:
+            problems.append(f"unknown role {role!r} for {username!r}; allowed: {', '.join(Membership.Role.values)}")
+        if username in seen:
+            problems.append(f"{username!r} is named twice")
+        seen.add(username)
+        if username in found and role in Membership.Role.values:
+            result.append((found[username], role))
+    if problems:
+        raise ValidationError({"member": problems})
+    return result
+
+
 def project_create(
     *,
     slug: str,
@@ -46,11 +83,15 @@ def project_create(
     overlap: int = 2,
     description: str = "",
     merge_strategy: str | None = None,
+    members: Sequence[tuple[AbstractBaseUser, str]] = (),
 ) -> Project:
-    """Create a project; without a schema it gets the default geopolitics schema from seeds/."""
+    """Create a project, with its members' roles; without a schema it gets the default geopolitics
+    schema from seeds/. Nothing is created when anything is wrong."""
     document = label_schema if label_schema is not None else load_default_schema()
     check_project_schema(label_schema=document)
     check_project_slug(slug=slug)
+    for _, role in members:
+        check_membership_role(role=role)
     project = Project(
         slug=slug, name=name, label_schema=document, guidelines=guidelines, overlap=overlap, description=description
     )
@@ -59,6 +100,8 @@ def project_create(
     project.full_clean()
     with transaction.atomic():
         project.save()
+        for user, role in members:
+            membership_set(project=project, user=user, role=role)
     return project
 
 
@@ -78,6 +121,19 @@ def membership_set(*, project: Project, user: AbstractBaseUser, role: str) -> Me
     check_membership(project=project, user=user, role=role)
     membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
     return membership
+
+
+@transaction.atomic
+def membership_remove(*, project: Project, user: AbstractBaseUser) -> bool:
+    """Take a user out of a project; False when they weren't in it. Their layers stay."""
+    deleted, _ = Membership.objects.filter(project=project, user_id=user.pk).delete()
+    return bool(deleted)
+
+
+def token_for_user(*, user: AbstractBaseUser) -> tuple[str, bool]:
+    """The user's REST API token, created if missing: (key, created)."""
+    token, created = Token.objects.get_or_create(user=user)
+    return token.key, created
 
 
 def project_schema(project: Project) -> LabelSchema:

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.exports.base import ExportOptionError
+from annotations.exports.base import OVERLAP_RULES, EmptySplitsError, ExportOptionError
 from annotations.exports.catalog import FORMATS
-from annotations.exports.runner import export_request, export_write
+from annotations.exports.manifest import ExportManifest
+from annotations.exports.runner import check_export_splits, export_request, export_write, manifest_path
 from annotations.exports.selection import LAYER_SELECTOR_HELP
 from annotations.models import Project
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
     help = (
         "Export a project's annotated articles for training. Single-file exports (jsonl; conll and dygie "
         "for one split) are written to --out; multi-file exports are written as a zip when --out ends in "
-        ".zip, else unpacked into the folder --out. The bytes are those the API streams."
+        ".zip, else unpacked into the folder --out. The bytes are those the API streams. Archives hold a "
+        "manifest.json (counts, splits, what the format left out); a single file gets FILE.manifest.json."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,6 +30,18 @@ class Command(BaseCommand):
         parser.add_argument("--layer", default="gold", help=f"Layer to export: {LAYER_SELECTOR_HELP}. Default gold.")
         parser.add_argument("--split", default="all", help="train, dev, test or all (default).")
         parser.add_argument("--ratios", default="0.8,0.1,0.1", help="train,dev,test ratios (default 0.8,0.1,0.1).")
+        parser.add_argument(
+            "--seed", default=0, help="Seed of the story-to-split assignment (default 0: the story key's own hash)."
+        )
+        parser.add_argument(
+            "--overlap",
+            default="longest",
+            help=f"Which of overlapping mentions CoNLL, HF and spaCy's doc.ents keep: {', '.join(OVERLAP_RULES)} "
+            "(default longest; label-priority = the entity type earlier in the schema).",
+        )
+        parser.add_argument(
+            "--strict", action="store_true", help="Fail, writing nothing, when a requested split would be empty."
+        )
         parser.add_argument("--since", default=None, help="Only articles created after this ISO date or date-time.")
         parser.add_argument(
             "--status",
@@ -50,13 +64,35 @@ class Command(BaseCommand):
                 ratios=options["ratios"],
                 since=options["since"],
                 status=options["status"],
+                seed=options["seed"],
+                overlap=options["overlap"],
             )
-            written = export_write(request, out)
+            written = export_write(request, out, strict=options["strict"])
         except ExportOptionError as exc:
             raise CommandError(f"--{exc.field}: {exc.messages[0]}") from exc
+        except EmptySplitsError as exc:
+            raise CommandError(f"--strict: {exc}; nothing exported") from exc
         what = "folder" if written.path.is_dir() else "file"
         self.stdout.write(
             f"Exported {target.slug} ({request.selection.layer}, {request.format.name}, "
             f"splits {'+'.join(request.splits)}) to {what} {written.path}: "
             f"{len(written.files)} file(s), {written.bytes:,} bytes."
         )
+        assert written.manifest is not None
+        self.stdout.write(summary(written.manifest))
+        if not request.is_archive:
+            self.stdout.write(f"Manifest: {manifest_path(written.path)}")
+        for warning in check_export_splits(written.manifest):
+            self.stderr.write(f"Warning: {warning}")
+
+
+def summary(manifest: ExportManifest) -> str:
+    """The manifest in a few lines: what went in, per split, and what the format left out."""
+    counts = manifest.counts_json()
+    lines = [
+        "  "
+        + ", ".join(f"{counts[kind]:,} {kind}" for kind in ("articles", "mentions", "events", "arguments", "stances")),
+        "  articles per split: " + ", ".join(f"{split} {n:,}" for split, n in counts["splits"].items()),
+    ]
+    lines += [f"  left out or changed: {entry['summary']}" for entry in manifest.notes.as_json()]
+    return "\n".join(lines)
