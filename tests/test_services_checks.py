@@ -178,3 +178,54 @@ def test_article_update_keeps_the_text(project):
         {"a": 1},
         text,
     )
+
+
+# --- The registry, jobs and dataset versions -------------------------------------------------------
+
+
+def test_actor_save_adds_renames_and_refuses_what_the_registry_refuses():
+    from annotations.models import Actor
+    from annotations.services.actors import actor_delete, actor_save, check_actor
+
+    niger = actor_save(actor=None, name="Niger", kind="GPE", aliases=["Republic of Niger"], country="NER")
+    renamed = actor_save(actor=niger, name="Niger (country)", kind="GPE", aliases=[], country="NER")
+
+    assert (renamed.pk, Actor.objects.get(pk=niger.pk).name) == (niger.pk, "Niger (country)")
+    assert refusal(lambda: check_actor(name="Mali", kind="GPE", country="mli")) == {
+        "country": ["'mli' is not an ISO 3166-1 alpha-3 code"]
+    }
+    actor_save(actor=None, name="Mali", kind="GPE")
+    assert list(refusal(lambda: actor_save(actor=renamed, name="Mali", kind="GPE"))) == ["name"]
+    actor_delete(actor=renamed)
+    assert not Actor.objects.filter(pk=niger.pk).exists()
+
+
+def test_only_finished_jobs_are_deleted(project):
+    from annotations.models import Job
+    from annotations.services.jobs import job_create, job_delete
+
+    running = job_create(kind=Job.Kind.PREANNOTATE, project=project, total=1)
+    Job.objects.filter(pk=running.pk).update(status=Job.Status.RUNNING)
+    running.refresh_from_db()
+
+    assert list(refusal(lambda: job_delete(job=running))) == ["status"]
+    Job.objects.filter(pk=running.pk).update(status=Job.Status.SUCCEEDED)
+    running.refresh_from_db()
+    job_delete(job=running)
+    assert not Job.objects.filter(pk=running.pk).exists()
+
+
+def test_a_deleted_dataset_version_takes_its_file_along(project, django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    from annotations.services.datasets import dataset_version_create, dataset_version_delete
+
+    ArticleFactory(project=project)
+    version = dataset_version_create(project=project, name="v1", format="jsonl", status="all")
+    stored = version.file.name
+    assert default_storage.exists(stored)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dataset_version_delete(version=version)
+
+    assert not default_storage.exists(stored)

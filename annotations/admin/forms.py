@@ -18,6 +18,7 @@ from annotations.models import (
     Project,
 )
 from annotations.schema import SchemaError
+from annotations.services.actors import check_actor
 from annotations.services.articles import ArticleInput, check_article, check_article_update, content_hash
 from annotations.services.items import check_mention_update
 from annotations.services.projects import check_membership, check_project_schema
@@ -89,6 +90,21 @@ class ActorAdminForm(forms.ModelForm):
         if country and (len(country) != 3 or not country.isalpha() or not country.isupper()):
             raise ValidationError(f"{country!r} is not an ISO 3166-1 alpha-3 code (three capital letters, e.g. NER)")
         return country
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if not self.errors:
+            try:
+                check_actor(
+                    name=cleaned.get("name", ""),
+                    kind=cleaned.get("kind", ""),
+                    country=cleaned.get("country", ""),
+                    sector=cleaned.get("sector", ""),
+                )
+            except ValidationError as exc:
+                add_errors(self, exc)
+        return cleaned
 
 
 class ArticleAdminForm(forms.ModelForm):

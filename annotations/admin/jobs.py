@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -24,6 +24,8 @@ from annotations.models import (
     Job,
     JobChunk,
 )
+from annotations.services.datasets import dataset_version_delete
+from annotations.services.jobs import job_delete
 
 
 @admin.register(Job)
@@ -61,6 +63,9 @@ class JobAdmin(ReadOnlyAdmin):
         if isinstance(obj, Job) and obj.status in ACTIVE_JOB_STATUSES:
             return False  # a worker is (or will be) writing to it
         return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Job) -> None:
+        job_delete(job=obj)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         # The change-list template reloads the page while a job is pending or running.
@@ -138,6 +143,13 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
     list_select_related = ("project", "created_by")
     list_defer = ("project__label_schema", "project__guidelines", "project__description")
     read_roles = CAN_EXPORT
+
+    def delete_model(self, request: HttpRequest, obj: DatasetVersion) -> None:
+        dataset_version_delete(version=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DatasetVersion]) -> None:
+        for version in queryset:
+            dataset_version_delete(version=version)
 
 
 # --- API tokens: superusers only --------------------------------------------------------------

@@ -38,6 +38,7 @@ from annotations.models import (
     Project,
 )
 from annotations.schema import load_default_schema
+from annotations.services.actors import actor_delete, actor_save
 from annotations.services.projects import (
     membership_delete,
     membership_set,
@@ -230,6 +231,9 @@ class MembershipAdmin(ProjectScopedAdmin):
 # --- Actors ---------------------------------------------------------------------------------
 
 
+ACTOR_FIELDS = ("name", "kind", "aliases", "country", "sector", "wikidata_id", "description")
+
+
 @admin.register(Actor)
 class ActorAdmin(WorkbenchAdmin):
     form = ActorAdminForm
@@ -246,6 +250,18 @@ class ActorAdmin(WorkbenchAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Actor | None = None) -> bool:
         # Deleting an actor unlinks mentions in every project, also those the user can't see.
         return access_of(request).unrestricted and super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Actor, form: forms.ModelForm, change: bool) -> None:
+        fields = {name: form.cleaned_data.get(name, getattr(obj, name)) for name in ACTOR_FIELDS}
+        saved = actor_save(actor=Actor.objects.get(pk=obj.pk) if change else None, **fields)
+        adopt(obj, saved)
+
+    def delete_model(self, request: HttpRequest, obj: Actor) -> None:
+        actor_delete(actor=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Actor]) -> None:
+        for actor in queryset:
+            actor_delete(actor=actor)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Actor], search_term: str

@@ -20,6 +20,53 @@ from annotations.models import (
 from annotations.schema import CODE_PATTERN
 
 
+def check_actor(*, name: str, kind: str, country: str = "", sector: str = "") -> None:
+    """An actor the registry may hold (ValidationError naming the field)."""
+    if not name.strip():
+        raise ValidationError({"name": ["is empty"]})
+    if len(name.strip()) > 200:
+        raise ValidationError({"name": [f"has {len(name.strip())} characters, over the limit of 200"]})
+    if not isinstance(kind, str) or not re.fullmatch(CODE_PATTERN, kind):
+        raise ValidationError({"kind": [f"{kind!r} is not an entity type code (such as GPE, ORG, PERSON)"]})
+    # ASCII only: str.isupper() would let "ÄÖÜ" through.
+    if country and not re.fullmatch(r"[A-Z]{3}", country):
+        raise ValidationError({"country": [f"{country!r} is not an ISO 3166-1 alpha-3 code"]})
+    if sector and sector not in Actor.Sector.values:
+        raise ValidationError({"sector": [f"unknown sector {sector!r}; allowed: {', '.join(Actor.Sector.values)}"]})
+
+
+@transaction.atomic
+def actor_save(
+    *,
+    actor: Actor | None,
+    name: str,
+    kind: str,
+    aliases: Sequence[str] = (),
+    country: str = "",
+    sector: str = "",
+    wikidata_id: str = "",
+    description: str = "",
+) -> Actor:
+    """Add an actor (`actor` None) or change one, its name included (the admin's form)."""
+    check_actor(name=name, kind=kind, country=country, sector=sector)
+    others = Actor.objects.filter(name=name.strip())
+    if actor is not None:
+        others = others.exclude(pk=actor.pk)
+    if others.exists():
+        raise ValidationError({"name": [f"an actor named {name.strip()!r} already exists"]})
+    saved = actor if actor is not None else Actor()
+    saved.name, saved.kind, saved.aliases = name.strip(), kind, list(aliases)
+    saved.country, saved.sector, saved.wikidata_id, saved.description = country, sector, wikidata_id, description
+    saved.save()
+    return saved
+
+
+@transaction.atomic
+def actor_delete(*, actor: Actor) -> None:
+    """Take an actor out of the registry; mentions linked to it (in every project) lose the link."""
+    actor.delete()
+
+
 @transaction.atomic
 def actor_upsert(
     *,
@@ -32,17 +79,7 @@ def actor_upsert(
     description: str = "",
 ) -> tuple[Actor, str]:
     """Create or update an actor by canonical name. Returns (actor, "created" | "updated" | "unchanged")."""
-    if not name.strip():
-        raise ValidationError({"name": ["is empty"]})
-    if len(name.strip()) > 200:
-        raise ValidationError({"name": [f"has {len(name.strip())} characters, over the limit of 200"]})
-    if not isinstance(kind, str) or not re.fullmatch(CODE_PATTERN, kind):
-        raise ValidationError({"kind": [f"{kind!r} is not an entity type code (such as GPE, ORG, PERSON)"]})
-    # ASCII only: str.isupper() would let "ÄÖÜ" through.
-    if country and not re.fullmatch(r"[A-Z]{3}", country):
-        raise ValidationError({"country": [f"{country!r} is not an ISO 3166-1 alpha-3 code"]})
-    if sector and sector not in Actor.Sector.values:
-        raise ValidationError({"sector": [f"unknown sector {sector!r}; allowed: {', '.join(Actor.Sector.values)}"]})
+    check_actor(name=name, kind=kind, country=country, sector=sector)
     fields = {
         "kind": kind,
         "aliases": list(aliases),

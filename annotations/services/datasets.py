@@ -116,3 +116,12 @@ def dataset_version_create(
     except IntegrityError:
         default_storage.delete(stored)  # another request took the name meanwhile
         raise ValidationError({"name": [taken]}) from None
+
+
+@transaction.atomic
+def dataset_version_delete(*, version: DatasetVersion) -> None:
+    """Delete a dataset version and, once the row is gone, its stored file."""
+    name = version.file.name
+    version.delete()
+    if name:
+        transaction.on_commit(lambda: default_storage.delete(name))

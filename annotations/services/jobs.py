@@ -13,6 +13,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
@@ -171,3 +172,11 @@ def chunked(ids: Sequence[int], size: int) -> list[list[int]]:
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, got {size}")
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+@transaction.atomic
+def job_delete(*, job: Job) -> None:
+    """Delete a finished job with its chunks; a pending or running one belongs to its workers."""
+    if Job.objects.filter(pk=job.pk, status__in=(Job.Status.PENDING, Job.Status.RUNNING)).exists():
+        raise ValidationError({"status": [f"job {job.pk} is {job.status}: only finished jobs can be deleted"]})
+    job.delete()
