@@ -225,6 +225,8 @@ PREANNOTATE_BATCH_SIZE = env_int("PREANNOTATE_BATCH_SIZE", 16)
 AGREEMENT_INLINE_MAX_LAYERS = env_int("AGREEMENT_INLINE_MAX_LAYERS", 400)
 SEEDS_DIR = BASE_DIR / "seeds"
 DEFAULT_SCHEMA_PATH = SEEDS_DIR / "schema.json"
+# The actor registry a fresh install starts from (loaded with the first project, like the schema).
+DEFAULT_ACTORS_PATH = SEEDS_DIR / "actors.jsonl"
 
 LOGGING = {
     "version": 1,

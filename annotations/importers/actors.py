@@ -1,11 +1,14 @@
-"""The actor registry as JSON Lines: one actor per line.
+"""The actor registry as JSON Lines (one actor per line) or CSV (a header row, one actor per row).
 
 {"name": "Niger", "kind": "GPE", "aliases": ["Republic of Niger"], "country": "NER", "sector": "GOV",
 "wikidata_id": "Q1032", "description": "..."}: `name` and `kind` are required, the rest optional.
+In CSV the columns have the same names and `aliases` holds the spellings separated by `|`.
 """
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,10 +81,34 @@ def actor_from(record: dict[str, Any], number: int, where: str) -> tuple[ActorIn
     return actor, []
 
 
+def _csv_rows(path: Path, errors: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"name", "kind"} <= set(reader.fieldnames):
+                errors.append(f"{path}:1: the header row must name at least the columns 'name' and 'kind'")
+                return
+            for row in reader:
+                if None in row:
+                    errors.append(f"{path}:{reader.line_num}: more values than columns")
+                    continue
+                record: dict[str, Any] = {key: (value or "").strip() for key, value in row.items()}
+                record["aliases"] = [a.strip() for a in record.get("aliases", "").split("|") if a.strip()]
+                yield reader.line_num, {key: value for key, value in record.items() if value != ""}
+    except UnicodeDecodeError as exc:
+        errors.append(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except OSError as exc:
+        errors.append(f"{path}: {exc.strerror or exc}")
+
+
 def read_actors(path: Path) -> list[ActorInput]:
+    """The actors of a `.jsonl` or `.csv` file; ImportFailed lists every problem with its line."""
     actors: list[ActorInput] = []
     errors: list[str] = []
-    for number, record in json_lines(path, errors):
+    if path.suffix.lower() not in (".jsonl", ".csv"):
+        raise ImportFailed([f"{path}: unsupported actor file type {path.suffix or '(none)'!r}; use .jsonl or .csv"])
+    rows = _csv_rows(path, errors) if path.suffix.lower() == ".csv" else json_lines(path, errors)
+    for number, record in rows:
         actor, problems = actor_from(record, number, f"{path}:{number}")
         errors += problems
         if actor is not None:

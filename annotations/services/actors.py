@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -106,9 +107,18 @@ class ActorLoad:
     unchanged: int = 0
 
 
+def actors_load_default() -> ActorLoad | None:
+    """An empty registry gets the default one (`DEFAULT_ACTORS_PATH`), as a new project gets the
+    default schema; a registry that holds actors is a team's own and is left alone (None)."""
+    path = Path(settings.DEFAULT_ACTORS_PATH)
+    if Actor.objects.exists() or not path.exists():
+        return None
+    return actors_load_file(path=path)
+
+
 @transaction.atomic
 def actors_load_file(*, path: Path) -> ActorLoad:
-    """Create or update the actors of a JSON Lines file, all or none; errors name file and line."""
+    """Create or update the actors of a JSON Lines or CSV file, all or none; errors name file and line."""
     outcomes: Counter[str] = Counter()
     errors: list[str] = []
     for actor in read_actors(path):

@@ -76,7 +76,7 @@ def demo_bootstrap(*, slug: str, name: str, seeds_dir: Path, users: dict[str, De
     project = Project.objects.filter(slug=slug).first()
     project_created = project is None
     if project is None:
-        project = project_create(slug=slug, name=name)
+        project = project_create(slug=slug, name=name, load_default_actors=False)  # the seeds bring their own
     report = DemoReport(
         project=project,
         project_created=project_created,

@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from annotations.models import Membership, Project
 from annotations.schema import LabelSchema, load_default_schema, validate_label_schema
+from annotations.services.actors import actors_load_default
 
 
 def check_project_schema(*, label_schema: Any) -> None:
@@ -84,9 +85,11 @@ def project_create(
     description: str = "",
     merge_strategy: str | None = None,
     members: Sequence[tuple[AbstractBaseUser, str]] = (),
+    load_default_actors: bool = True,
 ) -> Project:
     """Create a project, with its members' roles; without a schema it gets the default geopolitics
-    schema from seeds/. Nothing is created when anything is wrong."""
+    schema from seeds/, and an empty actor registry gets the default one (the gazetteer pre-annotation
+    reads). Nothing is created when anything is wrong."""
     document = label_schema if label_schema is not None else load_default_schema()
     check_project_schema(label_schema=document)
     check_project_slug(slug=slug)
@@ -100,6 +103,8 @@ def project_create(
     project.full_clean()
     with transaction.atomic():
         project.save()
+        if load_default_actors:
+            actors_load_default()
         for user, role in members:
             membership_set(project=project, user=user, role=role)
     return project
