@@ -314,7 +314,7 @@ def test_wait_follows_a_running_job_until_it_fails_and_raises_its_error(manager,
     out = io.StringIO()
 
     def finish_later() -> None:
-        time.sleep(0.3)
+        time.sleep(1.0)  # the client reads the running job first
         JobRow.objects.filter(pk=row.pk).update(status=JobRow.Status.FAILED, done=2, error="the broker went away")
 
     thread = threading.Thread(target=finish_later)
