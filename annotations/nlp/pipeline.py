@@ -19,9 +19,9 @@ from spacy.tokens import Doc
 from annotations.nlp.docview import DocView
 from annotations.nlp.events import CueIndex, EventRules
 from annotations.nlp.labels import SchemaView
-from annotations.nlp.mentions import build_mentions, build_ruler
+from annotations.nlp.mentions import MentionIndex, build_mentions, build_ruler
 from annotations.nlp.stance import StanceRules
-from annotations.nlp.types import ActorEntry, DocumentSuggestions, StanceSuggestion
+from annotations.nlp.types import ActorEntry, DocumentSuggestions, EventSuggestion, StanceSuggestion
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +32,12 @@ DEFAULT_ACTORS_PATH = SEEDS_DIR / "actors.jsonl"
 # Longest article text annotated; longer ones come back skipped instead of exhausting a worker.
 MAX_TEXT_CHARS = 1_000_000
 # Bump when a change to this package changes what is suggested for the same text, rules and schema.
-RULES_CODE_VERSION = "1"
+RULES_CODE_VERSION = "2"
 DEFAULT_SCORES = {
     "gazetteer": 0.95,
     "entity_pattern": 0.8,
     "model": 0.7,
+    "nominal": 0.5,
     "event": 0.6,
     "event_missing_actor_factor": 0.75,
     "stance_event": 0.5,
@@ -132,6 +133,12 @@ class Preannotator:
         self.ruler, notes = build_ruler(self.nlp, actors, entities.get("patterns", []))
         self.log.extend(notes)
         self.keep_containers = frozenset(entities.get("keep_model_containers", []))
+        self.nominal_heads = {
+            lemma.lower(): code
+            for code, lemmas in entities.get("nominal_heads", {}).items()
+            if code in self.schema.entity_codes
+            for lemma in lemmas
+        }
         self.events = EventRules(self.nlp.vocab, self.patterns, self.schema, self.log)
         self.stance = StanceRules(self.patterns, self.schema)
         self.cue_groups, self.cue_hashes = self._cue_words()
@@ -223,6 +230,8 @@ class Preannotator:
             keep_containers=self.keep_containers,
             scores=self.scores,
         )
+        index.nominal_heads = self.nominal_heads
+        index.nominal_score = self.scores["nominal"]
         view = DocView(doc, text)
         ctx_starts: list[int] = []
         ctx_names: list[str] = []
@@ -239,8 +248,10 @@ class Preannotator:
                     cue_labels.append(name)
         events = self.events.find(view, index, CueIndex(ctx_starts, ctx_names)) if self.parsed else []
         events.sort(key=lambda e: (e.trigger_start, e.event_type))
+        _compact_nominals(index, events, [])  # text order again before the stance rules bisect it
         stances = self.stance.from_events(view, events, index)
         stances += self.stance.from_quotes(view, index, cue_starts, cue_labels, self.parsed)
+        stances = _compact_nominals(index, events, stances)
         unique: dict[tuple[int | None, int, str, int, int], StanceSuggestion] = {}
         for stance in stances:
             unique.setdefault(
@@ -251,3 +262,21 @@ class Preannotator:
             key=lambda s: (s.evidence_start, s.evidence_end, -1 if s.holder is None else s.holder, s.target, s.label),
         )
         return DocumentSuggestions(mentions=index.mentions, events=events, stances=ordered)
+
+
+def _compact_nominals(
+    index: MentionIndex, events: list[EventSuggestion], stances: list[StanceSuggestion]
+) -> list[StanceSuggestion]:
+    """Nominal mentions are made on demand: keep those an event or a stance uses, all in text order."""
+    if not index.nominal_ids:
+        return stances
+    used = {a.mention for e in events for a in e.arguments}
+    used |= {s.target for s in stances} | {s.holder for s in stances if s.holder is not None}
+    mapping = index.compact(used)
+    for event in events:
+        for argument in event.arguments:
+            argument.mention = mapping[argument.mention]
+    for stance in stances:
+        stance.target = mapping[stance.target]
+        stance.holder = None if stance.holder is None else mapping[stance.holder]
+    return stances

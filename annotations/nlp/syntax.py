@@ -103,14 +103,18 @@ def governing_verb(token: Token) -> Token | None:
 
 
 def np_mentions(index: MentionIndex, head: Token, *, through_preps: bool, max_depth: int = 3) -> list[int]:
-    """Mentions a noun phrase is about, best first: the head's own entity, then entities of its
+    """Mentions a noun phrase is about, best first: the head's own entity (or, for an unnamed actor,
+    force or weapon noun, a nominal mention made for it: "the junta"), then entities of its
     appositions, compounds, possessors, modifiers (and, for subjects, prepositional complements:
     "personnel from the Russian Defense Ministry"). Relative clauses and conjuncts are not entered.
     """
     own = index.at(head.i)
     if own:
         return own
-    out: list[int] = []
+    # An unnamed head ("the junta") comes first; its modifiers' names stay candidates for the roles a
+    # nominal does not fit ("the French troops" as a recipient is "French").
+    out: list[int] = index.nominal(head)
+    nominal = len(out)
     level = [head]
     for _ in range(max_depth):
         following: list[Token] = []
@@ -122,7 +126,7 @@ def np_mentions(index: MentionIndex, head: Token, *, through_preps: bool, max_de
                     if m not in out:
                         out.append(m)
                 following.append(child)
-        if out or not following:
+        if len(out) > nominal or not following:
             break
         level = following
     return out
