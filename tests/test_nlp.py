@@ -249,7 +249,7 @@ UNSEEN = [
     ),
     (
         "The United States imposed sanctions on Russia.",
-        "imposed",
+        "sanctions",  # the noun is the event; its light verb gives the roles
         ("SANCTION", "embargo", "actual"),
         {"actor": ["United States"], "recipient": ["Russia"]},
     ),

@@ -74,12 +74,23 @@ class PrepObjectTest:
 
 
 @dataclass(frozen=True)
+class GovernorTest:
+    """ "provide support", "expressed solidarity": the nominal trigger is the object of one of these verbs."""
+
+    lemmas: frozenset[str]
+
+    def passes(self, trigger: Token) -> bool:
+        governor = syntax.governing_verb(trigger)
+        return governor is not None and governor.lemma_ in self.lemmas
+
+
+@dataclass(frozen=True)
 class EventRule:
     id: str
     event_type: str
     lemmas: frozenset[str]
     pos: frozenset[str]
-    tests: tuple[ChildTest | PrepObjectTest, ...]
+    tests: tuple[ChildTest | PrepObjectTest | GovernorTest, ...]
     mode: str
     mode_cues: dict[str, frozenset[str]]
     mode_from_context: dict[str, str]
@@ -101,7 +112,7 @@ def compile_rule(raw: dict[str, Any], defaults: dict[str, Any], default_score: f
     rule_id = raw.get("id") or f"{raw.get('event_type')}-{'-'.join(raw.get('lemma', []))[:40]}"
     if not raw.get("event_type"):
         raise ValueError(f"event rule {rule_id!r}: needs 'event_type'")
-    tests: list[ChildTest | PrepObjectTest] = []
+    tests: list[ChildTest | PrepObjectTest | GovernorTest] = []
     pattern = raw.get("pattern")
     if pattern is not None:
         if not pattern or pattern[0].get("RIGHT_ID") != "trigger":
@@ -123,13 +134,18 @@ def compile_rule(raw: dict[str, Any], defaults: dict[str, Any], default_score: f
     if "prep_object" in raw:
         spec = raw["prep_object"]
         tests.append(PrepObjectTest(frozenset(spec["prep"]), _with_capitals(spec["lemma"])))
+    if "governor" in raw:
+        tests.append(GovernorTest(frozenset(raw["governor"]["lemma"])))
+    pos = frozenset(raw.get("pos", ["VERB"]))
+    if "NOUN" in pos:
+        pos |= {"PROPN"}  # headlines capitalise nouns: "Niger Coup: …", "Announce their Withdrawal"
     prep_roles = {k: tuple(v) for k, v in defaults.get("prep", {}).items()}
     prep_roles.update({k: tuple(v) for k, v in raw.get("prep_roles", {}).items()})
     return EventRule(
         id=rule_id,
         event_type=raw["event_type"],
         lemmas=_with_capitals(raw.get("lemma", [])),
-        pos=frozenset(raw.get("pos", ["VERB"])),
+        pos=pos,
         tests=tuple(tests),
         mode=raw.get("mode", ""),
         mode_cues={mode: _with_capitals(words) for mode, words in raw.get("mode_cues", {}).items()},
@@ -312,7 +328,24 @@ class EventRules:
                 trigger, rule_i = token_ids[0], self.raw_rule_by_key[match_id]
                 if trigger not in index.by_token and rule_i < best.get(trigger, len(self.rules)):
                     best[trigger] = rule_i
+        self._light_verbs(doc, best)
         return [self._event(view, doc[i], self.rules[r], index, cues) for i, r in sorted(best.items())]
+
+    def _light_verbs(self, doc, best: dict[int, int]) -> None:
+        """One event per predicate: "provide support" is the noun's event (its verb only gives the
+        arguments); "ended its cooperation" is the verb's (its rule requires that object)."""
+        for i in [i for i in best if doc[i].pos_ in ("VERB", "AUX")]:
+            if i not in best:
+                continue
+            rule = self.rules[best[i]]
+            for child in doc[i].children:
+                if child.dep_ not in ("dobj", "nsubjpass") or child.i not in best:
+                    continue
+                if any(isinstance(t, ChildTest) for t in rule.tests):
+                    del best[child.i]  # the verb's rule needed this object: "strengthen cooperation"
+                elif self.rules[best[child.i]].event_type == rule.event_type:
+                    del best[i]  # a light verb: "provide support"
+                    break
 
     def _event(
         self, view: DocView, trigger: Token, rule: EventRule, index: MentionIndex, cues: CueIndex
@@ -401,6 +434,14 @@ class EventRules:
             roles = ("time", *rule.noun_of_roles) if prep == "of" else ("time", *rule.prep_roles.get(prep, ()))
             args.offer(roles, candidates)
             zone.extend(_phrase_tokens(head))
+        governor = syntax.governing_verb(trigger)
+        if governor is not None and trigger.dep_ == "dobj":
+            # "imposed sanctions on Niger", "issued an ultimatum to the junta": the verb carries the roles
+            for prep, head in syntax.prep_objects(governor):
+                if prep not in ("between", "by", "of"):
+                    args.offer(
+                        ("time", *rule.prep_roles.get(prep, ())), syntax.np_mentions(index, head, through_preps=False)
+                    )
         self._governor_setting(trigger, rule, args, index)
         return zone
 
