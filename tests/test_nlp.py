@@ -339,7 +339,7 @@ def test_hostile_event_gives_an_against_stance_with_the_sentence_as_evidence(pre
     assert (result.mentions[stance.holder].text, stance.label, result.mentions[stance.target].text) == (
         "Mali",
         "AGAINST",
-        "French ambassador",
+        "French",
     )
     assert stance.evidence_text == "Mali expelled the French ambassador."
     assert text[stance.evidence_start : stance.evidence_end] == stance.evidence_text

@@ -94,7 +94,7 @@ class EventRule:
     mode: str
     mode_cues: dict[str, frozenset[str]]
     mode_from_context: dict[str, str]
-    subject_role: str
+    subject_roles: tuple[str, ...]  # the subject takes the first that fits: "the ambassador will return"
     object_roles: tuple[str, ...]
     prep_roles: dict[str, tuple[str, ...]]
     modifier_role: str
@@ -104,6 +104,10 @@ class EventRule:
 
     def matches(self, trigger: Token) -> bool:
         return trigger.pos_ in self.pos and all(test.passes(trigger) for test in self.tests)
+
+
+def _as_tuple(value: str | Sequence[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def compile_rule(raw: dict[str, Any], defaults: dict[str, Any], default_score: float) -> EventRule:
@@ -150,7 +154,7 @@ def compile_rule(raw: dict[str, Any], defaults: dict[str, Any], default_score: f
         mode=raw.get("mode", ""),
         mode_cues={mode: _with_capitals(words) for mode, words in raw.get("mode_cues", {}).items()},
         mode_from_context=dict(raw.get("mode_from_context", {})),
-        subject_role=raw.get("subject_role", defaults.get("subject", "actor")),
+        subject_roles=_as_tuple(raw.get("subject_role", defaults.get("subject", "actor"))),
         object_roles=tuple(raw.get("object_roles", defaults.get("object", ["recipient"]))),
         prep_roles=prep_roles,
         modifier_role=raw.get("modifier_role", defaults.get("modifier", "actor")),
@@ -359,7 +363,7 @@ class EventRules:
             mode_zone = self._verbal_arguments(trigger, rule, args, index)
         if rule.event_type in self.between_events and not args.has(self.between_role):
             self._between(trigger, args, index)
-        if nominal and not args.has(rule.subject_role):
+        if nominal and not any(args.has(role) for role in rule.subject_roles):
             self._governor_subject(trigger, rule, args, index)
         sent_start, sent_end = view.sentence(trigger.i)
         contexts_found = cues.names_between(sent_start, sent_end)
@@ -399,11 +403,11 @@ class EventRules:
 
     def _verbal_arguments(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex) -> list[Token]:
         for subject in syntax.clause_subjects(trigger):
-            args.offer((rule.subject_role,), syntax.np_mentions(index, subject, through_preps=True))
+            args.offer(rule.subject_roles, syntax.np_mentions(index, subject, through_preps=True))
         zone: list[Token] = []
         objects = syntax.clause_objects(trigger)
         for obj in objects:
-            args.offer(rule.object_roles, syntax.np_mentions(index, obj, through_preps=False))
+            args.offer(rule.object_roles, syntax.np_mentions(index, obj, through_preps=True))
             zone.extend(_phrase_tokens(obj))
         self._prep_arguments(syntax.prep_objects(trigger), rule, args, index)
         for obj in objects:
@@ -420,7 +424,7 @@ class EventRules:
         zone: list[Token] = []
         for child in trigger.children:
             if child.dep_ == "poss":
-                args.offer((rule.subject_role,), syntax.np_mentions(index, child, through_preps=False))
+                args.offer(rule.subject_roles, syntax.np_mentions(index, child, through_preps=False))
             elif child.dep_ in ("compound", "amod", "nmod", "npadvmod"):
                 args.offer(("time", rule.modifier_role), index.at(child.i))
                 zone.append(child)
@@ -428,12 +432,18 @@ class EventRules:
             if prep == "between":
                 continue
             if prep == "by":
-                args.offer((rule.subject_role,), syntax.np_mentions(index, head, through_preps=True))
+                args.offer(rule.subject_roles, syntax.np_mentions(index, head, through_preps=True))
                 continue
             candidates = syntax.np_mentions(index, head, through_preps=False)
             roles = ("time", *rule.noun_of_roles) if prep == "of" else ("time", *rule.prep_roles.get(prep, ()))
             args.offer(roles, candidates)
             zone.extend(_phrase_tokens(head))
+        for child in trigger.children:
+            if child.dep_ == "acl" and child.tag_ == "VBN":
+                # "sanctions imposed by the regional bloc", "a deadline set by ECOWAS": the agent acts
+                for prep, head in syntax.prep_objects(child):
+                    if prep == "by":
+                        args.offer(rule.subject_roles, syntax.np_mentions(index, head, through_preps=True))
         governor = syntax.governing_verb(trigger)
         if governor is not None and trigger.dep_ == "dobj":
             # "imposed sanctions on Niger", "issued an ultimatum to the junta": the verb carries the roles
@@ -452,7 +462,7 @@ class EventRules:
             return
         for subject in syntax.clause_subjects(governor):
             if subject.i != trigger.i:
-                args.offer((rule.subject_role,), syntax.np_mentions(index, subject, through_preps=True))
+                args.offer(rule.subject_roles, syntax.np_mentions(index, subject, through_preps=True))
 
     def _governor_setting(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex):
         """Place and time written on the governing verb ("arrived in Niamey to discuss")."""

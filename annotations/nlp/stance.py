@@ -63,8 +63,8 @@ class StanceRules:
             label = self.event_labels.get(event.event_type)
             if label is None or event.realis not in self.event_realis:
                 continue
-            actors = [a.mention for a in event.arguments if a.role == "actor"]
-            targets = [a.mention for a in event.arguments if a.role == "recipient"]
+            actors = _unique(self._named(index, a.mention) for a in event.arguments if a.role == "actor")
+            targets = _unique(self._named(index, a.mention) for a in event.arguments if a.role == "recipient")
             pairs = [(h, t) for h in actors for t in targets]
             if not targets and event.event_type in self.symmetric:
                 pairs = [(h, t) for h in actors for t in actors if h != t]
@@ -95,6 +95,20 @@ class StanceRules:
                 )
         return out
 
+    def _named(self, index: MentionIndex, m: int) -> int:
+        """A stance is held by / aimed at a named actor: "the Niger putschists", "Niger's ruling junta",
+        "French forces" stand for Niger, Niger, French when the phrase names one; else the phrase itself."""
+        if m not in index.nominal_ids:
+            return m
+        head = index.doc[index.token_ends[m] - 1]
+        for child in head.children:
+            if child.dep_ not in ("poss", "compound", "amod", "nmod") or child.i > head.i:
+                continue
+            for named in index.at(child.i):
+                if named != m and named not in index.nominal_ids and index.mentions[named].label in self.target_labels:
+                    return named
+        return m
+
     @staticmethod
     def _same_actor(index: MentionIndex, a: int, b: int) -> bool:
         if a == b:
@@ -102,7 +116,11 @@ class StanceRules:
         ma, mb = index.mentions[a], index.mentions[b]
         if ma.actor_name is not None and ma.actor_name == mb.actor_name:
             return True
-        return ma.actor_name is None and mb.actor_name is None and ma.text == mb.text
+        if ma.actor_name is None and mb.actor_name is None and ma.text == mb.text:
+            return True
+        # "Itte" and "Sylvain Itte": one name is the end of the other
+        short, long = sorted((ma.text, mb.text), key=len)
+        return ma.label == mb.label == "PERSON" and long.endswith(" " + short)
 
     # --- from quotes ------------------------------------------------------------------------
 
@@ -266,6 +284,14 @@ class StanceRules:
     def _actor_key(index: MentionIndex, m: int) -> str:
         mention = index.mentions[m]
         return mention.actor_name or mention.text.lower()
+
+
+def _unique(items) -> list[int]:
+    out: list[int] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
 
 
 def _evidence(text: str, sent_start: int, sent_end: int, start: int, end: int) -> tuple[int, int]:
