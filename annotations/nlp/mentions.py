@@ -144,6 +144,10 @@ def build_ruler(
 NOMINAL_MODIFIER_DEPS = frozenset({"amod", "compound", "nmod"})
 NOMINAL_MODIFIER_LABELS = frozenset({"NORP"})  # "French troops" is one mention; "Niger putschists" is two
 NAME_FIRST_LABELS = frozenset({"ORG", "PERSON"})
+# The model's spans keep "the" ("the National Assembly"); the annotation guidelines never do, except
+# in dates and amounts ("the past decade", "a dozen").
+LEADING_DETERMINERS = frozenset({"the", "a", "an"})
+UNTRIMMED_LABELS = frozenset({"DATE", "QUANTITY", "MONEY"})
 
 
 @dataclass
@@ -262,7 +266,15 @@ def build_mentions(
             continue
         actor = ent.ent_id_ if ruler and ent.ent_id_ in actor_names else None
         score = scores["gazetteer"] if actor else scores["entity_pattern"] if ruler else scores["model"]
-        rows.append((ent.start_char, ent.end_char, code, ent.start, ent.end, actor, score))
+        start, end = ent.start, ent.end
+        if not ruler and code not in UNTRIMMED_LABELS:
+            # Names without their article or a stray preposition: "the National Assembly (on)"
+            while end - start > 1 and doc[start].lower_ in LEADING_DETERMINERS:
+                start += 1
+            while end - start > 1 and doc[end - 1].pos_ in ("ADP", "PUNCT", "CCONJ"):
+                end -= 1
+        span = doc[start:end]
+        rows.append((span.start_char, span.end_char, code, start, end, actor, score))
     if displaced and keep_containers:
         starts = [span.start for span in new_spans]
         for ent in displaced:

@@ -252,13 +252,15 @@ class Preannotator:
         stances = self.stance.from_events(view, events, index)
         stances += self.stance.from_quotes(view, index, cue_starts, cue_labels, self.parsed)
         stances = _compact_nominals(index, events, stances)
-        unique: dict[tuple[int | None, int, str, int, int], StanceSuggestion] = {}
-        for stance in stances:
-            unique.setdefault(
-                (stance.holder, stance.target, stance.label, stance.evidence_start, stance.evidence_end), stance
-            )
+        # One stance per (holder, target, label) and piece of evidence: a quote's cue and the event
+        # inside it ("“We welcome Mali's decision,” Lavrov said") say the same thing; the quote wins.
+        kept: dict[tuple[int | None, int, str], list[StanceSuggestion]] = {}
+        for stance in sorted(stances, key=lambda s: (-s.score, s.evidence_end - s.evidence_start)):
+            same = kept.setdefault((stance.holder, stance.target, stance.label), [])
+            if not any(s.evidence_start < stance.evidence_end and stance.evidence_start < s.evidence_end for s in same):
+                same.append(stance)
         ordered = sorted(
-            unique.values(),
+            (stance for group in kept.values() for stance in group),
             key=lambda s: (s.evidence_start, s.evidence_end, -1 if s.holder is None else s.holder, s.target, s.label),
         )
         return DocumentSuggestions(mentions=index.mentions, events=events, stances=ordered)

@@ -39,6 +39,19 @@ def resolve_relative(token: Token, verb: Token) -> Token:
     return token
 
 
+REPORTED_PRONOUNS = frozenset({"it", "they", "we"})
+
+
+def resolve_reported(token: Token, verb: Token) -> Token:
+    """ "The CSP said that it had fought …": a pronoun subject of reported speech is the reporter."""
+    if token.lower_ not in REPORTED_PRONOUNS or verb.dep_ != "ccomp" or verb.head.i == verb.i:
+        return token
+    for child in verb.head.children:
+        if child.dep_ == "nsubj" and child.pos_ in ("NOUN", "PROPN"):
+            return child
+    return token
+
+
 def clause_subjects(verb: Token, hops: int = 0) -> list[Token]:
     """Heads of the subject phrases of `verb`, following passives, relatives, coordination and control.
 
@@ -49,7 +62,7 @@ def clause_subjects(verb: Token, hops: int = 0) -> list[Token]:
     found: list[Token] = []
     for child in verb.children:
         if child.dep_ in ("nsubj", "csubj"):
-            found.extend(conjuncts(resolve_relative(child, verb)))
+            found.extend(conjuncts(resolve_reported(resolve_relative(child, verb), verb)))
         elif child.dep_ == "agent":
             for pobj in child.children:
                 if pobj.dep_ == "pobj":
@@ -154,7 +167,9 @@ def _in_phrase(child: Token, through_preps: bool) -> bool:
     if dep == "acl":
         return child.lemma_ in LEADING_PARTICIPLES
     if dep in ("prep", "pobj"):
-        return through_preps or child.head.dep_ in ("acl", "agent")
+        # "the efforts of ECOWAS", "the people of Niger": an "of" complement names whom the phrase is about
+        of = child.lower_ == "of" if dep == "prep" else child.head.lower_ == "of"
+        return through_preps or of or child.head.dep_ in ("acl", "agent")
     return True
 
 
