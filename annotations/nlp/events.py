@@ -287,6 +287,7 @@ class EventRules:
         self.between_events = frozenset(defaults.get("between_events", []))
         self.realis_cues = RealisCues.from_patterns(patterns.get("realis", {}))
         self.rules: list[EventRule] = []
+        self._triggers: set[int] = set()  # trigger tokens of the document being read
         skipped: list[str] = []
         for raw in patterns.get("events", []):
             rule = compile_rule(raw, defaults, float(scores.get("event", 0.6)))
@@ -333,6 +334,7 @@ class EventRules:
                 if trigger not in index.by_token and rule_i < best.get(trigger, len(self.rules)):
                     best[trigger] = rule_i
         self._light_verbs(doc, best)
+        self._triggers = set(best)
         return [self._event(view, doc[i], self.rules[r], index, cues) for i, r in sorted(best.items())]
 
     def _light_verbs(self, doc, best: dict[int, int]) -> None:
@@ -458,8 +460,8 @@ class EventRules:
     def _governor_subject(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex):
         """ "Burkina Faso and Niger announced their departure": the announcer is the actor."""
         governor = syntax.governing_verb(trigger)
-        if governor is None:
-            return
+        if governor is None or governor.i in self._triggers:
+            return  # "France condemned the coup": the condemner did not stage the coup
         for subject in syntax.clause_subjects(governor):
             if subject.i != trigger.i:
                 args.offer(rule.subject_roles, syntax.np_mentions(index, subject, through_preps=True))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
 import logging
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -16,7 +18,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from annotations.nlp.docview import DocView
+from annotations.nlp.docview import DocView, hash_array
 from annotations.nlp.events import CueIndex, EventRules
 from annotations.nlp.labels import SchemaView
 from annotations.nlp.mentions import MentionIndex, build_mentions, build_ruler
@@ -43,7 +45,30 @@ DEFAULT_SCORES = {
     "stance_event": 0.5,
     "stance_quote": 0.55,
     "stance_quote_author": 0.4,
+    "stance_reported": 0.5,
 }
+
+
+# A blank line followed by what can start a sentence (a capital or a digit, maybe after a quote mark or a
+# bracket); a blank line before a lower-case word is a hard wrap inside a sentence of a scraped text.
+BLANK_LINE_RE = re.compile(r"\n[^\S\n]*\n\s*(?=[\"“«'‘(\[]?[A-Z0-9À-Ý])")
+
+
+@Language.component("workbench_paragraph_breaks")
+def paragraph_breaks(doc: Doc) -> Doc:
+    """A blank line before a capitalised word ends a sentence: a headline or a dateline is never parsed into
+    the body's first sentence ("Senate rejects proposal\n\nThe Senate has …" made "rejects" a modifier of
+    the body's subject)."""
+    if len(doc) < 2:
+        return doc
+    starts = doc.to_array("IDX").tolist()
+    for match in BLANK_LINE_RE.finditer(doc.text):
+        i = bisect.bisect_left(starts, match.end())
+        while i < len(doc) and doc[i].is_space:
+            i += 1
+        if 0 < i < len(doc):
+            doc[i].is_sent_start = True
+    return doc
 
 
 @functools.cache
@@ -56,6 +81,8 @@ def load_spacy_model(name: str) -> tuple[Language, bool]:
     try:
         nlp = spacy.load(name)
         trained = True
+        if nlp.has_pipe("parser"):
+            nlp.add_pipe("workbench_paragraph_breaks", before="parser")
     except OSError:
         logger.warning("spaCy model %r is not installed; using blank English", name)
         nlp = spacy.blank("en")
@@ -141,6 +168,7 @@ class Preannotator:
         }
         self.events = EventRules(self.nlp.vocab, self.patterns, self.schema, self.log)
         self.stance = StanceRules(self.patterns, self.schema)
+        self.reported_hashes = hash_array(self.nlp.vocab.strings, self.stance.reported_cues)
         self.cue_groups, self.cue_hashes = self._cue_words()
         self.model_version = f"{_model_id(self.nlp, self.trained)}+rules." + _digest(
             {
@@ -251,6 +279,9 @@ class Preannotator:
         _compact_nominals(index, events, [])  # text order again before the stance rules bisect it
         stances = self.stance.from_events(view, events, index)
         stances += self.stance.from_quotes(view, index, cue_starts, cue_labels, self.parsed)
+        if self.parsed:
+            reported = view.positions(self.reported_hashes, lemma=True).tolist()
+            stances += self.stance.from_reported(view, index, reported)
         stances = _compact_nominals(index, events, stances)
         # One stance per (holder, target, label) and piece of evidence: a quote's cue and the event
         # inside it ("“We welcome Mali's decision,” Lavrov said") say the same thing; the quote wins.
