@@ -569,3 +569,114 @@ def test_invalid_annotation_is_what_the_validators_raise():
     # Guard for assert_valid: the validators it relies on do reject a bad suggestion.
     with pytest.raises(InvalidAnnotation):
         validate_span("Niger", 0, 6, "Niger ")
+
+
+# --- arguments read off the parse: passives, coordination, nominal triggers, control ---------------
+
+SYNTAX = [
+    (
+        # passive: the subject is the patient, the "by" agent the actor; "in" GPE → place, DATE → time
+        "Mohamed Bazoum was detained by the presidential guard in Niamey on July 26.",
+        ("detained", "COERCE"),
+        {"actor": ["presidential guard"], "recipient": ["Mohamed Bazoum"], "place": ["Niamey"], "time": ["July 26"]},
+    ),
+    (
+        # coordination spreads the actor role, even when the parser reads the list as an apposition
+        "Mali, Burkina Faso and Niger condemned the coup.",
+        ("condemned", "ACCUSE"),
+        {"actor": ["Mali", "Burkina Faso", "Niger"]},
+    ),
+    (
+        "Turkey delivered drones to Mali and Niger last year.",
+        ("delivered", "AID"),
+        {"actor": ["Turkey"], "recipient": ["Mali", "Niger"], "artifact": ["drones"], "time": ["last year"]},
+    ),
+    (
+        # nominal trigger: possessor → actor, "of X" → artifact, "to X" → recipient
+        "Russia's delivery of fighter jets to Mali began in March.",
+        ("delivery", "AID"),
+        {"actor": ["Russia"], "recipient": ["Mali"], "artifact": ["fighter jets"]},
+    ),
+    (
+        # nominal trigger of a light verb: the verb's subject acts, "on X" is the target
+        "ECOWAS extended its sanctions on Niger.",
+        ("sanctions", "SANCTION"),
+        {"actor": ["ECOWAS"], "recipient": ["Niger"]},
+    ),
+    (
+        # a participle's agent acts on the noun it modifies
+        "Niger denounced the sanctions imposed by ECOWAS.",
+        ("sanctions", "SANCTION"),
+        {"actor": ["ECOWAS"]},
+    ),
+    (
+        # control: the embedded verb takes the governing verb's subject
+        "France decided to withdraw its troops from Niger.",
+        ("withdraw", "RETREAT"),
+        {"actor": ["France"], "recipient": ["Niger"], "artifact": ["troops"]},
+    ),
+    (
+        # the complement of the trigger ("to intervene in Niger") gives the target
+        "ECOWAS threatened to intervene militarily in Niger.",
+        ("threatened", "THREATEN"),
+        {"actor": ["ECOWAS"], "recipient": ["Niger"]},
+    ),
+    (
+        # a pronoun subject of reported speech is the reporter
+        "The CSP said that it had attacked Malian soldiers.",
+        ("attacked", "ASSAULT"),
+        {"actor": ["CSP"], "recipient": ["Malian"]},
+    ),
+    (
+        # an unnamed actor becomes a nominal mention; an active verb's "by X" is no agent
+        "The junta rejected the proposal by Bola Tinubu.",
+        ("rejected", "REJECT"),
+        {"actor": ["junta"]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("sentence", "trigger", "roles"), SYNTAX, ids=[s[0][:40] for s in SYNTAX])
+def test_arguments_follow_the_dependency_parse(preannotator, schema, sentence, trigger, roles):
+    result = annotate(preannotator, sentence)
+    assert_valid(sentence, result, schema)
+    (event,) = events_at(result, *trigger)
+    assert {a.role for a in event.arguments} == set(roles)
+    assert {role: args_of(result, event, role) for role in roles} == roles
+
+
+def test_control_verb_makes_the_embedded_event_future(preannotator):
+    result = annotate(preannotator, "France decided to withdraw its troops from Niger.")
+    (event,) = events_at(result, "withdraw", "RETREAT")
+    assert (event.mode, event.realis) == ("withdraw", "future")
+
+
+def test_a_headline_is_its_own_sentence_and_no_mention_crosses_a_blank_line(preannotator, schema):
+    text = "Senate rejects proposal\n\nThe Nigerian Senate rejected the proposal by Bola Tinubu."
+    result = annotate(preannotator, text)
+    assert_valid(text, result, schema)
+    assert not any("\n\n" in m.text for m in result.mentions)
+    assert [(e.trigger_text, args_of(result, e, "actor")) for e in result.events] == [
+        ("rejects", ["Senate"]),
+        ("rejected", ["Nigerian Senate"]),  # the model's "The Nigerian Senate", without its article
+    ]
+
+
+def test_unused_nominal_phrases_are_not_suggested_as_mentions(preannotator):
+    # "the junta" fills the actor role and becomes a mention; "the army" fills none and does not
+    result = annotate(preannotator, "The junta expelled the French ambassador while the army stayed.")
+    assert [(m.text, m.label) for m in result.mentions if m.score == 0.5] == [
+        ("junta", "ORG"),
+        ("French ambassador", "PERSON"),
+    ]
+
+
+def test_evaluative_verb_with_named_holder_and_target_gives_stance(preannotator):
+    # "oppose" is no event trigger: the stance comes from the explicit cue, held by its subject
+    result = annotate(preannotator, "Algeria opposes Morocco's plan.")
+    assert result.events == []
+    assert [(result.mentions[s.holder].text, s.label, result.mentions[s.target].text) for s in result.stances] == [
+        ("Algeria", "AGAINST", "Morocco")
+    ]
+    # without a named target nothing is guessed
+    assert annotate(preannotator, "Algeria opposes the plan.").stances == []

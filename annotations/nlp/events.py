@@ -397,8 +397,8 @@ class EventRules:
 
     def _prep_arguments(self, pairs: list[tuple[str, Token]], rule: EventRule, args: _Arguments, index: MentionIndex):
         for prep, head in pairs:
-            if prep == "between":
-                continue
+            if prep == "between" or (prep == "by" and any(args.has(role) for role in rule.subject_roles)):
+                continue  # an active verb's "by X" is not its agent ("rejected the proposal by Tinubu")
             candidates = syntax.np_mentions(index, head, through_preps=False)
             roles = ("time", *rule.prep_roles.get(prep, ()))
             args.offer(roles, candidates)
@@ -409,7 +409,7 @@ class EventRules:
         zone: list[Token] = []
         objects = syntax.clause_objects(trigger)
         for obj in objects:
-            args.offer(rule.object_roles, syntax.np_mentions(index, obj, through_preps=True))
+            args.offer(rule.object_roles, syntax.np_mentions(index, obj, through_preps=False))
             zone.extend(_phrase_tokens(obj))
         self._prep_arguments(syntax.prep_objects(trigger), rule, args, index)
         for obj in objects:
@@ -418,6 +418,13 @@ class EventRules:
             if child.dep_ in ("npadvmod", "tmod", "obl"):
                 args.offer(("time",), index.at(child.i))
             elif child.dep_ == "prep":
+                zone.extend(_phrase_tokens(child))
+            elif child.dep_ == "xcomp" and child.pos_ == "VERB":
+                # "threatened to intervene in Niger", "refused to meet the envoy": the complement's
+                # object and settings belong to the event; its subject is the trigger's own
+                for obj in syntax.clause_objects(child):
+                    args.offer(("recipient",), syntax.np_mentions(index, obj, through_preps=False))
+                self._prep_arguments(syntax.prep_objects(child), rule, args, index)
                 zone.extend(_phrase_tokens(child))
         self._governor_setting(trigger, rule, args, index)
         return zone

@@ -266,13 +266,7 @@ def build_mentions(
             continue
         actor = ent.ent_id_ if ruler and ent.ent_id_ in actor_names else None
         score = scores["gazetteer"] if actor else scores["entity_pattern"] if ruler else scores["model"]
-        start, end = ent.start, ent.end
-        if not ruler and code not in UNTRIMMED_LABELS:
-            # Names without their article or a stray preposition: "the National Assembly (on)"
-            while end - start > 1 and doc[start].lower_ in LEADING_DETERMINERS:
-                start += 1
-            while end - start > 1 and doc[end - 1].pos_ in ("ADP", "PUNCT", "CCONJ"):
-                end -= 1
+        start, end = (ent.start, ent.end) if ruler else _trimmed(doc, ent.start, ent.end, code)
         span = doc[start:end]
         rows.append((span.start_char, span.end_char, code, start, end, actor, score))
     if displaced and keep_containers:
@@ -297,7 +291,9 @@ def build_mentions(
                 )
                 and _adds_a_word(ent, inner)
             ):
-                rows.append((ent.start_char, ent.end_char, code, ent.start, ent.end, None, scores["model"]))
+                start, end = _trimmed(doc, ent.start, ent.end, code)
+                span = doc[start:end]
+                rows.append((span.start_char, span.end_char, code, start, end, None, scores["model"]))
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     mentions: list[MentionSuggestion] = []
     token_starts: list[int] = []
@@ -315,6 +311,17 @@ def build_mentions(
         for i in range(tok_start, tok_end):
             by_token.setdefault(i, []).append(index)
     return MentionIndex(doc, mentions, token_starts, token_ends, by_token, text=text)
+
+
+def _trimmed(doc: Doc, start: int, end: int, code: str) -> tuple[int, int]:
+    """A model name without its article or a stray preposition: "the National Assembly (on)"."""
+    if code in UNTRIMMED_LABELS:
+        return start, end
+    while end - start > 1 and doc[start].lower_ in LEADING_DETERMINERS:
+        start += 1
+    while end - start > 1 and doc[end - 1].pos_ in ("ADP", "PUNCT", "CCONJ"):
+        end -= 1
+    return start, end
 
 
 def _adds_a_word(container: Span, inner: Sequence[Span]) -> bool:

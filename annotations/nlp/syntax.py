@@ -26,10 +26,22 @@ def conjuncts(token: Token) -> list[Token]:
     while stack and len(out) < 12:
         current = stack.pop()
         for child in current.children:
-            if child.dep_ == "conj" and child.pos_ in ("NOUN", "PROPN", "PRON", "NUM", "X", "ADJ"):
+            coordinated = child.dep_ == "conj" and child.pos_ in ("NOUN", "PROPN", "PRON", "NUM", "X", "ADJ")
+            if coordinated or (child.dep_ == "appos" and _list_member(current, child)):
                 out.append(child)
                 stack.append(child)
     return out
+
+
+def _list_member(head: Token, appos: Token) -> bool:
+    """ "Mali, Burkina Faso and Niger" is often parsed Mali ← appos Faso ← conj Niger: a proper-noun
+    apposition that continues with "and/or Z" is the middle of a list, not another name for the head."""
+    return (
+        head.pos_ == "PROPN"
+        and appos.pos_ == "PROPN"
+        and any(c.dep_ == "cc" for c in appos.children)
+        and any(c.dep_ == "conj" and c.pos_ == "PROPN" for c in appos.children)
+    )
 
 
 def resolve_relative(token: Token, verb: Token) -> Token:
