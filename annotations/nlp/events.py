@@ -29,6 +29,7 @@ from annotations.nlp.mentions import MentionIndex
 from annotations.nlp.types import ArgumentSuggestion, EventSuggestion
 
 DEFAULT_OBJECT_DEPS = ("dobj", "nsubjpass")
+MODIFIER_DEPS = frozenset({"compound", "amod"})
 CLAUSE_DEPS = frozenset({"ccomp", "xcomp", "advcl", "relcl", "acl", "conj", "csubj", "parataxis", "nsubj", "nsubjpass"})
 
 
@@ -324,6 +325,8 @@ class EventRules:
             if i in index.by_token:
                 continue  # part of a name: "attack helicopters", "Operation Barkhane"
             token = doc[i]
+            if token.dep_ in MODIFIER_DEPS:
+                continue  # a modifier names a kind, not an event: "coup plotters", "the ousted president"
             for rule_i in self.rules_by_lemma.get(int(view.lemma[i]), ()):
                 if self.rules[rule_i].pattern is None and self.rules[rule_i].matches(token):
                     best[i] = rule_i
@@ -344,12 +347,18 @@ class EventRules:
             if i not in best:
                 continue
             rule = self.rules[best[i]]
+            needs_child = any(isinstance(t, ChildTest) for t in rule.tests)
             for child in doc[i].children:
-                if child.dep_ not in ("dobj", "nsubjpass") or child.i not in best:
+                if child.dep_ not in ("dobj", "nsubjpass", "xcomp", "ccomp"):
                     continue
-                if any(isinstance(t, ChildTest) for t in rule.tests):
-                    del best[child.i]  # the verb's rule needed this object: "strengthen cooperation"
-                elif self.rules[best[child.i]].event_type == rule.event_type:
+                if needs_child:
+                    # the verb's rule read this complement already: "strengthen cooperation (and
+                    # support)", "ordered the ambassador to leave"
+                    for part in syntax.conjuncts(child):
+                        best.pop(part.i, None)
+                elif (
+                    child.i in best and child.dep_ == "dobj" and self.rules[best[child.i]].event_type == rule.event_type
+                ):
                     del best[i]  # a light verb: "provide support"
                     break
 
