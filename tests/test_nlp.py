@@ -239,7 +239,7 @@ UNSEEN = [
         "France withdrew its troops from Mali in 2022.",
         "withdrew",
         ("RETREAT", "withdraw", "actual"),
-        {"actor": ["France"], "artifact": ["troops"], "recipient": ["Mali"], "time": ["2022"]},
+        {"actor": ["France"], "artifact": ["troops"], "place": ["Mali"], "time": ["2022"]},  # withdrawn from: a place
     ),
     (
         "ECOWAS threatened military intervention in Niger.",
@@ -311,7 +311,7 @@ UNSEEN = [
         "France pulled its last troops out of Niger in December 2023.",
         "pulled",
         ("RETREAT", "withdraw", "actual"),
-        {"actor": ["France"], "artifact": ["last troops"], "recipient": ["Niger"], "time": ["December 2023"]},
+        {"actor": ["France"], "artifact": ["last troops"], "place": ["Niger"], "time": ["December 2023"]},
     ),
     (
         "The EU suspended all budget support to Niger.",
@@ -613,7 +613,7 @@ SYNTAX = [
         # control: the embedded verb takes the governing verb's subject
         "France decided to withdraw its troops from Niger.",
         ("withdraw", "RETREAT"),
-        {"actor": ["France"], "recipient": ["Niger"], "artifact": ["troops"]},
+        {"actor": ["France"], "place": ["Niger"], "artifact": ["troops"]},
     ),
     (
         # the complement of the trigger ("to intervene in Niger") gives the target

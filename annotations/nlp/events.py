@@ -435,6 +435,11 @@ class EventRules:
                     args.offer(("recipient",), syntax.np_mentions(index, obj, through_preps=False))
                 self._prep_arguments(syntax.prep_objects(child), rule, args, index)
                 zone.extend(_phrase_tokens(child))
+        if trigger.dep_ == "relcl":
+            # "Niger, where military rulers seized power", "July 26, when …": the relative adverb's noun
+            for child in trigger.children:
+                if child.dep_ == "advmod" and child.lower_ in ("where", "when"):
+                    args.offer(("place",) if child.lower_ == "where" else ("time",), index.at(trigger.head.i))
         self._governor_setting(trigger, rule, args, index)
         return zone
 
