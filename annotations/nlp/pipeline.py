@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
 import logging
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -16,12 +18,12 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from annotations.nlp.docview import DocView
+from annotations.nlp.docview import DocView, hash_array
 from annotations.nlp.events import CueIndex, EventRules
 from annotations.nlp.labels import SchemaView
-from annotations.nlp.mentions import build_mentions, build_ruler
+from annotations.nlp.mentions import MentionIndex, build_mentions, build_ruler
 from annotations.nlp.stance import StanceRules
-from annotations.nlp.types import ActorEntry, DocumentSuggestions, StanceSuggestion
+from annotations.nlp.types import ActorEntry, DocumentSuggestions, EventSuggestion, StanceSuggestion
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +34,41 @@ DEFAULT_ACTORS_PATH = SEEDS_DIR / "actors.jsonl"
 # Longest article text annotated; longer ones come back skipped instead of exhausting a worker.
 MAX_TEXT_CHARS = 1_000_000
 # Bump when a change to this package changes what is suggested for the same text, rules and schema.
-RULES_CODE_VERSION = "1"
+RULES_CODE_VERSION = "2"
 DEFAULT_SCORES = {
     "gazetteer": 0.95,
     "entity_pattern": 0.8,
     "model": 0.7,
+    "nominal": 0.5,
     "event": 0.6,
     "event_missing_actor_factor": 0.75,
     "stance_event": 0.5,
     "stance_quote": 0.55,
     "stance_quote_author": 0.4,
+    "stance_reported": 0.5,
 }
+
+
+# A blank line followed by what can start a sentence (a capital or a digit, maybe after a quote mark or a
+# bracket); a blank line before a lower-case word is a hard wrap inside a sentence of a scraped text.
+BLANK_LINE_RE = re.compile(r"\n[^\S\n]*\n\s*(?=[\"“«'‘(\[]?[A-Z0-9À-Ý])")
+
+
+@Language.component("workbench_paragraph_breaks")
+def paragraph_breaks(doc: Doc) -> Doc:
+    """A blank line before a capitalised word ends a sentence: a headline or a dateline is never parsed into
+    the body's first sentence ("Senate rejects proposal\n\nThe Senate has …" made "rejects" a modifier of
+    the body's subject)."""
+    if len(doc) < 2:
+        return doc
+    starts = doc.to_array("IDX").tolist()
+    for match in BLANK_LINE_RE.finditer(doc.text):
+        i = bisect.bisect_left(starts, match.end())
+        while i < len(doc) and doc[i].is_space:
+            i += 1
+        if 0 < i < len(doc):
+            doc[i].is_sent_start = True
+    return doc
 
 
 @functools.cache
@@ -55,6 +81,8 @@ def load_spacy_model(name: str) -> tuple[Language, bool]:
     try:
         nlp = spacy.load(name)
         trained = True
+        if nlp.has_pipe("parser"):
+            nlp.add_pipe("workbench_paragraph_breaks", before="parser")
     except OSError:
         logger.warning("spaCy model %r is not installed; using blank English", name)
         nlp = spacy.blank("en")
@@ -132,8 +160,15 @@ class Preannotator:
         self.ruler, notes = build_ruler(self.nlp, actors, entities.get("patterns", []))
         self.log.extend(notes)
         self.keep_containers = frozenset(entities.get("keep_model_containers", []))
+        self.nominal_heads = {
+            lemma.lower(): code
+            for code, lemmas in entities.get("nominal_heads", {}).items()
+            if code in self.schema.entity_codes
+            for lemma in lemmas
+        }
         self.events = EventRules(self.nlp.vocab, self.patterns, self.schema, self.log)
         self.stance = StanceRules(self.patterns, self.schema)
+        self.reported_hashes = hash_array(self.nlp.vocab.strings, self.stance.reported_cues)
         self.cue_groups, self.cue_hashes = self._cue_words()
         self.model_version = f"{_model_id(self.nlp, self.trained)}+rules." + _digest(
             {
@@ -223,6 +258,8 @@ class Preannotator:
             keep_containers=self.keep_containers,
             scores=self.scores,
         )
+        index.nominal_heads = self.nominal_heads
+        index.nominal_score = self.scores["nominal"]
         view = DocView(doc, text)
         ctx_starts: list[int] = []
         ctx_names: list[str] = []
@@ -239,15 +276,40 @@ class Preannotator:
                     cue_labels.append(name)
         events = self.events.find(view, index, CueIndex(ctx_starts, ctx_names)) if self.parsed else []
         events.sort(key=lambda e: (e.trigger_start, e.event_type))
+        _compact_nominals(index, events, [])  # text order again before the stance rules bisect it
         stances = self.stance.from_events(view, events, index)
         stances += self.stance.from_quotes(view, index, cue_starts, cue_labels, self.parsed)
-        unique: dict[tuple[int | None, int, str, int, int], StanceSuggestion] = {}
-        for stance in stances:
-            unique.setdefault(
-                (stance.holder, stance.target, stance.label, stance.evidence_start, stance.evidence_end), stance
-            )
+        if self.parsed:
+            reported = view.positions(self.reported_hashes, lemma=True).tolist()
+            stances += self.stance.from_reported(view, index, reported)
+        stances = _compact_nominals(index, events, stances)
+        # One stance per (holder, target, label) and piece of evidence: a quote's cue and the event
+        # inside it ("“We welcome Mali's decision,” Lavrov said") say the same thing; the quote wins.
+        kept: dict[tuple[int | None, int, str], list[StanceSuggestion]] = {}
+        for stance in sorted(stances, key=lambda s: (-s.score, s.evidence_end - s.evidence_start)):
+            same = kept.setdefault((stance.holder, stance.target, stance.label), [])
+            if not any(s.evidence_start < stance.evidence_end and stance.evidence_start < s.evidence_end for s in same):
+                same.append(stance)
         ordered = sorted(
-            unique.values(),
+            (stance for group in kept.values() for stance in group),
             key=lambda s: (s.evidence_start, s.evidence_end, -1 if s.holder is None else s.holder, s.target, s.label),
         )
         return DocumentSuggestions(mentions=index.mentions, events=events, stances=ordered)
+
+
+def _compact_nominals(
+    index: MentionIndex, events: list[EventSuggestion], stances: list[StanceSuggestion]
+) -> list[StanceSuggestion]:
+    """Nominal mentions are made on demand: keep those an event or a stance uses, all in text order."""
+    if not index.nominal_ids:
+        return stances
+    used = {a.mention for e in events for a in e.arguments}
+    used |= {s.target for s in stances} | {s.holder for s in stances if s.holder is not None}
+    mapping = index.compact(used)
+    for event in events:
+        for argument in event.arguments:
+            argument.mention = mapping[argument.mention]
+    for stance in stances:
+        stance.target = mapping[stance.target]
+        stance.holder = None if stance.holder is None else mapping[stance.holder]
+    return stances
