@@ -19,7 +19,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from annotations.nlp.docview import DocView, hash_array
-from annotations.nlp.events import CueIndex, EventRules
+from annotations.nlp.event_rules import CueIndex
+from annotations.nlp.events import EventRules
 from annotations.nlp.labels import SchemaView
 from annotations.nlp.mentions import MentionIndex, build_mentions, build_ruler
 from annotations.nlp.stance import StanceRules
