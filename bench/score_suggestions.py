@@ -51,10 +51,26 @@ def main() -> None:
     from bench.scoring import gold_document, predicted_document, required_roles, score_documents
 
     schema = json.loads((ROOT / "seeds" / "schema.json").read_text(encoding="utf-8"))
-    annotator = Preannotator(schema=schema, actors=load_actor_seeds(), model=settings.SPACY_MODEL)
     rows = [json.loads(line) for line in args.corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # One pipeline per language of the corpus, as the jobs run them (settings.SPACY_MODELS)
+    languages = sorted({row.get("language") or "en" for row in rows})
+    annotators = {
+        language: Preannotator(
+            schema=schema,
+            actors=load_actor_seeds(),
+            model=settings.SPACY_MODEL if language == "en" else settings.SPACY_MODELS.get(language),
+            language=language,
+        )
+        for language in languages
+    }
+    annotator = annotators[languages[0]]
     started = time.perf_counter()
-    results = list(annotator.annotate((row["text"], row.get("language") or "en") for row in rows))
+    by_index = {}
+    for language, lang_annotator in annotators.items():
+        picked = [i for i, row in enumerate(rows) if (row.get("language") or "en") == language]
+        for i, result in zip(picked, lang_annotator.annotate((rows[i]["text"], language) for i in picked), strict=True):
+            by_index[i] = result
+    results = [by_index[i] for i in range(len(rows))]
     elapsed = time.perf_counter() - started
     skipped = sum(1 for r in results if r.skipped)
     scores = score_documents(

