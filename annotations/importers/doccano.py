@@ -41,7 +41,7 @@ def article_of(record: dict[str, Any], where: str, metadata: Any) -> tuple[Artic
         source=fields["source"] or "",
         url=fields["url"] or "",
         published=published,
-        language=fields["language"] or "en",
+        language=fields["language"] or "",
         metadata=metadata if isinstance(metadata, dict) else {},
     )
     return article, checked(article, where)

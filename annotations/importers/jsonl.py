@@ -72,7 +72,7 @@ def article_from(record: dict[str, Any], where: str) -> tuple[ArticleInput | Non
         source=source,
         url=url,
         published=published,
-        language=language or "en",
+        language=language or "",
         metadata=metadata or {},
     )
     return article, checked(article, where)

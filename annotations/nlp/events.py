@@ -11,10 +11,8 @@ give a raw DependencyMatcher pattern.
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,124 +22,18 @@ from spacy.vocab import Vocab
 
 from annotations.nlp import syntax
 from annotations.nlp.docview import DocView
+from annotations.nlp.event_rules import (
+    CLAUSE_DEPS,
+    MODIFIER_DEPS,
+    ChildTest,
+    CueIndex,
+    EventRule,
+    RealisCues,
+    compile_rule,
+)
 from annotations.nlp.labels import EventSpec, SchemaView
 from annotations.nlp.mentions import MentionIndex
 from annotations.nlp.types import ArgumentSuggestion, EventSuggestion
-
-DEFAULT_OBJECT_DEPS = ("dobj", "nsubjpass")
-CLAUSE_DEPS = frozenset({"ccomp", "xcomp", "advcl", "relcl", "acl", "conj", "csubj", "parataxis", "nsubj", "nsubjpass"})
-
-
-def _with_capitals(words: Sequence[str]) -> frozenset[str]:
-    """Proper-noun lemmas keep their case ("Mission", "Visit" in a headline): match both spellings."""
-    return frozenset(words) | {w[:1].upper() + w[1:] for w in words}
-
-
-@dataclass(frozen=True)
-class ChildTest:
-    """The trigger must have a child with one of `deps` (any when empty) and one of the words (if given)."""
-
-    deps: frozenset[str]
-    lemmas: frozenset[str] = frozenset()
-    lowers: frozenset[str] = frozenset()
-
-    def passes(self, trigger: Token) -> bool:
-        for child in trigger.children:
-            if self.deps and child.dep_ not in self.deps:
-                continue
-            if self.lemmas and child.lemma_ not in self.lemmas:
-                continue
-            if self.lowers and child.lower_ not in self.lowers:
-                continue
-            return True
-        return False
-
-
-@dataclass(frozen=True)
-class PrepObjectTest:
-    """ "strengthening of cooperation": a prep child (one of `preps`) whose object has one of the lemmas."""
-
-    preps: frozenset[str]
-    lemmas: frozenset[str]
-
-    def passes(self, trigger: Token) -> bool:
-        return any(
-            child.dep_ == "prep"
-            and child.lower_ in self.preps
-            and any(g.dep_ == "pobj" and g.lemma_ in self.lemmas for g in child.children)
-            for child in trigger.children
-        )
-
-
-@dataclass(frozen=True)
-class EventRule:
-    id: str
-    event_type: str
-    lemmas: frozenset[str]
-    pos: frozenset[str]
-    tests: tuple[ChildTest | PrepObjectTest, ...]
-    mode: str
-    mode_cues: dict[str, frozenset[str]]
-    mode_from_context: dict[str, str]
-    subject_role: str
-    object_roles: tuple[str, ...]
-    prep_roles: dict[str, tuple[str, ...]]
-    modifier_role: str
-    noun_of_roles: tuple[str, ...]
-    score: float
-    pattern: list[dict[str, Any]] | None = field(default=None, hash=False, compare=False)
-
-    def matches(self, trigger: Token) -> bool:
-        return trigger.pos_ in self.pos and all(test.passes(trigger) for test in self.tests)
-
-
-def compile_rule(raw: dict[str, Any], defaults: dict[str, Any], default_score: float) -> EventRule:
-    """One rule of the patterns file: trigger lemmas + parts of speech + child tests, or a raw
-    DependencyMatcher `pattern` whose first node is RIGHT_ID "trigger"; plus how roles are filled."""
-    rule_id = raw.get("id") or f"{raw.get('event_type')}-{'-'.join(raw.get('lemma', []))[:40]}"
-    if not raw.get("event_type"):
-        raise ValueError(f"event rule {rule_id!r}: needs 'event_type'")
-    tests: list[ChildTest | PrepObjectTest] = []
-    pattern = raw.get("pattern")
-    if pattern is not None:
-        if not pattern or pattern[0].get("RIGHT_ID") != "trigger":
-            raise ValueError(f"event rule {rule_id!r}: a raw pattern must start with the node RIGHT_ID 'trigger'")
-    elif not raw.get("lemma"):
-        raise ValueError(f"event rule {rule_id!r}: needs 'lemma' (or a raw 'pattern')")
-    if "object" in raw:
-        obj = raw["object"]
-        tests.append(ChildTest(frozenset(obj.get("dep", DEFAULT_OBJECT_DEPS)), lemmas=_with_capitals(obj["lemma"])))
-    if "child" in raw:
-        child = raw["child"]
-        tests.append(
-            ChildTest(
-                frozenset(child.get("dep", ())),
-                lemmas=_with_capitals(child["lemma"]) if "lemma" in child else frozenset(),
-                lowers=frozenset(child.get("lower", ())),
-            )
-        )
-    if "prep_object" in raw:
-        spec = raw["prep_object"]
-        tests.append(PrepObjectTest(frozenset(spec["prep"]), _with_capitals(spec["lemma"])))
-    prep_roles = {k: tuple(v) for k, v in defaults.get("prep", {}).items()}
-    prep_roles.update({k: tuple(v) for k, v in raw.get("prep_roles", {}).items()})
-    return EventRule(
-        id=rule_id,
-        event_type=raw["event_type"],
-        lemmas=_with_capitals(raw.get("lemma", [])),
-        pos=frozenset(raw.get("pos", ["VERB"])),
-        tests=tuple(tests),
-        mode=raw.get("mode", ""),
-        mode_cues={mode: _with_capitals(words) for mode, words in raw.get("mode_cues", {}).items()},
-        mode_from_context=dict(raw.get("mode_from_context", {})),
-        subject_role=raw.get("subject_role", defaults.get("subject", "actor")),
-        object_roles=tuple(raw.get("object_roles", defaults.get("object", ["recipient"]))),
-        prep_roles=prep_roles,
-        modifier_role=raw.get("modifier_role", defaults.get("modifier", "actor")),
-        noun_of_roles=tuple(raw.get("noun_of_roles", [])),
-        score=float(raw.get("score", default_score)),
-        pattern=pattern,
-    )
 
 
 class _Arguments:
@@ -182,79 +74,6 @@ class _Arguments:
         return self.counts[role] > 0
 
 
-@dataclass
-class RealisCues:
-    future_aux: frozenset[str]
-    hypothetical_aux: frozenset[str]
-    hypothetical_marks: frozenset[str]
-    future_governors: frozenset[str]
-    negating_governors: frozenset[str]
-    question_is_hypothetical: bool
-
-    @classmethod
-    def from_patterns(cls, raw: dict[str, Any]) -> RealisCues:
-        return cls(
-            future_aux=frozenset(raw.get("future_aux", [])),
-            hypothetical_aux=frozenset(raw.get("hypothetical_aux", [])),
-            hypothetical_marks=frozenset(raw.get("hypothetical_marks", [])),
-            future_governors=frozenset(raw.get("future_governors", [])),
-            negating_governors=frozenset(raw.get("negating_governors", [])),
-            question_is_hypothetical=bool(raw.get("question_is_hypothetical", True)),
-        )
-
-    def realis(self, trigger: Token, question: bool) -> str:
-        """negated > hypothetical > future > actual, from the trigger's (and its governor's) auxiliaries."""
-        inspected = [trigger]
-        current = trigger
-        for _ in range(2):
-            if current.dep_ in ("xcomp", "conj", "pcomp", "advcl") and current.head.i != current.i:
-                head = current.head.head if current.dep_ == "pcomp" else current.head
-                if current.dep_ == "xcomp" and head.lemma_ in self.negating_governors:
-                    return "negated"
-                inspected.append(head)
-                current = head
-            elif current.pos_ in ("NOUN", "PROPN"):
-                governor = syntax.governing_verb(current)
-                if governor is None:
-                    break
-                inspected.append(governor)
-                current = governor
-            else:
-                break
-        future = hypothetical = False
-        for token in inspected:
-            for child in token.children:
-                if child.dep_ == "neg":
-                    return "negated"
-                if child.dep_ in ("aux", "auxpass"):
-                    if child.lower_ in self.hypothetical_aux:
-                        hypothetical = True
-                    elif child.lower_ in self.future_aux:
-                        future = True
-                elif child.dep_ == "mark" and child.lower_ in self.hypothetical_marks:
-                    hypothetical = True
-        if trigger.dep_ == "xcomp" and trigger.head.lemma_ in self.future_governors:
-            future = True
-        if question:
-            hypothetical = True
-        if hypothetical:
-            return "hypothetical"
-        return "future" if future else "actual"
-
-
-class CueIndex:
-    """Positions of context cue words in one document (one vectorised look-up), counted per sentence."""
-
-    def __init__(self, starts: list[int], names: list[str]):
-        self.starts = starts
-        self.names = names
-
-    def names_between(self, start: int, end: int) -> set[str]:
-        lo = bisect.bisect_left(self.starts, start)
-        hi = bisect.bisect_left(self.starts, end)
-        return set(self.names[lo:hi])
-
-
 class EventRules:
     """All event rules of one patterns file, restricted to the event types the schema has."""
 
@@ -267,6 +86,7 @@ class EventRules:
         self.between_events = frozenset(defaults.get("between_events", []))
         self.realis_cues = RealisCues.from_patterns(patterns.get("realis", {}))
         self.rules: list[EventRule] = []
+        self._triggers: set[int] = set()  # trigger tokens of the document being read
         skipped: list[str] = []
         for raw in patterns.get("events", []):
             rule = compile_rule(raw, defaults, float(scores.get("event", 0.6)))
@@ -303,6 +123,8 @@ class EventRules:
             if i in index.by_token:
                 continue  # part of a name: "attack helicopters", "Operation Barkhane"
             token = doc[i]
+            if token.dep_ in MODIFIER_DEPS:
+                continue  # a modifier names a kind, not an event: "coup plotters", "the ousted president"
             for rule_i in self.rules_by_lemma.get(int(view.lemma[i]), ()):
                 if self.rules[rule_i].pattern is None and self.rules[rule_i].matches(token):
                     best[i] = rule_i
@@ -312,7 +134,31 @@ class EventRules:
                 trigger, rule_i = token_ids[0], self.raw_rule_by_key[match_id]
                 if trigger not in index.by_token and rule_i < best.get(trigger, len(self.rules)):
                     best[trigger] = rule_i
+        self._light_verbs(doc, best)
+        self._triggers = set(best)
         return [self._event(view, doc[i], self.rules[r], index, cues) for i, r in sorted(best.items())]
+
+    def _light_verbs(self, doc, best: dict[int, int]) -> None:
+        """One event per predicate: "provide support" is the noun's event (its verb only gives the
+        arguments); "ended its cooperation" is the verb's (its rule requires that object)."""
+        for i in [i for i in best if doc[i].pos_ in ("VERB", "AUX")]:
+            if i not in best:
+                continue
+            rule = self.rules[best[i]]
+            needs_child = any(isinstance(t, ChildTest) for t in rule.tests)
+            for child in doc[i].children:
+                if child.dep_ not in ("dobj", "nsubjpass", "xcomp", "ccomp"):
+                    continue
+                if needs_child:
+                    # the verb's rule read this complement already: "strengthen cooperation (and
+                    # support)", "ordered the ambassador to leave"
+                    for part in syntax.conjuncts(child):
+                        best.pop(part.i, None)
+                elif (
+                    child.i in best and child.dep_ == "dobj" and self.rules[best[child.i]].event_type == rule.event_type
+                ):
+                    del best[i]  # a light verb: "provide support"
+                    break
 
     def _event(
         self, view: DocView, trigger: Token, rule: EventRule, index: MentionIndex, cues: CueIndex
@@ -326,7 +172,7 @@ class EventRules:
             mode_zone = self._verbal_arguments(trigger, rule, args, index)
         if rule.event_type in self.between_events and not args.has(self.between_role):
             self._between(trigger, args, index)
-        if nominal and not args.has(rule.subject_role):
+        if nominal and not any(args.has(role) for role in rule.subject_roles):
             self._governor_subject(trigger, rule, args, index)
         sent_start, sent_end = view.sentence(trigger.i)
         contexts_found = cues.names_between(sent_start, sent_end)
@@ -358,15 +204,15 @@ class EventRules:
 
     def _prep_arguments(self, pairs: list[tuple[str, Token]], rule: EventRule, args: _Arguments, index: MentionIndex):
         for prep, head in pairs:
-            if prep == "between":
-                continue
+            if prep == "between" or (prep == "by" and any(args.has(role) for role in rule.subject_roles)):
+                continue  # an active verb's "by X" is not its agent ("rejected the proposal by Tinubu")
             candidates = syntax.np_mentions(index, head, through_preps=False)
             roles = ("time", *rule.prep_roles.get(prep, ()))
             args.offer(roles, candidates)
 
     def _verbal_arguments(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex) -> list[Token]:
         for subject in syntax.clause_subjects(trigger):
-            args.offer((rule.subject_role,), syntax.np_mentions(index, subject, through_preps=True))
+            args.offer(rule.subject_roles, syntax.np_mentions(index, subject, through_preps=True))
         zone: list[Token] = []
         objects = syntax.clause_objects(trigger)
         for obj in objects:
@@ -380,6 +226,18 @@ class EventRules:
                 args.offer(("time",), index.at(child.i))
             elif child.dep_ == "prep":
                 zone.extend(_phrase_tokens(child))
+            elif child.dep_ == "xcomp" and child.pos_ == "VERB":
+                # "threatened to intervene in Niger", "refused to meet the envoy": the complement's
+                # object and settings belong to the event; its subject is the trigger's own
+                for obj in syntax.clause_objects(child):
+                    args.offer(("recipient",), syntax.np_mentions(index, obj, through_preps=False))
+                self._prep_arguments(syntax.prep_objects(child), rule, args, index)
+                zone.extend(_phrase_tokens(child))
+        if trigger.dep_ == "relcl":
+            # "Niger, where military rulers seized power", "July 26, when …": the relative adverb's noun
+            for child in trigger.children:
+                if child.dep_ == "advmod" and child.lower_ in ("where", "when"):
+                    args.offer(("place",) if child.lower_ == "where" else ("time",), index.at(trigger.head.i))
         self._governor_setting(trigger, rule, args, index)
         return zone
 
@@ -387,7 +245,7 @@ class EventRules:
         zone: list[Token] = []
         for child in trigger.children:
             if child.dep_ == "poss":
-                args.offer((rule.subject_role,), syntax.np_mentions(index, child, through_preps=False))
+                args.offer(rule.subject_roles, syntax.np_mentions(index, child, through_preps=False))
             elif child.dep_ in ("compound", "amod", "nmod", "npadvmod"):
                 args.offer(("time", rule.modifier_role), index.at(child.i))
                 zone.append(child)
@@ -395,23 +253,37 @@ class EventRules:
             if prep == "between":
                 continue
             if prep == "by":
-                args.offer((rule.subject_role,), syntax.np_mentions(index, head, through_preps=True))
+                args.offer(rule.subject_roles, syntax.np_mentions(index, head, through_preps=True))
                 continue
             candidates = syntax.np_mentions(index, head, through_preps=False)
             roles = ("time", *rule.noun_of_roles) if prep == "of" else ("time", *rule.prep_roles.get(prep, ()))
             args.offer(roles, candidates)
             zone.extend(_phrase_tokens(head))
+        for child in trigger.children:
+            if child.dep_ == "acl" and child.tag_ == "VBN":
+                # "sanctions imposed by the regional bloc", "a deadline set by ECOWAS": the agent acts
+                for prep, head in syntax.prep_objects(child):
+                    if prep == "by":
+                        args.offer(rule.subject_roles, syntax.np_mentions(index, head, through_preps=True))
+        governor = syntax.governing_verb(trigger)
+        if governor is not None and trigger.dep_ == "dobj":
+            # "imposed sanctions on Niger", "issued an ultimatum to the junta": the verb carries the roles
+            for prep, head in syntax.prep_objects(governor):
+                if prep not in ("between", "by", "of"):
+                    args.offer(
+                        ("time", *rule.prep_roles.get(prep, ())), syntax.np_mentions(index, head, through_preps=False)
+                    )
         self._governor_setting(trigger, rule, args, index)
         return zone
 
     def _governor_subject(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex):
         """ "Burkina Faso and Niger announced their departure": the announcer is the actor."""
         governor = syntax.governing_verb(trigger)
-        if governor is None:
-            return
+        if governor is None or governor.i in self._triggers:
+            return  # "France condemned the coup": the condemner did not stage the coup
         for subject in syntax.clause_subjects(governor):
             if subject.i != trigger.i:
-                args.offer((rule.subject_role,), syntax.np_mentions(index, subject, through_preps=True))
+                args.offer(rule.subject_roles, syntax.np_mentions(index, subject, through_preps=True))
 
     def _governor_setting(self, trigger: Token, rule: EventRule, args: _Arguments, index: MentionIndex):
         """Place and time written on the governing verb ("arrived in Niamey to discuss")."""

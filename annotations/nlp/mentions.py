@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from spacy.attrs import LEMMA
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.pipeline import EntityRuler
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from annotations.nlp.docview import is_member
 from annotations.nlp.labels import SchemaView
@@ -139,15 +139,89 @@ def build_ruler(
     return ruler, notes
 
 
+# Left dependents of a nominal head that belong to its mention ("ruling military junta", "Russian
+# defence ministry"); determiners, possessors and numbers do not.
+NOMINAL_MODIFIER_DEPS = frozenset({"amod", "compound", "nmod"})
+NOMINAL_MODIFIER_LABELS = frozenset({"NORP"})  # "French troops" is one mention; "Niger putschists" is two
+NAME_FIRST_LABELS = frozenset({"ORG", "PERSON"})
+# The model's spans keep "the" ("the National Assembly"); the annotation guidelines never do, except
+# in dates and amounts ("the past decade", "a dozen").
+LEADING_DETERMINERS = frozenset({"the", "a", "an"})
+UNTRIMMED_LABELS = frozenset({"DATE", "QUANTITY", "MONEY"})
+
+
 @dataclass
 class MentionIndex:
-    """The document's mentions plus token → mention look-ups used by the event and stance rules."""
+    """The document's mentions plus token → mention look-ups used by the event and stance rules.
+
+    `nominal_heads` (lemma → entity code, from the rules file's "entities.nominal_heads") lets an
+    event or stance rule turn an unnamed noun phrase that fills a role ("the junta", "coup plotters",
+    "French troops") into a mention on demand: only the phrases a rule uses become mentions.
+    """
 
     doc: Doc
     mentions: list[MentionSuggestion]
     token_starts: list[int]  # per mention, first token
     token_ends: list[int]  # per mention, token end (exclusive)
     by_token: dict[int, list[int]]
+    text: str = ""
+    nominal_heads: dict[str, str] = field(default_factory=dict)
+    nominal_score: float = 0.5
+    nominal_ids: set[int] = field(default_factory=set)
+
+    def nominal(self, head: Token) -> list[int]:
+        """The mention for the unnamed noun phrase headed by `head` (created once), or [] when its
+        head noun is not a known actor / force / weapon noun or the phrase would overlap a name."""
+        if head.pos_ not in ("NOUN", "PROPN") or self.by_token.get(head.i):
+            return []
+        code = self.nominal_heads.get(head.lemma_.lower()) or self.nominal_heads.get(head.lower_)
+        if code is None:
+            return []
+        if any(c.dep_ in ("appos", "compound") and c.i > head.i and self.by_token.get(c.i) for c in head.children):
+            return []  # "his Russian counterpart Yevkurov" is Yevkurov
+        start = head.i
+        i = head.i - 1
+        while i >= 0:
+            token = self.doc[i]
+            if token.dep_ not in NOMINAL_MODIFIER_DEPS or not start <= token.head.i <= head.i or token.is_punct:
+                break
+            owners = self.by_token.get(i, [])
+            if any(self.mentions[m].label in NAME_FIRST_LABELS for m in owners):
+                return []  # "an ECOWAS delegation" is ECOWAS: the name is the argument
+            if any(self.mentions[m].label not in NOMINAL_MODIFIER_LABELS for m in owners):
+                break
+            start = min([i, *(self.token_starts[m] for m in owners)])
+            i = start - 1
+        span = self.doc[start : head.i + 1]
+        char_start, char_end = span.start_char, span.end_char
+        if "\n\n" in self.text[char_start:char_end]:
+            span = self.doc[head.i : head.i + 1]
+            char_start, char_end = span.start_char, span.end_char
+        index = len(self.mentions)
+        self.nominal_ids.add(index)
+        self.mentions.append(
+            MentionSuggestion(code, char_start, char_end, self.text[char_start:char_end], self.nominal_score)
+        )
+        self.token_starts.append(span.start)
+        self.token_ends.append(span.end)
+        for i in range(span.start, span.end):
+            self.by_token.setdefault(i, []).append(index)
+        return [index]
+
+    def compact(self, used: set[int]) -> dict[int, int]:
+        """Drop the nominal mentions no suggestion uses, put the rest back in text order; old → new index."""
+        keep = [m for m in range(len(self.mentions)) if m not in self.nominal_ids or m in used]
+        keep.sort(key=lambda m: (self.mentions[m].start, self.mentions[m].end, self.mentions[m].label))
+        mapping = {old: new for new, old in enumerate(keep)}
+        self.mentions = [self.mentions[m] for m in keep]
+        self.token_starts = [self.token_starts[m] for m in keep]
+        self.token_ends = [self.token_ends[m] for m in keep]
+        self.by_token = {}
+        for new in range(len(keep)):
+            for i in range(self.token_starts[new], self.token_ends[new]):
+                self.by_token.setdefault(i, []).append(new)
+        self.nominal_ids = {mapping[m] for m in self.nominal_ids if m in mapping}
+        return mapping
 
     def at(self, token_i: int) -> list[int]:
         """Mentions covering token `token_i`, the one this token heads first (inner GPE before outer FAC)."""
@@ -192,7 +266,9 @@ def build_mentions(
             continue
         actor = ent.ent_id_ if ruler and ent.ent_id_ in actor_names else None
         score = scores["gazetteer"] if actor else scores["entity_pattern"] if ruler else scores["model"]
-        rows.append((ent.start_char, ent.end_char, code, ent.start, ent.end, actor, score))
+        start, end = (ent.start, ent.end) if ruler else _trimmed(doc, ent.start, ent.end, code)
+        span = doc[start:end]
+        rows.append((span.start_char, span.end_char, code, start, end, actor, score))
     if displaced and keep_containers:
         starts = [span.start for span in new_spans]
         for ent in displaced:
@@ -215,7 +291,9 @@ def build_mentions(
                 )
                 and _adds_a_word(ent, inner)
             ):
-                rows.append((ent.start_char, ent.end_char, code, ent.start, ent.end, None, scores["model"]))
+                start, end = _trimmed(doc, ent.start, ent.end, code)
+                span = doc[start:end]
+                rows.append((span.start_char, span.end_char, code, start, end, None, scores["model"]))
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     mentions: list[MentionSuggestion] = []
     token_starts: list[int] = []
@@ -223,8 +301,8 @@ def build_mentions(
     by_token: dict[int, list[int]] = {}
     seen: set[tuple[int, int, str]] = set()
     for start, end, code, tok_start, tok_end, actor, score in rows:
-        if (start, end, code) in seen or start >= end or not text[start:end].strip():
-            continue
+        if (start, end, code) in seen or start >= end or not text[start:end].strip() or "\n\n" in text[start:end]:
+            continue  # never a mention across a blank line (a headline glued to the body by the model)
         seen.add((start, end, code))
         index = len(mentions)
         mentions.append(MentionSuggestion(code, start, end, text[start:end], score, actor))
@@ -232,7 +310,18 @@ def build_mentions(
         token_ends.append(tok_end)
         for i in range(tok_start, tok_end):
             by_token.setdefault(i, []).append(index)
-    return MentionIndex(doc, mentions, token_starts, token_ends, by_token)
+    return MentionIndex(doc, mentions, token_starts, token_ends, by_token, text=text)
+
+
+def _trimmed(doc: Doc, start: int, end: int, code: str) -> tuple[int, int]:
+    """A model name without its article or a stray preposition: "the National Assembly (on)"."""
+    if code in UNTRIMMED_LABELS:
+        return start, end
+    while end - start > 1 and doc[start].lower_ in LEADING_DETERMINERS:
+        start += 1
+    while end - start > 1 and doc[end - 1].pos_ in ("ADP", "PUNCT", "CCONJ"):
+        end -= 1
+    return start, end
 
 
 def _adds_a_word(container: Span, inner: Sequence[Span]) -> bool:

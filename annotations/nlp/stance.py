@@ -20,6 +20,7 @@ from annotations.nlp.types import EventSuggestion, StanceSuggestion
 # “…”, "…" and «…»; bounded so an unclosed quote cannot swallow the article.
 QUOTE_RE = re.compile(r"“([^“”]{1,1500})”|\"([^\"]{1,1500})\"|«([^«»]{1,1500})»")
 NEGATORS = frozenset({"no", "not", "n't", "never", "without"})
+QUOTE_INTRODUCERS = frozenset({"that", ":", ","})
 MAX_SPEAKER_DISTANCE = 60  # tokens between a quote and the verb that introduces it
 COREF_LOOKBACK = 150  # mentions searched back for the person a role noun ("the official") refers to
 
@@ -48,6 +49,12 @@ class StanceRules:
         self.role_nouns = frozenset(raw.get("role_nouns", []))
         self.holder_labels = frozenset(raw.get("holder_labels", ["PERSON", "ORG", "GPE", "NORP"]))
         self.target_labels = frozenset(raw.get("target_labels", ["PERSON", "ORG", "GPE", "NORP"]))
+        self.reported_cues: dict[str, str] = {
+            word: label for label, words in raw.get("reported_cues", {}).items() if label in labels for word in words
+        }
+        self.reported_governors = frozenset(raw.get("reported_noun_governors", []))
+        self.reported_preps = frozenset(raw.get("reported_target_preps", ["for", "with", "of", "to", "against", "on"]))
+        self.reported_score = float(scores.get("stance_reported", 0.5))
         self.event_score = float(scores.get("stance_event", 0.5))
         self.quote_score = float(scores.get("stance_quote", 0.55))
         self.quote_author_score = float(scores.get("stance_quote_author", 0.4))
@@ -63,8 +70,8 @@ class StanceRules:
             label = self.event_labels.get(event.event_type)
             if label is None or event.realis not in self.event_realis:
                 continue
-            actors = [a.mention for a in event.arguments if a.role == "actor"]
-            targets = [a.mention for a in event.arguments if a.role == "recipient"]
+            actors = _unique(self._named(index, a.mention) for a in event.arguments if a.role == "actor")
+            targets = _unique(self._named(index, a.mention) for a in event.arguments if a.role == "recipient")
             pairs = [(h, t) for h in actors for t in targets]
             if not targets and event.event_type in self.symmetric:
                 pairs = [(h, t) for h in actors for t in actors if h != t]
@@ -95,6 +102,20 @@ class StanceRules:
                 )
         return out
 
+    def _named(self, index: MentionIndex, m: int) -> int:
+        """A stance is held by / aimed at a named actor: "the Niger putschists", "Niger's ruling junta",
+        "French forces" stand for Niger, Niger, French when the phrase names one; else the phrase itself."""
+        if m not in index.nominal_ids:
+            return m
+        head = index.doc[index.token_ends[m] - 1]
+        for child in head.children:
+            if child.dep_ not in ("poss", "compound", "amod", "nmod") or child.i > head.i:
+                continue
+            for named in index.at(child.i):
+                if named != m and named not in index.nominal_ids and index.mentions[named].label in self.target_labels:
+                    return named
+        return m
+
     @staticmethod
     def _same_actor(index: MentionIndex, a: int, b: int) -> bool:
         if a == b:
@@ -102,7 +123,77 @@ class StanceRules:
         ma, mb = index.mentions[a], index.mentions[b]
         if ma.actor_name is not None and ma.actor_name == mb.actor_name:
             return True
-        return ma.actor_name is None and mb.actor_name is None and ma.text == mb.text
+        if ma.actor_name is None and mb.actor_name is None and ma.text == mb.text:
+            return True
+        # "Itte" and "Sylvain Itte": one name is the end of the other
+        short, long = sorted((ma.text, mb.text), key=len)
+        return ma.label == mb.label == "PERSON" and long.endswith(" " + short)
+
+    # --- from reported evaluations ----------------------------------------------------------
+
+    def from_reported(self, view: DocView, index: MentionIndex, positions: Sequence[int]) -> list[StanceSuggestion]:
+        """An evaluative verb ("X condemned Y", "X welcomed Y's decision") or noun ("X expressed support
+        for Y", "X's condemnation of Y") with a named holder (its subject) and a named target (its
+        object) in the same clause. Both must be found: no stance is guessed."""
+        doc = view.doc
+        out: list[StanceSuggestion] = []
+        for i in positions:
+            token = doc[i]
+            label = self.reported_cues.get(token.lemma_) or self.reported_cues.get(token.lower_)
+            if label is None or _negated(token):
+                continue
+            if token.pos_ == "VERB":
+                subjects = syntax.clause_subjects(token)
+                objects = [c for c in token.children if c.dep_ == "dobj"]
+                objects += [h for p, h in syntax.prep_objects(token) if p in self.reported_preps]
+            elif token.pos_ == "NOUN":
+                governor = syntax.governing_verb(token)
+                subjects = [c for c in token.children if c.dep_ == "poss"]
+                if not subjects and governor is not None and governor.lemma_ in self.reported_governors:
+                    subjects = syntax.clause_subjects(governor)
+                objects = [h for p, h in syntax.prep_objects(token) if p in self.reported_preps]
+            else:
+                continue
+            holders = _unique(
+                self._named(index, m)
+                for subject in subjects
+                for m in syntax.np_mentions(index, subject, through_preps=True)[:1]
+                if index.mentions[m].label in self.holder_labels
+            )
+            targets = _unique(
+                self._named(index, m)
+                for obj in objects
+                for head in syntax.conjuncts(obj)
+                for m in syntax.np_mentions(index, head, through_preps=False)[:1]
+                if index.mentions[m].label in self.target_labels
+            )
+            if not holders or not targets:
+                continue
+            sent_start, sent_end = view.sentence(i)
+            start, end = _evidence(
+                view.text,
+                doc[sent_start].idx,
+                doc[sent_end - 1].idx + len(doc[sent_end - 1]),
+                token.idx,
+                token.idx + len(token),
+            )
+            for holder in holders:
+                for target in targets:
+                    if self._same_actor(index, holder, target):
+                        continue
+                    out.append(
+                        StanceSuggestion(
+                            holder=holder,
+                            target=target,
+                            label=label,
+                            scope="sentence",
+                            evidence_start=start,
+                            evidence_end=end,
+                            evidence_text=view.text[start:end],
+                            score=self.reported_score,
+                        )
+                    )
+        return out
 
     # --- from quotes ------------------------------------------------------------------------
 
@@ -202,7 +293,19 @@ class StanceRules:
 
     def _speech_verb(self, view: DocView, start: int, end: int) -> Token | None:
         doc = view.doc
-        first_start, _ = view.sentence(start)
+        # The sentences around the quote marks, not inside the quote: a quoted passage may begin or
+        # end a paragraph of its own ('… specifies that "\n\nif they choose …').
+        before = start - 1
+        while before > 0 and doc[before].is_space:
+            before -= 1
+        lead = before - 1
+        while lead > 0 and (doc[lead].is_space or doc[lead].is_quote):
+            lead -= 1
+        if lead >= 0 and doc[lead].lower_ in QUOTE_INTRODUCERS:
+            # 'specifies that "…', 'said: "…': the sentence that introduces the quote (the parser
+            # sometimes starts a sentence at the "that" itself)
+            before = lead - 1 if lead > 0 and doc[lead].is_sent_start else lead
+        first_start, _ = view.sentence(max(before, 0))
         for i in range(start - 1, max(first_start, start - MAX_SPEAKER_DISTANCE) - 1, -1):
             if doc[i].lemma_ in self.speech_verbs:
                 return doc[i]
@@ -266,6 +369,14 @@ class StanceRules:
     def _actor_key(index: MentionIndex, m: int) -> str:
         mention = index.mentions[m]
         return mention.actor_name or mention.text.lower()
+
+
+def _unique(items) -> list[int]:
+    out: list[int] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
 
 
 def _evidence(text: str, sent_start: int, sent_end: int, start: int, end: int) -> tuple[int, int]:

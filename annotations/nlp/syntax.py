@@ -26,16 +26,41 @@ def conjuncts(token: Token) -> list[Token]:
     while stack and len(out) < 12:
         current = stack.pop()
         for child in current.children:
-            if child.dep_ == "conj" and child.pos_ in ("NOUN", "PROPN", "PRON", "NUM", "X", "ADJ"):
+            coordinated = child.dep_ == "conj" and child.pos_ in ("NOUN", "PROPN", "PRON", "NUM", "X", "ADJ")
+            if coordinated or (child.dep_ == "appos" and _list_member(current, child)):
                 out.append(child)
                 stack.append(child)
     return out
+
+
+def _list_member(head: Token, appos: Token) -> bool:
+    """ "Mali, Burkina Faso and Niger" is often parsed Mali ← appos Faso ← conj Niger: a proper-noun
+    apposition that continues with "and/or Z" is the middle of a list, not another name for the head."""
+    return (
+        head.pos_ == "PROPN"
+        and appos.pos_ == "PROPN"
+        and any(c.dep_ == "cc" for c in appos.children)
+        and any(c.dep_ == "conj" and c.pos_ == "PROPN" for c in appos.children)
+    )
 
 
 def resolve_relative(token: Token, verb: Token) -> Token:
     """ "Chad, which expelled…": the relative pronoun stands for the noun the clause modifies."""
     if token.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
         return verb.head
+    return token
+
+
+REPORTED_PRONOUNS = frozenset({"it", "they", "we"})
+
+
+def resolve_reported(token: Token, verb: Token) -> Token:
+    """ "The CSP said that it had fought …": a pronoun subject of reported speech is the reporter."""
+    if token.lower_ not in REPORTED_PRONOUNS or verb.dep_ != "ccomp" or verb.head.i == verb.i:
+        return token
+    for child in verb.head.children:
+        if child.dep_ == "nsubj" and child.pos_ in ("NOUN", "PROPN"):
+            return child
     return token
 
 
@@ -49,7 +74,7 @@ def clause_subjects(verb: Token, hops: int = 0) -> list[Token]:
     found: list[Token] = []
     for child in verb.children:
         if child.dep_ in ("nsubj", "csubj"):
-            found.extend(conjuncts(resolve_relative(child, verb)))
+            found.extend(conjuncts(resolve_reported(resolve_relative(child, verb), verb)))
         elif child.dep_ == "agent":
             for pobj in child.children:
                 if pobj.dep_ == "pobj":
@@ -103,14 +128,18 @@ def governing_verb(token: Token) -> Token | None:
 
 
 def np_mentions(index: MentionIndex, head: Token, *, through_preps: bool, max_depth: int = 3) -> list[int]:
-    """Mentions a noun phrase is about, best first: the head's own entity, then entities of its
+    """Mentions a noun phrase is about, best first: the head's own entity (or, for an unnamed actor,
+    force or weapon noun, a nominal mention made for it: "the junta"), then entities of its
     appositions, compounds, possessors, modifiers (and, for subjects, prepositional complements:
     "personnel from the Russian Defense Ministry"). Relative clauses and conjuncts are not entered.
     """
     own = index.at(head.i)
     if own:
         return own
-    out: list[int] = []
+    # An unnamed head ("the junta") comes first; its modifiers' names stay candidates for the roles a
+    # nominal does not fit ("the French troops" as a recipient is "French").
+    out: list[int] = index.nominal(head)
+    nominal = len(out)
     level = [head]
     for _ in range(max_depth):
         following: list[Token] = []
@@ -122,7 +151,7 @@ def np_mentions(index: MentionIndex, head: Token, *, through_preps: bool, max_de
                     if m not in out:
                         out.append(m)
                 following.append(child)
-        if out or not following:
+        if len(out) > nominal or not following:
             break
         level = following
     return out
@@ -150,7 +179,9 @@ def _in_phrase(child: Token, through_preps: bool) -> bool:
     if dep == "acl":
         return child.lemma_ in LEADING_PARTICIPLES
     if dep in ("prep", "pobj"):
-        return through_preps or child.head.dep_ in ("acl", "agent")
+        # "the efforts of ECOWAS", "the people of Niger": an "of" complement names whom the phrase is about
+        of = child.lower_ == "of" if dep == "prep" else child.head.lower_ == "of"
+        return through_preps or of or child.head.dep_ in ("acl", "agent")
     return True
 
 

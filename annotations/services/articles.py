@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotations.language import detect_language
 from annotations.models import (
     Article,
     ArticleAnchor,
@@ -45,7 +46,7 @@ class ArticleInput:
     source: str = ""
     url: str = ""
     published: date | None = None
-    language: str = "en"
+    language: str = ""  # empty: detected from the text at import
     metadata: dict[str, Any] | None = None
 
 
@@ -107,6 +108,7 @@ def articles_create(*, project: Project, articles: Sequence[ArticleInput], impor
             continue
         existing.add(digest)
         stored.append((article, digest))
+    stored = [(_with_language(article), digest) for article, digest in stored]
     with transaction.atomic():
         # Reports of the same story share a story key (and so a split): see annotations.stories.
         stories = DatabaseStories(project.pk, Article, ArticleAnchor)
@@ -119,7 +121,7 @@ def articles_create(*, project: Project, articles: Sequence[ArticleInput], impor
                 article.source,
                 article.url,
                 article.published,
-                article.language or "en",
+                article.language,
                 digest,
                 key,
                 fingerprint,
@@ -131,6 +133,20 @@ def articles_create(*, project: Project, articles: Sequence[ArticleInput], impor
         created = _articles_insert(project, rows)
         stories.save(plan, [article.pk for article in created])
     return ImportResult(imported=created, duplicates=duplicates)
+
+
+def _with_language(article: ArticleInput) -> ArticleInput:
+    """The article with its language: the one given (the user decides), else detected from the text
+    among the languages with a pipeline; an undetermined or mixed text says so in its metadata."""
+    if article.language.strip():
+        return replace(article, language=article.language.strip().lower())
+    guess = detect_language(article.text, list(settings.SPACY_MODELS))
+    metadata = article.metadata
+    if guess.note:
+        metadata = {**(metadata or {}), "language_note": guess.note}
+        if guess.mixed:
+            metadata["language_mixed"] = True
+    return replace(article, language=guess.code, metadata=metadata)
 
 
 def _stored_hashes(project: Project, hashes: list[str]) -> set[str]:

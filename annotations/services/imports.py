@@ -8,7 +8,7 @@ batch loop (`articles_store`) into `articles_create`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -105,8 +105,10 @@ def _store(project: Project, articles: Sequence[ArticleInput], path: Path) -> Fi
     return FileImport(path=path, imported=len(stored.imported), duplicates=stored.duplicates)
 
 
-def import_paths(*, project: Project, paths: Sequence[Path]) -> ImportReport:
-    """Import .txt / .jsonl files and folders of them into `project`, each file atomically."""
+def import_paths(*, project: Project, paths: Sequence[Path], language: str = "") -> ImportReport:
+    """Import .txt / .jsonl files and folders of them into `project`, each file atomically.
+
+    `language` (an ISO 639-1 code) overrides the files' own and the detected language of every article."""
     report = ImportReport()
     for path, problem in _expand(paths):
         if problem is not None:
@@ -115,7 +117,10 @@ def import_paths(*, project: Project, paths: Sequence[Path]) -> ImportReport:
         reader = article_reader_for(path)
         assert reader is not None  # _expand only passes readable files without a problem
         try:
-            report.files.append(_store(project, reader(path), path))
+            articles = reader(path)
+            if language:
+                articles = [replace(article, language=language) for article in articles]
+            report.files.append(_store(project, articles, path))
         except ImportFailed as exc:
             report.files.append(FileImport(path=path, errors=exc.errors))
         except ValidationError as exc:

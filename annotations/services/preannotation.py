@@ -53,15 +53,16 @@ def preannotation_start(
     size = chunk_size or settings.PREANNOTATE_CHUNK_SIZE
     if size < 1:
         raise ValidationError({"chunk_size": [f"must be at least 1, got {size}"]})
-    project_ids = list(project.articles.order_by("id").values_list("id", flat=True))
+    languages = dict(project.articles.values_list("id", "language"))
     if article_ids is None:
-        ids = project_ids
+        ids = sorted(languages)
     else:
-        wanted = list(dict.fromkeys(int(i) for i in article_ids))
-        unknown = sorted(set(wanted) - set(project_ids))
+        ids = list(dict.fromkeys(int(i) for i in article_ids))
+        unknown = sorted(set(ids) - set(languages))
         if unknown:
             raise ValidationError({"articles": [f"not in project {project.slug!r}: {', '.join(map(str, unknown))}"]})
-        ids = wanted
+    # Chunks of one language each (as far as the sizes go): a worker then loads each model once.
+    ids.sort(key=lambda pk: (languages[pk], pk))
     with transaction.atomic():
         job = jobs.job_create(
             kind=Job.Kind.PREANNOTATE,
@@ -110,18 +111,28 @@ def actor_entries() -> tuple[Any, ...]:
     return tuple(ActorEntry(name=name, kind=kind, aliases=tuple(aliases or ())) for name, kind, aliases in rows)
 
 
-def get_preannotator(*, schema: dict[str, Any], actors: tuple[Any, ...], model: str | None = None) -> Preannotator:
-    """The pipeline for this schema and actor registry, built once per worker process."""
+def language_of(article: Article) -> str:
+    """The article's language as the pipelines are keyed ("fr-FR" → "fr")."""
+    return (article.language or "").strip().lower().split("-")[0]
+
+
+def get_preannotator(
+    *, schema: dict[str, Any], actors: tuple[Any, ...], model: str | None = None, language: str = "en"
+) -> Preannotator:
+    """The pipeline for this schema, actor registry and language, built once per worker process."""
     from annotations.nlp import Preannotator
 
-    model = model or settings.SPACY_MODEL
-    key_source = json.dumps([schema, [(a.name, a.kind, list(a.aliases)) for a in actors], model], sort_keys=True)
+    # SPACY_MODEL stays the English knob; SPACY_MODELS names the others
+    model = model or (settings.SPACY_MODEL if language == "en" else settings.SPACY_MODELS[language])
+    key_source = json.dumps(
+        [schema, [(a.name, a.kind, list(a.aliases)) for a in actors], model, language], sort_keys=True
+    )
     key = hashlib.sha256(key_source.encode()).hexdigest()
     annotator = _PREANNOTATORS.get(key)
     if annotator is None:
         if len(_PREANNOTATORS) >= _MAX_CACHED:
             _PREANNOTATORS.pop(next(iter(_PREANNOTATORS)))
-        annotator = Preannotator(schema=schema, actors=actors, model=model)
+        annotator = Preannotator(schema=schema, actors=actors, model=model, language=language)
         _PREANNOTATORS[key] = annotator
     return annotator
 
@@ -136,10 +147,6 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
     JobChunk.objects.filter(pk=chunk_id).update(attempts=chunk.attempts + 1)
     project = job.project
     assert project is not None
-    annotator = get_preannotator(schema=project.label_schema, actors=actor_entries())
-    if chunk.index == 0 or chunk.attempts > 0:
-        for line in annotator.log:
-            jobs.job_log(job_id=job.pk, line=line)
     if chunk.attempts > 0:
         jobs.job_log(job_id=job.pk, line=f"chunk {chunk.index}: delivery {chunk.attempts + 1}, replacing its layers")
     articles = list(Article.objects.filter(pk__in=chunk.article_ids).order_by("pk").only("pk", "text", "language"))
@@ -147,7 +154,38 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
     schema = LabelSchema(project.label_schema)
     actor_ids = dict(Actor.objects.values_list("name", "pk"))
     batch_size = int(job.params.get("batch_size") or settings.PREANNOTATE_BATCH_SIZE)
-    results = annotator.annotate(((a.text, a.language) for a in articles), batch_size=batch_size)
+    by_language: dict[str, list[Article]] = {}
+    for article in articles:
+        by_language.setdefault(language_of(article), []).append(article)
+    actors = actor_entries()
+    model_version = ""
+    for language, group_articles in sorted(by_language.items()):
+        if language not in settings.SPACY_MODELS:
+            for article in group_articles:
+                counts["skipped"] += 1
+                jobs.job_log(job_id=job.pk, line=f"article {article.pk} skipped: no pipeline for {article.language!r}")
+            continue
+        annotator = get_preannotator(schema=project.label_schema, actors=actors, language=language)
+        model_version = model_version or annotator.model_version
+        if chunk.index == 0 or chunk.attempts > 0:
+            for line in annotator.log:
+                jobs.job_log(job_id=job.pk, line=line)
+        _annotate_and_write(annotator, group_articles, schema, actor_ids, batch_size, job.pk, counts)
+    counts["articles"] += len(articles)
+    jobs.job_chunk_finish(chunk_id=chunk_id, counts=+counts, model_version=model_version)
+    return counts
+
+
+def _annotate_and_write(
+    annotator: Preannotator,
+    articles: list[Article],
+    schema: LabelSchema,
+    actor_ids: dict[str, int],
+    batch_size: int,
+    job_id: int,
+    counts: Counter[str],
+) -> None:
+    results = annotator.annotate(((a.text, language_of(a)) for a in articles), batch_size=batch_size)
 
     def write(group: list[tuple[Article, DocumentSuggestions]]) -> Counter[str]:
         return machine_layers_replace(
@@ -161,7 +199,7 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
         for article, suggestions in zip(articles, results, strict=True):
             if suggestions.skipped:
                 counts["skipped"] += 1
-                jobs.job_log(job_id=job.pk, line=f"article {article.pk} skipped: {suggestions.skipped}")
+                jobs.job_log(job_id=job_id, line=f"article {article.pk} skipped: {suggestions.skipped}")
             group.append((article, suggestions))
             if len(group) == batch_size:
                 pending.append(submit(write, group))
@@ -170,6 +208,3 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
             pending.append(submit(write, group))
         for result in pending:
             counts.update(result())
-    counts["articles"] += len(articles)
-    jobs.job_chunk_finish(chunk_id=chunk_id, counts=+counts, model_version=annotator.model_version)
-    return counts

@@ -36,6 +36,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--label-map", type=Path, metavar="MAP.json", help='JSON object renaming labels: {"theirs": "OURS"}.'
         )
+        parser.add_argument(
+            "--language",
+            default="",
+            metavar="CODE",
+            help="Language of every article (ISO 639-1, e.g. fr), over the files' own; default: each file's "
+            "language field, else detected from the text.",
+        )
         parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or folder")
 
     def handle(self, *args: Any, project: str, paths: list[Path], **options: Any) -> None:
@@ -48,7 +55,7 @@ class Command(BaseCommand):
             return
         if options.get("format") or options.get("label_map"):
             raise CommandError("--format and --label-map go with --annotations")
-        report = import_paths(project=target, paths=paths)
+        report = import_paths(project=target, paths=paths, language=(options.get("language") or "").strip().lower())
         for outcome in report.files:
             for error in outcome.errors:
                 self.stderr.write(error)
