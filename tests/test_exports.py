@@ -833,6 +833,41 @@ def test_brat_standoff_is_parsed_by_bratly(seeded, tmp_path):
     ]
 
 
+def test_a_brat_export_with_trigger_only_events_loads_in_bratly_and_says_what_it_left_out(seeded, tmp_path):
+    import json
+
+    # given an event with no argument (a machine suggestion for "the coup", say) beside a full one
+    (extra,) = articles_create(
+        project=seeded, articles=[ArticleInput(title="Coup", text="Since the coup, Niger signed with Mali.")]
+    ).imported
+    layer = layer_gold(article=extra)
+    niger = mention_create(layer=layer, label="GPE", start=16, end=21)
+    mali = mention_create(layer=layer, label="GPE", start=34, end=38)
+    event_create(layer=layer, event_type="SEIZE_POWER", trigger_start=10, trigger_end=14, not_stated=["actor"])
+    event_create(
+        layer=layer,
+        event_type="AGREE",
+        trigger_start=22,
+        trigger_end=28,
+        arguments=[("actor", niger.pk), ("actor", mali.pk)],
+    )
+    layer_set_status(layer=layer, status=Layer.Status.ADJUDICATED)
+
+    # when the project is exported as brat
+    out = _export_folder(seeded, "brat", tmp_path / "brat")
+
+    # then every line of every .ann parses with bratly (an argument-less E line would make it refuse the file),
+    anns = {p.stem: p.read_text(encoding="utf-8") for p in out.rglob("*.ann")}
+    for text in anns.values():
+        _parse_ann(text)
+    lines = anns[extra.content_hash].splitlines()
+    # the trigger span stays, only the argument-less event line goes, and the manifest says so
+    assert "T3\tSEIZE_POWER 10 14\tcoup" in lines
+    assert [line.split("\t")[1].split(" ")[0] for line in lines if line.startswith("E")] == ["AGREE:T4"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "without arguments: written with their trigger only" in json.dumps(manifest)
+
+
 # --- DyGIE++ --------------------------------------------------------------------------------
 
 

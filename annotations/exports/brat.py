@@ -108,7 +108,10 @@ def standoff(document: ExportDocument) -> str:
         attributes += 1
         lines.append(f"A{attributes}\t{body}")
 
-    for number, event in enumerate(document["events"], start=1):
+    # An event without arguments keeps only its trigger span: brat allows `E1\tTYPE:T1`, but common
+    # readers (bratly) refuse the whole file for it; the manifest counts these.
+    events = [event for event in document["events"] if event["arguments"]]
+    for number, event in enumerate(events, start=1):
         seen: Counter[str] = Counter()
         arguments = []
         for argument in event["arguments"]:
