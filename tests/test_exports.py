@@ -868,6 +868,17 @@ def test_a_brat_export_with_trigger_only_events_loads_in_bratly_and_says_what_it
     assert "without arguments: written with their trigger only" in json.dumps(manifest)
 
 
+def test_a_brat_export_gives_every_requested_split_its_folder_an_empty_one_too(seeded, tmp_path):
+    # when everything goes to train (dev and test come out empty)
+    out = _export_folder(seeded, "brat", tmp_path / "brat", ratios="1,0,0")
+
+    # then dev/ and test/ are there all the same, with the configuration brat reads
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["dev", "test", "train"]
+    assert [p.name for p in (out / "dev").iterdir()] == ["annotation.conf"]
+    assert [p.name for p in (out / "test").iterdir()] == ["annotation.conf"]
+    assert len(list((out / "train").glob("*.ann"))) == seeded.articles.count()
+
+
 # --- DyGIE++ --------------------------------------------------------------------------------
 
 

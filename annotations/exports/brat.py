@@ -141,7 +141,11 @@ def standoff(document: ExportDocument) -> str:
 
 
 def write(documents: Iterable[ExportDocument], context: WriterContext) -> Iterator[Chunk]:
-    yield Chunk(CONF_MEMBER, annotation_conf(context.schema, context.entity_labels).encode("utf-8"))
+    conf = annotation_conf(context.schema, context.entity_labels).encode("utf-8")
+    yield Chunk(CONF_MEMBER, conf)
+    # Every requested split gets its folder, an empty one too (brat reads the nearest annotation.conf).
+    for split in context.splits:
+        yield Chunk(f"{split}/{CONF_MEMBER}", conf)
     for document in documents:
         if document["split"] not in context.splits:
             continue
