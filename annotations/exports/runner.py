@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from django.utils import timezone
+
 from annotations.exports.base import (
     OVERLAP_RULES,
     SPLITS,
@@ -208,10 +210,15 @@ def _options(request: ExportRequest) -> dict[str, object]:
 
 @dataclass
 class ExportRun:
-    """One export in progress: its manifest (split part known now, counts when the stream ends)."""
+    """One export in progress: its manifest (split part known now, counts when the stream ends).
+
+    `until` is the export's as-of time, taken before anything is read: a sync client passes it as
+    the next export's `since` (it is not in the manifest, so repeated exports stay byte-identical).
+    """
 
     request: ExportRequest
     manifest: ExportManifest
+    until: datetime = field(default_factory=timezone.now)
     started: bool = field(default=False, init=False)
 
     def chunks(self) -> Iterator[Chunk]:
@@ -236,8 +243,9 @@ class ExportRun:
 
 def export_run(request: ExportRequest) -> ExportRun:
     """Assign the splits and start the manifest; nothing is read until the stream is."""
+    until = timezone.now()
     manifest = ExportManifest(options=_options(request), splits=request.splits, assignment=export_splits(request))
-    return ExportRun(request=request, manifest=manifest)
+    return ExportRun(request=request, manifest=manifest, until=until)
 
 
 def check_export_splits(manifest: ExportManifest, *, strict: bool = False) -> list[str]:
