@@ -34,7 +34,10 @@ class ExportQuery(serializers.Serializer):
         allow_null=True,
         allow_blank=True,
         default=None,
-        help_text="Only articles created after this ISO date/time.",
+        help_text="Only articles whose selected layer changed (an item written, corrected or removed, a status "
+        "set, an adjudication) after this ISO date/time. A JSONL export then ends with a tombstone line "
+        '`{"at": ISO, "deleted": true, "key": article key}` per article that left the selection since (deleted, '
+        "or its layer no longer passes `status`). Pass the previous response's X-Export-Until.",
     )
     status = serializers.CharField(
         required=False,
