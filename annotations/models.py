@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -223,7 +224,12 @@ class Layer(models.Model):
                 name="layer_kind_shape",
             ),
         ]
-        indexes = [models.Index(fields=["annotator", "status"]), models.Index(fields=["kind", "status"])]
+        indexes = [
+            models.Index(fields=["annotator", "status"]),
+            models.Index(fields=["kind", "status"]),
+            # An export's `since`: the layers of a kind changed after a time.
+            models.Index(fields=["kind", "updated_at"]),
+        ]
 
     def __str__(self) -> str:
         if self.kind == self.Kind.ANNOTATOR:
@@ -476,6 +482,34 @@ class SuggestionDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.decision} {self.item_kind} {self.label}"
+
+
+class Deletion(models.Model):
+    """A layer that left the project (deleted with it or with its article): append-only, so an
+    incremental export (`since=`) can tell a consumer to drop the article it exported before.
+
+    `key` is what the export calls the article (its content hash); the layer is described by
+    kind, annotator and model version, as an export's layer selector picks it.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="deletions")
+    key = models.CharField(max_length=64, help_text="The article's content hash (the export's `id`).")
+    article_id_was = models.PositiveBigIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=16, choices=Layer.Kind.choices)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    model_version = models.CharField(max_length=200, blank=True)
+    # "article" (the article was deleted with its layers) or "layer" (only this layer).
+    what = models.CharField(max_length=16)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["project", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.key[:12]} {self.kind} deleted at {self.at:%Y-%m-%d %H:%M}"
 
 
 class DatasetVersion(models.Model):

@@ -30,8 +30,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotations.errors import InvalidAnnotation
+from annotations.exports.selection import parse_layer_selector, parse_since, selection_resolve
 from annotations.models import (
     Article,
+    Deletion,
     Event,
     EventArgument,
     Layer,
@@ -324,3 +326,22 @@ def layer_detail(layer: Layer) -> dict[str, Any]:
             for s in layer.stances.all()
         ],
     }
+
+
+def deletions_since(*, project: Project, since: str | datetime | None, layer: str | None = None) -> QuerySet[Deletion]:
+    """The project's deleted layers (`Deletion`, oldest first) after `since`, of one layer selector
+    when given (`gold`, `annotator:NAME`, `machine:VERSION`); bad options raise ExportOptionError."""
+    rows = Deletion.objects.filter(project=project).select_related("annotator")
+    moment = parse_since(since)
+    if moment is not None:
+        rows = rows.filter(at__gt=moment)
+    if layer:
+        selection = selection_resolve(project=project, layer=parse_layer_selector(layer))
+        if selection.empty:
+            return rows.none()
+        rows = rows.filter(kind=selection.layer.kind)
+        if selection.annotator_id is not None:
+            rows = rows.filter(annotator_id=selection.annotator_id)
+        if selection.model_version:
+            rows = rows.filter(model_version=selection.model_version)
+    return rows.order_by("at", "id")

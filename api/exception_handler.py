@@ -4,7 +4,8 @@ Every 400 has the same shape, `{"detail": "...", "errors": {field: [messages]}}`
 it: a serializer (DRF ValidationError), a service (django ValidationError / InvalidAnnotation),
 an export option (ExportOptionError), a label schema (SchemaError) or an import (ImportFailed).
 Nested serializer errors are flattened to dotted paths (`arguments[1].mention`) so that every
-message names its field. A stale layer version is a 409 with the version to reload.
+message names its field. A stale layer version is a 409 with the version to reload; a strict
+export with a requested split left empty (EmptySplitsError) is a 409 naming the splits.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from annotations.errors import ImportFailed, VersionConflict
+from annotations.exports.base import EmptySplitsError
 from annotations.schema import SchemaError
 
 NON_FIELD = "non_field_errors"
@@ -71,6 +73,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
                 "expected_version": exc.expected,
                 "current_version": exc.current,
             },
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, EmptySplitsError):
+        response = Response(
+            {"detail": str(exc), "errors": {"split": [str(exc)]}, "empty_splits": exc.splits},
             status=status.HTTP_409_CONFLICT,
         )
     elif isinstance(exc, ImportFailed):

@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from api.views.agreement import AgreementView
 from api.views.articles import ArticleImportView, ArticleLayersView, ArticleViewSet
 from api.views.datasets import DatasetVersionDownloadView, DatasetVersionViewSet, ExportView
+from api.views.deletions import DeletionListView
 from api.views.health import HealthView
 from api.views.jobs import JobViewSet
 from api.views.layers import EventViewSet, LayerItemViewSet, LayerView, MentionViewSet, StanceViewSet
@@ -72,6 +73,7 @@ project_urls = [
         name="dataset-version-download",
     ),
     path("export/", ExportView.as_view(), name="export"),
+    path("deleted/", DeletionListView.as_view(), name="deleted"),
     path("agreement/", AgreementView.as_view(), name="agreement"),
 ]
 

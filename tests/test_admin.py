@@ -21,6 +21,7 @@ from annotations.models import (
     Actor,
     Article,
     DatasetVersion,
+    Deletion,
     Event,
     EventArgument,
     Job,
@@ -91,6 +92,7 @@ def corpus(db):
         suggestion_id=1, label="GPE", suggestion={"start": 0, "end": 6}, result_id=russia.pk,
     )  # fmt: skip
     DatasetVersion.objects.create(project=project, name="v1", format="jsonl", sha256="0" * 64, file="datasets/v1.jsonl")
+    Deletion.objects.create(project=project, key="0" * 64, kind="gold", what="layer")
     return {"project": project, "article": article, "layer": layer, "russia": russia, "event": event, "job": job}
 
 
@@ -124,6 +126,7 @@ def test_every_changelist_and_change_page_renders(admin_client, corpus):
         "JobChunk",
         "SuggestionDecision",
         "DatasetVersion",
+        "Deletion",
     }
 
     assert admin_client.get(reverse("admin:index")).status_code == 200

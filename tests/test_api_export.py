@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from datetime import datetime
 from io import StringIO
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from annotations.models import DatasetVersion
 from tests.factories import ArticleFactory, ProjectFactory
@@ -195,7 +197,8 @@ def test_dataset_version_stores_the_export_with_sha256_and_counts(corpus, consum
     assert data == train  # exactly what the export endpoint streams with the same options
     lines = len(train.splitlines())
     assert lines == 3
-    assert response.data["counts"] == {
+    counts = response.data["counts"]
+    assert {key: counts[key] for key in ("articles", "mentions", "events", "arguments", "stances", "splits")} == {
         "articles": lines,
         "mentions": 3 * lines,
         "events": lines,
@@ -203,8 +206,93 @@ def test_dataset_version_stores_the_export_with_sha256_and_counts(corpus, consum
         "stances": 0,
         "splits": {"train": lines},
     }
+    # the rest of the manifest: per split, labels, what the format left out (nothing, for JSONL), warnings
+    assert counts["per_split"]["train"]["mentions"] == 3 * lines
+    assert sum(counts["labels"]["mentions"].values()) == 3 * lines
+    assert counts["dropped"] == [] and counts["warnings"] == []
     assert response.data["created_by"] == "ml"
     assert response.data["params"]["split"] == ["train"]
+
+
+# --- Export options, headers and manifest ------------------------------------------------------
+
+
+def test_export_headers_carry_the_as_of_time_and_the_split_counts(corpus, consumer):
+    before = timezone.now()
+
+    response = consumer.get(url(corpus, "export/?format=jsonl&ratios=1,0,0&split=train"))
+
+    assert response.status_code == 200
+    until = datetime.fromisoformat(response["X-Export-Until"])
+    assert before <= until <= timezone.now()
+    assert orjson.loads(response["X-Export-Counts"]) == {"articles": 3, "splits": {"train": 3}}
+    assert "X-Export-Warning" not in response
+    assert len(content(response).splitlines()) == 3
+
+
+def test_empty_requested_split_is_a_warning_header_or_with_strict_a_409(corpus, consumer):
+    # given three articles of three stories, all in train by the ratios: dev is requested and empty
+    query = "export/?format=conll&split=train,dev&ratios=1,0,0"
+    dev_wanted = "export/?format=conll&split=train,dev&ratios=0.5,0.5,0"
+    ok = consumer.get(url(corpus, query))
+    assert ok.status_code == 200 and "X-Export-Warning" not in ok  # a zero ratio is no warning
+
+    # when a positive-ratio split can't get a story
+    corpus.articles.exclude(layers__kind="gold").delete()
+    keep = corpus.articles.order_by("pk").first()
+    corpus.articles.exclude(pk=keep.pk).delete()
+    warned = consumer.get(url(corpus, dev_wanted))
+    strict = consumer.get(url(corpus, dev_wanted + "&strict=true"))
+    version = consumer.post(
+        url(corpus, "dataset-versions/"),
+        {"name": "v", "format": "conll", "split": "train,dev", "ratios": "0.5,0.5,0", "strict": True},
+        format="json",
+    )
+
+    # then the stream says so in a header, and strict exports and versions are 409s naming the split
+    assert warned.status_code == 200
+    assert warned["X-Export-Warning"].startswith("split dev is empty: 1 story for 2 splits")
+    assert orjson.loads(warned["X-Export-Counts"]) == {"articles": 1, "splits": {"train": 1, "dev": 0}}
+    manifest = orjson.loads(zipfile.ZipFile(io.BytesIO(content(warned))).read("manifest.json"))
+    assert manifest["warnings"] == [warned["X-Export-Warning"]]
+    for refused in (strict, version):
+        assert refused.status_code == 409
+        assert refused.data["empty_splits"] == ["dev"]
+        assert refused.data["errors"]["split"][0].startswith("split dev is empty")
+    assert not DatasetVersion.objects.exists()
+
+
+def test_seed_and_overlap_reach_the_export(corpus, consumer, tmp_path):
+    response = consumer.get(url(corpus, "export/?format=conll&seed=7&overlap=first"))
+
+    assert response.status_code == 200
+    streamed = content(response)
+    manifest = orjson.loads(zipfile.ZipFile(io.BytesIO(streamed)).read("manifest.json"))
+    assert (manifest["seed"], manifest["overlap"]) == (7, "first")
+    assert streamed == export_corpus_bytes(
+        corpus, tmp_path, "--format", "conll", "--seed", "7", "--overlap", "first", out="c.zip"
+    )
+    version = consumer.post(
+        url(corpus, "dataset-versions/"), {"name": "s", "format": "conll", "seed": 7, "overlap": "first"}
+    )
+    assert version.status_code == 201
+    assert (version.data["params"]["seed"], version.data["params"]["overlap"]) == (7, "first")
+    assert datetime.fromisoformat(version.data["params"]["until"]) <= timezone.now()
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("seed=x", "seed", "A valid integer is required."),
+        ("overlap=shortest", "overlap", '"shortest" is not a valid choice.'),
+        ("strict=maybe", "strict", "Must be a valid boolean."),
+    ],
+)
+def test_bad_seed_overlap_or_strict_is_400_naming_it(corpus, consumer, query, field, message):
+    response = consumer.get(url(corpus, f"export/?format=jsonl&{query}"))
+
+    assert response.status_code == 400
+    assert response.data["errors"] == {field: [message]}
 
 
 def test_dataset_version_counts_only_the_chosen_splits(corpus, consumer):

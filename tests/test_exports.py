@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from annotations.errors import ImportFailed
 from annotations.exports import splits as splitting
@@ -392,15 +393,16 @@ def test_layer_selectors_pick_annotator_machine_and_latest_layers(seeded):
 def test_status_and_since_filters(seeded):
     # given one gold layer reopened, and one article imported later
     reopened = Layer.objects.get(article=seed_article(seeded, "003"), kind="gold")
+    cutoff = timezone.now()
     layer_set_status(layer=reopened, status=Layer.Status.IN_PROGRESS)
-    cutoff = Article.objects.order_by("-created_at").values_list("created_at", flat=True).first()
     (late,) = articles_create(
         project=seeded, articles=[ArticleInput(title="Late", text="Niger and Russia met in Niamey again.")]
     ).imported
     annotate(layer_gold(article=late))
 
     # then gold exports take adjudicated layers unless asked; --status keeps only layers with that
-    # status (all: any), --since only articles created after it
+    # status (all: any), --since only articles whose layer changed after it, then a tombstone for
+    # the layer reopened since (it left the adjudicated selection)
     default = jsonl_lines(stream(seeded, format="jsonl"))
     assert len(default) == 5 and reopened.article.content_hash not in {line["id"] for line in default}
     assert jsonl_lines(stream(seeded, format="jsonl", status="adjudicated")) == default
@@ -408,7 +410,8 @@ def test_status_and_since_filters(seeded):
     in_progress = jsonl_lines(stream(seeded, format="jsonl", status="in_progress"))
     assert [line["id"] for line in in_progress] == [reopened.article.content_hash]
     recent = jsonl_lines(stream(seeded, format="jsonl", since=cutoff.isoformat()))
-    assert [line["id"] for line in recent] == [late.content_hash]
+    assert [line.get("id") or line["key"] for line in recent] == [late.content_hash, reopened.article.content_hash]
+    assert recent[1]["deleted"] is True
     assert jsonl_lines(stream(seeded, format="jsonl", since="2999-01-01")) == []
 
 

@@ -1,4 +1,4 @@
-"""Jobs and their chunks, stored dataset versions, and API tokens (superusers only)."""
+"""Jobs and their chunks, stored dataset versions, deletions, and API tokens (superusers only)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from annotations.admin.display import counts_summary, job_duration, pre_block, p
 from annotations.admin.filters import ProjectFilter
 from annotations.models import (
     DatasetVersion,
+    Deletion,
     Job,
     JobChunk,
 )
@@ -150,6 +151,18 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DatasetVersion]) -> None:
         for version in queryset:
             dataset_version_delete(version=version)
+
+
+@admin.register(Deletion)
+class DeletionAdmin(ReadOnlyAdmin):
+    """Deleted layers, append-only: what `since=` exports tell as tombstones."""
+
+    list_display = ("key", "project", "kind", "annotator", "model_version", "what", "at")
+    list_filter = (("project", ProjectFilter), "kind", "what")
+    search_fields = ("key",)
+    list_select_related = ("project", "annotator")
+    list_defer = ("project__label_schema", "project__guidelines", "project__description")
+    read_roles = CAN_EXPORT
 
 
 # --- API tokens: superusers only --------------------------------------------------------------

@@ -36,6 +36,8 @@ class ExportManifest:
     labels: dict[str, Counter[str]] = field(default_factory=dict)
     languages: Counter[str] = field(default_factory=Counter)
     complete: bool = False
+    # Tombstone lines of a `since=` JSONL export (None: the export has none to give).
+    deleted: int | None = None
 
     def __post_init__(self) -> None:
         self.per_split = {split: Counter() for split in self.splits}
@@ -99,6 +101,7 @@ class ExportManifest:
             "dropped": self.notes.as_json(),
             "warnings": self.warnings,
             **({"documents": self.notes.documents} if self.notes.documents else {}),
+            **({"deleted": self.deleted} if self.deleted is not None else {}),
         }
 
     def to_bytes(self) -> bytes:

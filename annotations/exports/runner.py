@@ -18,8 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+
+import orjson
+from django.utils import timezone
 
 from annotations.exports.base import (
     OVERLAP_RULES,
@@ -47,6 +50,7 @@ from annotations.exports.selection import (
     selected_layers,
     selection_resolve,
     story_sizes,
+    tombstones,
 )
 from annotations.exports.splits import (
     DEFAULT_RATIOS,
@@ -206,12 +210,27 @@ def _options(request: ExportRequest) -> dict[str, object]:
     }
 
 
+# Formats whose `since=` exports end with a tombstone line per article that left the selection.
+TOMBSTONE_FORMATS = frozenset({"jsonl"})
+
+
+def tombstone_line(key: str, at: datetime) -> bytes:
+    """`{"at": ISO, "deleted": true, "key": content hash}`: drop the article of that key."""
+    moment = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return orjson.dumps({"at": moment, "deleted": True, "key": key}, option=orjson.OPT_APPEND_NEWLINE)
+
+
 @dataclass
 class ExportRun:
-    """One export in progress: its manifest (split part known now, counts when the stream ends)."""
+    """One export in progress: its manifest (split part known now, counts when the stream ends).
+
+    `until` is the export's as-of time, taken before anything is read: a sync client passes it as
+    the next export's `since` (it is not in the manifest, so repeated exports stay byte-identical).
+    """
 
     request: ExportRequest
     manifest: ExportManifest
+    until: datetime = field(default_factory=timezone.now)
     started: bool = field(default=False, init=False)
 
     def chunks(self) -> Iterator[Chunk]:
@@ -224,7 +243,15 @@ class ExportRun:
         documents = manifest.count(export_documents(request, manifest.assignment))
         if request.format.name == "brat":
             documents = brat_notes(documents, manifest.notes)
-        yield from request.format.write(documents, writer_context(request, manifest.notes))
+        member = ""
+        for chunk in request.format.write(documents, writer_context(request, manifest.notes)):
+            member = chunk.member
+            yield chunk
+        if request.format.name in TOMBSTONE_FORMATS and request.selection.since is not None:
+            gone = tombstones(request.selection)
+            manifest.deleted = len(gone)
+            if gone:
+                yield Chunk(member, b"".join(tombstone_line(key, at) for key, at in gone))
         if request.is_archive:
             yield Chunk(MANIFEST_MEMBER, manifest.to_bytes())
 
@@ -236,8 +263,9 @@ class ExportRun:
 
 def export_run(request: ExportRequest) -> ExportRun:
     """Assign the splits and start the manifest; nothing is read until the stream is."""
+    until = timezone.now()
     manifest = ExportManifest(options=_options(request), splits=request.splits, assignment=export_splits(request))
-    return ExportRun(request=request, manifest=manifest)
+    return ExportRun(request=request, manifest=manifest, until=until)
 
 
 def check_export_splits(manifest: ExportManifest, *, strict: bool = False) -> list[str]:
@@ -265,6 +293,7 @@ class ExportWritten:
     files: list[Path]
     bytes: int = 0
     manifest: ExportManifest | None = None
+    until: datetime | None = None  # the export's as-of time (the next `since`)
 
 
 def manifest_path(out: Path) -> Path:
@@ -287,7 +316,9 @@ def export_write(request: ExportRequest, out: Path, *, strict: bool = False) -> 
         check_export_splits(run.manifest, strict=strict)
         out.mkdir(parents=True, exist_ok=True)
         files = write_folder(run.chunks(), out)
-        return ExportWritten(path=out, files=files, bytes=sum(f.stat().st_size for f in files), manifest=run.manifest)
+        return ExportWritten(
+            path=out, files=files, bytes=sum(f.stat().st_size for f in files), manifest=run.manifest, until=run.until
+        )
     if out.is_dir():
         raise ExportOptionError("out", f"{out} is a folder; give a file name")
     run = export_run(request)
@@ -304,4 +335,4 @@ def export_write(request: ExportRequest, out: Path, *, strict: bool = False) -> 
     if not request.is_archive:
         manifest_path(out).write_bytes(run.manifest.to_bytes())
         files.append(manifest_path(out))
-    return ExportWritten(path=out, files=files, bytes=written, manifest=run.manifest)
+    return ExportWritten(path=out, files=files, bytes=written, manifest=run.manifest, until=run.until)

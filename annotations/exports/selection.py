@@ -3,6 +3,13 @@
 Selector syntax (`--layer`): `gold` (default), `annotator:USERNAME`, `machine:VERSION` or
 `machine:latest` (the model version of the project's most recently written machine layer).
 Articles without the selected layer are left out.
+
+`since` selects by change, not by creation: every article whose selected layer changed after that
+time (an item written, corrected or removed, a status set, an adjudication, a machine layer
+replaced; `Layer.updated_at`, bumped by `services.layers.layer_touch`). What left the selection
+since is told by `tombstones`: layers deleted (alone or with their article; the append-only
+`Deletion` rows) and layers whose status no longer passes the status filter (a gold layer reopened
+from adjudicated, a layer set back from done).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, QuerySet, Value
@@ -19,7 +27,7 @@ from django.utils import timezone
 from annotations.exports.base import (
     ExportOptionError,
 )
-from annotations.models import Layer, Mention, Project
+from annotations.models import Deletion, Layer, Mention, Project
 
 LAYER_SELECTOR_HELP = "gold, annotator:USERNAME, machine:VERSION or machine:latest"
 
@@ -131,8 +139,48 @@ def selected_layers(selection: Selection) -> QuerySet[Layer]:
     if selection.statuses:
         layers = layers.filter(status__in=selection.statuses)
     if selection.since is not None:
-        layers = layers.filter(article__created_at__gt=selection.since)
+        layers = layers.filter(updated_at__gt=selection.since)
     return layers
+
+
+def _selector_layers(selection: Selection, model: type[Layer] | type[Deletion]) -> QuerySet[Any]:
+    """Rows of `model` of the selector's kind, annotator and model version (any status, any time)."""
+    rows = model.objects.filter(kind=selection.layer.kind)
+    if selection.annotator_id is not None:
+        rows = rows.filter(annotator_id=selection.annotator_id)
+    if selection.model_version:
+        rows = rows.filter(model_version=selection.model_version)
+    return rows
+
+
+def tombstones(selection: Selection) -> list[tuple[str, datetime]]:
+    """(article key, when) of what left the selection after `since`, oldest first, one per key:
+    deleted layers and articles, and layers changed since whose status no longer passes the filter.
+    Keys the export holds now (an article deleted and imported again) are not tombstoned. Without
+    `since` (a full export) there are none."""
+    if selection.since is None or selection.empty:
+        return []
+    exported = selected_layers(selection).values("article__content_hash")
+    deleted = (
+        _selector_layers(selection, Deletion)
+        .filter(project=selection.project, at__gt=selection.since)
+        .exclude(key__in=exported)
+        .values_list("key", "at")
+    )
+    found: dict[str, datetime] = {}
+    for key, at in deleted:
+        found[key] = max(at, found.get(key, at))
+    if selection.statuses:
+        left = (
+            _selector_layers(selection, Layer)
+            .filter(article__project=selection.project, updated_at__gt=selection.since)
+            .exclude(status__in=selection.statuses)
+            .exclude(article__content_hash__in=exported)
+            .values_list("article__content_hash", "updated_at")
+        )
+        for key, at in left:
+            found[key] = max(at, found.get(key, at))
+    return sorted(found.items(), key=lambda item: (item[1], item[0]))
 
 
 def entity_labels_in(layers: QuerySet[Layer]) -> set[str]:

@@ -349,6 +349,44 @@ def annotated_import_paths(
     return report
 
 
+@transaction.atomic
+def annotated_import_tree(
+    *,
+    project: Project,
+    folder: Path,
+    annotations: str,
+    format: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+    source_name: str,
+) -> CorpusImport:
+    """Every input of an unpacked upload (a brat zip: each `.ann` with its `.txt`), all or nothing:
+    errors of every file are collected, named `<source_name>/<member>:line:field: message`, and
+    raised together as ImportFailed (nothing is kept)."""
+    target = LayerTarget.parse(annotations)
+    total = CorpusImport()
+    errors: list[str] = []
+    inputs = [path for path in _inputs(folder, format) if path != folder]
+    if not inputs:
+        raise ImportFailed([f"{source_name}: no annotated file inside (a brat archive holds .ann and .txt files)"])
+    for path in inputs:
+        member = f"{source_name}/{path.relative_to(folder).as_posix()}"
+        try:
+            outcome = annotated_import(
+                project=project, path=path, annotations=target, format=format, label_map=label_map, source_name=member
+            )
+        except ImportFailed as failed:
+            errors += [error.replace(f"{folder}/", f"{source_name}/") for error in failed.errors]
+            continue
+        total.articles += outcome.articles
+        total.duplicates += outcome.duplicates
+        total.warnings += outcome.warnings
+        for kind in ("mentions", "events", "arguments", "stances"):
+            setattr(total, kind, getattr(total, kind) + getattr(outcome, kind))
+    if errors:
+        raise ImportFailed(errors)
+    return total
+
+
 def corpus_import_jsonl(*, project: Project, path: Path, layer_kind: str = "gold") -> CorpusImport:
     """Import a native JSONL export into the gold layer (or, with `layer_kind`, the exported
     annotator's or model version's layer, named by each line's `layer`); see `annotated_import`."""

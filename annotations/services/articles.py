@@ -22,8 +22,10 @@ from annotations.language import detect_language
 from annotations.models import (
     Article,
     ArticleAnchor,
+    Layer,
     Project,
 )
+from annotations.services.layers import deletions_record
 from annotations.stories import DatabaseStories, plan_batch
 
 
@@ -267,5 +269,8 @@ def article_update(
 
 @transaction.atomic
 def article_delete(*, article: Article) -> None:
-    """Delete an article with its layers and their annotations (its story anchors stay, harmless)."""
+    """Delete an article with its layers and their annotations (its story anchors stay, harmless).
+
+    Each layer is recorded as a `Deletion`, so `since=` exports emit a tombstone for the article."""
+    deletions_record(layers=Layer.objects.filter(article_id=article.pk), what="article")
     article.delete()

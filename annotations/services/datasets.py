@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from annotations.exports.runner import export_request, export_run
+from annotations.exports.runner import check_export_splits, export_request, export_run
 from annotations.models import (
     DatasetVersion,
     Project,
@@ -48,9 +48,14 @@ def dataset_version_create(
     status: str | Sequence[str] | None = None,
     seed: int | str | None = None,
     overlap: str | None = None,
+    strict: bool = False,
     created_by: AbstractBaseUser | None = None,
 ) -> DatasetVersion:
-    """Run the export to a file under MEDIA_ROOT/datasets/<project>/ and record it immutably."""
+    """Run the export to a file under MEDIA_ROOT/datasets/<project>/ and record it immutably.
+
+    A requested split left empty is a warning in the counts; with `strict` an EmptySplitsError
+    (nothing stored). `params["until"]` is the export's as-of time (the next sync's `since`).
+    """
     name = name.strip() if isinstance(name, str) else ""
     if not name:
         raise ValidationError({"name": ["is empty"]})
@@ -71,6 +76,7 @@ def dataset_version_create(
         overlap=overlap,
     )
     run = export_run(request)
+    check_export_splits(run.manifest, strict=strict)
     folder = f"datasets/{project.slug}"
     directory = Path(default_storage.path(folder))
     directory.mkdir(parents=True, exist_ok=True)
@@ -97,6 +103,7 @@ def dataset_version_create(
         "overlap": request.overlap,
         "since": request.selection.since.isoformat() if request.selection.since else None,
         "status": list(request.selection.statuses),
+        "until": run.until.isoformat(),
         "filename": f"{slugify(name) or 'dataset'}-{request.filename}",
         "media_type": request.media_type,
     }

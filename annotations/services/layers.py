@@ -11,12 +11,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from annotations.errors import InvalidAnnotation, VersionConflict
 from annotations.models import (
     Article,
+    Deletion,
     Layer,
 )
 from annotations.schema import LabelSchema
@@ -118,7 +119,33 @@ def layer_set_status(
     return layer
 
 
+def deletions_record(*, layers: QuerySet[Layer], what: str) -> int:
+    """Record the layers about to be deleted (`Deletion`, append-only) for incremental exports:
+    one row per layer, keyed like the export (the article's content hash). Call it in the deleting
+    transaction, before the delete."""
+    now = timezone.now()
+    rows = [
+        Deletion(
+            project_id=project_id,
+            key=key,
+            article_id_was=article_id,
+            kind=kind,
+            annotator_id=annotator_id,
+            model_version=model_version,
+            what=what,
+            at=now,
+        )
+        for project_id, key, article_id, kind, annotator_id, model_version in layers.values_list(
+            "article__project_id", "article__content_hash", "article_id", "kind", "annotator_id", "model_version"
+        )
+    ]
+    Deletion.objects.bulk_create(rows)
+    return len(rows)
+
+
 @transaction.atomic
 def layer_delete(*, layer: Layer) -> None:
-    """Delete a layer with its mentions, events, stances and the suggestion decisions taken in it."""
+    """Delete a layer with its mentions, events, stances and the suggestion decisions taken in it
+    (recorded as a `Deletion`, so `since=` exports emit a tombstone)."""
+    deletions_record(layers=Layer.objects.filter(pk=layer.pk), what="layer")
     layer.delete()

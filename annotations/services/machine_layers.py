@@ -20,6 +20,7 @@ from django.utils import timezone
 from annotations.errors import InvalidAnnotation
 from annotations.models import Article, Event, EventArgument, Layer, Mention, Stance
 from annotations.schema import LabelSchema
+from annotations.services.layers import deletions_record
 from annotations.validation import validate_event, validate_span
 
 if TYPE_CHECKING:
@@ -165,8 +166,11 @@ def machine_layers_replace(
     )
     if layer_ids:
         _machine_layers_clear(list(layer_ids.values()))
+        # Replaced in place: `since=` exports see the layer changed (queryset writes skip auto_now).
+        Layer.objects.filter(pk__in=list(layer_ids.values())).update(updated_at=timezone.now())
     gone = [layer_ids.pop(article.pk) for article, s in results if s.skipped and article.pk in layer_ids]
     if gone:
+        deletions_record(layers=Layer.objects.filter(pk__in=gone), what="layer")
         Layer.objects.filter(pk__in=gone).delete()
     new_layers = Layer.objects.bulk_create(
         Layer(article=article, kind=Layer.Kind.MACHINE, model_version=model_version, status=Layer.Status.DONE)

@@ -40,8 +40,64 @@ class ArticleDetailOutput(ArticleOutput):
         read_only_fields = fields
 
 
+ANNOTATED_FORMATS = ("jsonl", "brat", "doccano", "labelstudio")
+
+
 class ArticleImportInput(serializers.Serializer):
-    file = serializers.FileField(help_text="A JSON Lines file: one article per line (title, text, source, …).")
+    file = serializers.FileField(
+        help_text="A JSON Lines file: one article per line (title, text, source, …); with `annotations`, an "
+        "annotated file in `format` (brat: a .zip of .txt + .ann files)."
+    )
+
+
+class AnnotatedImportOptions(serializers.Serializer):
+    """The annotated import's options (query parameters or form fields of the import)."""
+
+    annotations = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Import annotations into this layer: gold, machine:<version> or annotator:<username> (a member "
+        "of the project). Without it the file is plain articles.",
+    )
+    format = serializers.ChoiceField(
+        choices=list(ANNOTATED_FORMATS),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="jsonl (native export lines), brat (a .zip of .txt + .ann), doccano (JSONL), labelstudio "
+        "(JSON export). Default: told from the file name.",
+    )
+    label_map = serializers.JSONField(
+        binary=True,  # a form field or query parameter: the JSON text
+        required=False,
+        default=None,
+        help_text='Their labels to ours, a JSON object such as {"Country": "GPE", "agent": "actor"}.',
+    )
+
+    def validate_label_map(self, value: object) -> dict[str, str] | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise serializers.ValidationError('is not a JSON object of label names, such as {"Country": "GPE"}')
+        return value
+
+
+class AnnotatedImportOutput(serializers.Serializer):
+    layer = serializers.CharField(read_only=True, help_text="The layer written: gold, machine:…, annotator:….")
+    imported = serializers.IntegerField(read_only=True, help_text="Articles annotated.")
+    duplicates = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Titles skipped: already in the project with that layer annotated, or a duplicate text.",
+    )
+    mentions = serializers.IntegerField(read_only=True)
+    events = serializers.IntegerField(read_only=True)
+    arguments = serializers.IntegerField(read_only=True)
+    stances = serializers.IntegerField(read_only=True)
+    warnings = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="What the reader skipped."
+    )
 
 
 class ArticleImportOutput(serializers.Serializer):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotations.exports.base import OVERLAP_RULES
 from annotations.exports.catalog import FORMATS
 from annotations.exports.selection import LAYER_SELECTOR_HELP
 from annotations.models import DatasetVersion
@@ -33,7 +34,10 @@ class ExportQuery(serializers.Serializer):
         allow_null=True,
         allow_blank=True,
         default=None,
-        help_text="Only articles created after this ISO date/time.",
+        help_text="Only articles whose selected layer changed (an item written, corrected or removed, a status "
+        "set, an adjudication) after this ISO date/time. A JSONL export then ends with a tombstone line "
+        '`{"at": ISO, "deleted": true, "key": article key}` per article that left the selection since (deleted, '
+        "or its layer no longer passes `status`). Pass the previous response's X-Export-Until.",
     )
     status = serializers.CharField(
         required=False,
@@ -43,6 +47,26 @@ class ExportQuery(serializers.Serializer):
         help_text="Only layers in these statuses (comma-separated: not_started, in_progress, done, adjudicated), "
         "or all. Default: adjudicated for layer=gold (only adjudicated gold layers are exported), any status for "
         "annotator and machine layers.",
+    )
+
+    seed = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Seed of the story-to-split assignment (default 0: each story key's own hash).",
+    )
+    overlap = serializers.ChoiceField(
+        choices=list(OVERLAP_RULES),
+        required=False,
+        default="longest",
+        help_text="Which of overlapping mentions CoNLL, HF and spaCy's doc.ents keep: longest (default), first, "
+        "or label-priority (the entity type listed first in the schema).",
+    )
+    strict = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: a requested split that would come back empty is a 409 (nothing exported); "
+        "false (default): a warning (X-Export-Warning header, the manifest's warnings).",
     )
 
 
@@ -57,10 +81,28 @@ class DatasetCounts(serializers.Serializer):
     arguments = serializers.IntegerField()
     stances = serializers.IntegerField()
     splits = serializers.DictField(child=serializers.IntegerField(), help_text="Articles per split.")
+    per_split = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()), required=False, help_text="Counts per split."
+    )
+    labels = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        required=False,
+        help_text="Per kind (mentions, events, roles, stances): count per label.",
+    )
+    languages = serializers.DictField(child=serializers.IntegerField(), required=False)
+    split_assignment = serializers.DictField(required=False, help_text="Ratios, seed, stories and articles per split.")
+    dropped = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="What this format left out or changed: {what, count, reason, summary} (differs per format).",
+    )
+    warnings = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="E.g. a requested split left empty."
+    )
 
 
 class DatasetVersionOutput(serializers.ModelSerializer):
-    counts = DatasetCounts(read_only=True)
+    counts = DatasetCounts(read_only=True, help_text="The export's manifest for this format.")
     created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField()
 

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
@@ -21,10 +28,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.exports.runner import export_request, export_stream
+from annotations.exports.runner import ExportRun, check_export_splits, export_request, export_run
 from annotations.models import DatasetVersion
 from annotations.services.datasets import dataset_version_create
 from api.permissions import CAN_EXPORT, require_role
+from api.serializers.base import ErrorOutput
 from api.serializers.datasets import DatasetVersionCreateInput, DatasetVersionOutput, ExportQuery
 from api.views.base import SLUG, PagePagination, ProjectScopedMixin, error_responses, validated
 
@@ -61,7 +69,11 @@ class JSONErrorsNegotiation(BaseContentNegotiation):
         "through the API (no PUT, PATCH or DELETE). Managers, reviewers and consumers.",
         parameters=[SLUG],
         request=DatasetVersionCreateInput,
-        responses={201: DatasetVersionOutput, **error_responses(400, 403)},
+        responses={
+            201: DatasetVersionOutput,
+            **error_responses(400, 403),
+            409: OpenApiResponse(ErrorOutput, "strict=true and a requested split would be empty: nothing stored."),
+        },
     ),
 )
 class DatasetVersionViewSet(
@@ -125,6 +137,51 @@ class DatasetVersionDownloadView(ProjectScopedMixin, APIView):
         return response
 
 
+# Headers stay small whatever the project: the counts are the split part of the manifest (at most
+# three splits); the warnings are one per empty split. Cut off past this length all the same.
+HEADER_MAX = 2000
+
+EXPORT_HEADERS = [
+    OpenApiParameter(
+        "X-Export-Until",
+        OpenApiTypes.DATETIME,
+        OpenApiParameter.HEADER,
+        response=True,
+        description="The export's as-of time (ISO 8601, UTC): pass it as `since` next time to get only what "
+        "changed since (see the README's sync recipe).",
+    ),
+    OpenApiParameter(
+        "X-Export-Counts",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=True,
+        description='The manifest\'s counts known before the first byte, as JSON: `{"articles": N, "splits": '
+        '{"train": n, ...}}` (the requested splits). The full manifest (items, labels, what the format left '
+        "out) is `manifest.json` in an archive, or the dataset version's counts.",
+    ),
+    OpenApiParameter(
+        "X-Export-Warning",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=True,
+        description="Present when a requested split is empty (with strict=true that is a 409 instead).",
+    ),
+]
+
+
+def export_headers(run: ExportRun, warnings: list[str]) -> dict[str, str]:
+    """The response headers of an export: its as-of time, its split counts, any warning."""
+    articles = {split: run.manifest.assignment.articles[split] for split in run.manifest.splits}
+    counts = orjson.dumps({"articles": sum(articles.values()), "splits": articles}).decode()
+    headers = {
+        "X-Export-Until": run.until.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "X-Export-Counts": counts[:HEADER_MAX],
+    }
+    if warnings:
+        headers["X-Export-Warning"] = "; ".join(warnings)[:HEADER_MAX]
+    return headers
+
+
 class ExportView(ProjectScopedMixin, APIView):
     """The corpus streamed in one of the export formats."""
 
@@ -134,23 +191,33 @@ class ExportView(ProjectScopedMixin, APIView):
     @extend_schema(
         summary="Stream the corpus in a training format",
         description="The same bytes as `manage.py export_corpus`, streamed with constant memory. "
-        "Multi-file outputs (spacy, brat, hf; conll and dygie for several splits) are a zip. "
+        "Multi-file outputs (spacy, brat, hf; conll and dygie for several splits) are a zip ending with "
+        "`manifest.json` (counts per split, label and kind, what the format left out, warnings). "
+        "Headers: `X-Export-Until` (as-of time, the next `since`), `X-Export-Counts` (articles per split), "
+        "`X-Export-Warning` (a requested split left empty; `strict=true` makes that a 409). "
         "Managers, reviewers and consumers.",
-        parameters=[SLUG, ExportQuery],
+        parameters=[SLUG, ExportQuery, *EXPORT_HEADERS],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
                 OpenApiTypes.BINARY, "The export; Content-Disposition names the file."
             ),
             **error_responses(400, 403),
+            409: OpenApiResponse(ErrorOutput, "strict=true and a requested split would be empty: nothing exported."),
         },
     )
     def get(self, request: Request, slug: str) -> StreamingHttpResponse:
         project = self.get_project()
         require_role(request, project, CAN_EXPORT, "Exporting")
-        export = export_request(project=project, **validated(ExportQuery, request.query_params))
-        response = StreamingHttpResponse(export_stream(export), content_type=export.media_type)
+        options = validated(ExportQuery, request.query_params)
+        strict = bool(options.pop("strict"))
+        run = export_run(export_request(project=project, **options))
+        warnings = check_export_splits(run.manifest, strict=strict)
+        export = run.request
+        response = StreamingHttpResponse(run.stream(), content_type=export.media_type)
         disposition = content_disposition_header(True, export.filename)
         assert disposition is not None  # None only for an inline response without a file name
         response["Content-Disposition"] = disposition
         response["X-Accel-Buffering"] = "no"  # a proxy should pass the first bytes on at once
+        for name, value in export_headers(run, warnings).items():
+            response[name] = value
         return response

@@ -42,7 +42,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--strict", action="store_true", help="Fail, writing nothing, when a requested split would be empty."
         )
-        parser.add_argument("--since", default=None, help="Only articles created after this ISO date or date-time.")
+        parser.add_argument(
+            "--since",
+            default=None,
+            help="Only articles whose selected layer changed after this ISO date or date-time (pass the 'As of' "
+            "time the previous export printed); a JSONL export then ends with tombstone lines "
+            '{"at": ..., "deleted": true, "key": ...} for articles that left the selection.',
+        )
         parser.add_argument(
             "--status",
             default=None,
@@ -82,6 +88,10 @@ class Command(BaseCommand):
         self.stdout.write(summary(written.manifest))
         if not request.is_archive:
             self.stdout.write(f"Manifest: {manifest_path(written.path)}")
+        if written.manifest.deleted:
+            self.stdout.write(f"  tombstones (articles that left the selection): {written.manifest.deleted:,}")
+        assert written.until is not None
+        self.stdout.write(f"As of: {written.until.isoformat()} (pass it as --since next time)")
         for warning in check_export_splits(written.manifest):
             self.stderr.write(f"Warning: {warning}")
 
