@@ -54,6 +54,7 @@ class Strategy:
     PICKED = "picked"
     MANUAL = "manual"
     ACCEPTED = "accepted"
+    PROMOTED = "promoted"
 
 
 MERGE_STRATEGIES = (Strategy.UNANIMOUS, Strategy.MAJORITY, Strategy.NONE)

@@ -148,6 +148,14 @@ def validate_event_complete(
     ]
 
 
+def missing_roles(schema: LabelSchema, *, event_type: str, role_counts: Counter[str]) -> list[str]:
+    """The roles of the event's type still short of their minimum (not counting `not_stated`)."""
+    spec = schema.event_types.get(event_type)
+    if spec is None:
+        return []
+    return [role.name for role in spec.roles.values() if role_counts[role.name] < role.min]
+
+
 def validate_stance_label(schema: LabelSchema, label: object) -> None:
     if not isinstance(label, str) or label not in schema.stance_labels:
         raise InvalidAnnotation("label", f"unknown stance label {label!r}; allowed: {', '.join(schema.stance_labels)}")

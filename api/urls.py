@@ -18,7 +18,7 @@ from api.views.health import HealthView
 from api.views.jobs import JobViewSet
 from api.views.layers import EventViewSet, LayerItemViewSet, LayerView, MentionViewSet, StanceViewSet
 from api.views.projects import ProjectViewSet
-from api.views.review import ArticleReviewView, GoldMergeView, GoldPickView
+from api.views.review import ArticleReviewView, GoldMergeView, GoldPickView, GoldPromoteView
 from api.views.suggestions import SuggestionAcceptView, SuggestionRejectView
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ project_urls = [
         DatasetVersionDownloadView.as_view(),
         name="dataset-version-download",
     ),
+    path("gold/promote/", GoldPromoteView.as_view(), name="gold-promote"),
     path("export/", ExportView.as_view(), name="export"),
     path("deleted/", DeletionListView.as_view(), name="deleted"),
     path("agreement/", AgreementView.as_view(), name="agreement"),

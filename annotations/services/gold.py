@@ -7,17 +7,18 @@ it read: two reviewers settling the same article can't both win; the second gets
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotations.errors import InvalidAnnotation
-from annotations.models import Article, Event, Layer, Mention, Stance
+from annotations.models import Article, Event, Layer, Mention, Project, Stance
 from annotations.review import (
     KINDS,
     MERGE_STRATEGIES,
@@ -28,12 +29,15 @@ from annotations.review import (
     groups_of,
     provenance,
 )
+from annotations.schema import LabelSchema
 from annotations.selectors import (
     compared_layers,
     with_copied_rows,
+    with_items,
 )
 from annotations.services.copying import ItemCopier, ProvenanceOf
-from annotations.services.layers import layer_touch
+from annotations.services.layers import layer_gold, layer_touch
+from annotations.validation import missing_roles, validate_event_complete
 
 
 def gold_open(*, article: Article, reviewer: AbstractBaseUser | None = None) -> Layer:
@@ -160,3 +164,100 @@ def gold_merge(
             if agreement_of(len(group.items), len(layers)) in wanted:
                 copier.copy(kind, group.item)
     return _result(gold, copier)
+
+
+# --- Bulk: a machine layer promoted to gold (bootstrapping a gold set) ------------------------
+
+
+@dataclass
+class PromoteResult:
+    model_version: str
+    promoted: list[int] = field(default_factory=list)
+    skipped: dict[str, list[int]] = field(default_factory=dict)  # reason → article ids
+    counts: Counter[str] = field(default_factory=Counter)  # mentions, events, stances, events_dropped, …
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "promoted": len(self.promoted),
+            "articles": self.promoted,
+            "skipped": self.skipped,
+            "counts": dict(sorted(self.counts.items())),
+        }
+
+
+def latest_model_version(project: Project) -> str | None:
+    """The model version of the project's most recently written machine layer."""
+    return (
+        Layer.objects.filter(article__project=project, kind=Layer.Kind.MACHINE)
+        .order_by("-created_at", "-id")
+        .values_list("model_version", flat=True)
+        .first()
+    )
+
+
+def gold_promote(
+    *,
+    project: Project,
+    model_version: str | None = None,
+    articles: QuerySet[Article] | None = None,
+    not_stated_missing: bool = False,
+    by: AbstractBaseUser | None = None,
+) -> PromoteResult:
+    """Copy a machine layer (`model_version`, default the latest) into the gold layer of each article.
+
+    Events that lack a required role are left out, or with `not_stated_missing` kept with those roles
+    marked "not stated in the text"; every copied item records provenance `promoted` with the model
+    version. Articles whose gold is adjudicated, or that have no such machine layer, are skipped and
+    reported. One transaction per article: a failure leaves the others promoted.
+    """
+    version = model_version or latest_model_version(project)
+    if not version:
+        raise InvalidAnnotation("layer", f"project {project.slug!r} has no machine layer to promote")
+    if not Layer.objects.filter(article__project=project, kind=Layer.Kind.MACHINE, model_version=version).exists():
+        raise InvalidAnnotation("layer", f"no machine layer of model version {version!r} in project {project.slug!r}")
+    chosen = (articles if articles is not None else project.articles.all()).filter(project=project).order_by("pk")
+    schema = LabelSchema(project.label_schema)
+    at = timezone.now().isoformat()
+    result = PromoteResult(model_version=version)
+    record = provenance(Strategy.PROMOTED, reviewer=by, model_version=version, at=at)
+    for article in chosen.only("pk", "project_id"):
+        machine = with_items(
+            Layer.objects.filter(article=article, kind=Layer.Kind.MACHINE, model_version=version)
+        ).first()
+        if machine is None:
+            result.skipped.setdefault("no machine layer of that version", []).append(article.pk)
+            continue
+        gold = Layer.objects.filter(article=article, kind=Layer.Kind.GOLD).first()
+        if gold is not None and gold.status == Layer.Status.ADJUDICATED:
+            result.skipped.setdefault("gold already adjudicated", []).append(article.pk)
+            continue
+        with transaction.atomic():
+            gold = gold or layer_gold(article=article)
+            copier = ItemCopier(gold, provenance=lambda key: dict(record))
+            for mention in machine.mentions.all():
+                copier.copy("mention", mention)
+            for event in machine.events.all():
+                counts = Counter(argument.role for argument in event.arguments.all())
+                missing = validate_event_complete(
+                    schema, event_type=event.event_type, role_counts=counts, not_stated=event.not_stated
+                )
+                roles = [
+                    role
+                    for role in missing_roles(schema, event_type=event.event_type, role_counts=counts)
+                    if role not in event.not_stated
+                ]
+                # Only missing roles can be marked not stated; a type or role the schema lost can't.
+                if missing and not (not_stated_missing and len(roles) == len(missing)):
+                    result.counts["events_dropped"] += 1
+                    continue
+                if missing:
+                    event.not_stated = sorted({*event.not_stated, *roles})  # the copy's; the suggestion stays
+                    result.counts["roles_marked_not_stated"] += len(roles)
+                copier.copy("event", event)
+            for stance in machine.stances.all():
+                copier.copy("stance", stance)
+        for kind, _ in copier.created:
+            result.counts[f"{kind}s"] += 1
+        result.promoted.append(article.pk)
+    return result

@@ -98,3 +98,35 @@ class ReviewOutput(serializers.Serializer):
         "trigger, arguments, holder, target …) next to these.",
     )
     summary = serializers.DictField()
+
+
+class PromoteInput(serializers.Serializer):
+    layer = serializers.RegexField(
+        r"^machine:.+$",
+        default="machine:latest",
+        help_text="machine:latest (the project's newest model version) or machine:VERSION.",
+    )
+    articles = serializers.ListField(
+        child=serializers.IntegerField(), required=False, max_length=100_000, help_text="Article ids (default: all)."
+    )
+    stage = serializers.ChoiceField(
+        choices=["unassigned", "assigned", "annotated", "adjudicated"], required=False, help_text="Only these."
+    )
+    not_stated_missing = serializers.BooleanField(
+        default=False,
+        help_text="Keep events that lack a required role, marking the role 'not stated in the text' "
+        "(default: leave them out).",
+    )
+
+
+class PromoteOutput(serializers.Serializer):
+    model_version = serializers.CharField()
+    promoted = serializers.IntegerField(help_text="Articles whose gold got the machine layer's items.")
+    articles = serializers.ListField(child=serializers.IntegerField())
+    skipped = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField()), help_text="Reason → article ids."
+    )
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Items created (mentions, events, stances), events_dropped, roles_marked_not_stated.",
+    )

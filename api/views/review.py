@@ -19,10 +19,18 @@ from rest_framework.views import APIView
 
 from annotations.models import Article, Layer
 from annotations.review import KINDS
-from annotations.selectors import review_of
-from annotations.services.gold import PickResult, gold_merge, gold_pick
+from annotations.selectors import filter_stage, review_of
+from annotations.services.gold import PickResult, gold_merge, gold_pick, gold_promote
 from api.permissions import CAN_READ_ALL_LAYERS, CAN_WRITE_GOLD, check_layer_write, require_role
-from api.serializers.review import MergeInput, MergeOutput, PickInput, PickOutput, ReviewOutput
+from api.serializers.review import (
+    MergeInput,
+    MergeOutput,
+    PickInput,
+    PickOutput,
+    PromoteInput,
+    PromoteOutput,
+    ReviewOutput,
+)
 from api.views.base import ARTICLE_ID, LAYER_ID, SLUG, ProjectScopedMixin, error_responses, layer_in, validated
 
 
@@ -104,3 +112,34 @@ class GoldMergeView(ProjectScopedMixin, APIView):
                 "items": _refs(result.created),
             }
         )
+
+
+class GoldPromoteView(ProjectScopedMixin, APIView):
+    @extend_schema(
+        summary="Promote a machine layer to gold (bootstrap a gold set to review)",
+        description="Copies the machine layer of a model version into the gold layer of each selected article "
+        "(all by default), with provenance `promoted`. Events that lack a required role are left out, or with "
+        "`not_stated_missing` kept with the role marked not stated. Adjudicated gold is skipped and reported; "
+        "each article is its own transaction. Managers and reviewers.",
+        parameters=[SLUG],
+        request=PromoteInput,
+        responses={200: PromoteOutput, **error_responses(400, 403)},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = self.get_project()
+        require_role(request, project, CAN_WRITE_GOLD, "Promoting to gold")
+        data = validated(PromoteInput, request.data)
+        articles = project.articles.all()
+        if "articles" in data:
+            articles = articles.filter(pk__in=data["articles"])
+        if "stage" in data:
+            articles = filter_stage(articles, data["stage"])
+        layer = data["layer"]
+        result = gold_promote(
+            project=project,
+            model_version=None if layer == "machine:latest" else layer.removeprefix("machine:"),
+            articles=articles,
+            not_stated_missing=data["not_stated_missing"],
+            by=self.user,
+        )
+        return Response(PromoteOutput(result.as_json()).data)
