@@ -306,5 +306,19 @@ def test_actor_search_finds_by_name_and_alias(browser, project):
     assert [a["name"] for a in by_alias] == ["Wagner Group"]
 
 
+def test_actor_search_with_a_kind_lists_that_kind_first(browser, project):
+    ActorFactory(name="Niger Delta Avengers", aliases=[], kind="ORG")
+    ActorFactory(name="Niger", aliases=["Republic of the Niger"], kind="GPE", country="NER")
+    ActorFactory(name="Nigeria", aliases=[], kind="GPE", country="NGA")
+    url = reverse("admin:workspace_actors", args=[project.slug])
+
+    response = browser.get(url, {"q": "Niger", "kind": "GPE"})
+    as_org = browser.get(url, {"q": "Niger", "kind": "ORG"}).json()["results"]
+
+    assert response.status_code == 200
+    assert [a["name"] for a in response.json()["results"]] == ["Niger", "Nigeria", "Niger Delta Avengers"]
+    assert [a["name"] for a in as_org] == ["Niger Delta Avengers", "Niger", "Nigeria"]
+
+
 def test_token_offsets_are_code_points_of_words_and_punctuation():
     assert token_offsets("Niger's junta, 2023 🙂 ok") == [0, 5, 5, 6, 6, 7, 8, 13, 13, 14, 15, 19, 20, 21, 22, 24]

@@ -23,7 +23,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -251,7 +251,8 @@ def actor_search_view(request: HttpRequest, slug: str) -> JsonResponse:
         actors = actors.filter(Q(name__icontains=query) | Q(aliases__icontains=query) | Q(wikidata_id=query))
     kind = request.GET.get("kind")
     if kind:
-        actors = actors.order_by(~Q(kind=kind), "name")  # same entity type first
+        same_kind_first = Case(When(kind=kind, then=Value(0)), default=Value(1), output_field=IntegerField())
+        actors = actors.order_by(same_kind_first, "name")
     rows = actors.values("pk", "name", "kind", "country", "sector")[:ACTOR_RESULTS]
     return JsonResponse(
         {
