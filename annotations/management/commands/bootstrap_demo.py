@@ -50,6 +50,8 @@ class Command(BaseCommand):
             )
         elif not report.actor_errors:
             write(f"Actors: no {seeds_dir / DEMO_ACTORS_FILE}; the actor registry was not loaded")
+        if report.assignment is not None:
+            write(f"Assignment: {report.assignment.summary()}")
         write("Users (username / password / role):")
         for username, demo in DEMO_USERS.items():
             kind = "superuser" if demo.is_superuser else "staff" if demo.is_staff else "API only"
