@@ -56,7 +56,7 @@ def mention_create(
     """Add an entity mention; offsets must lie in the text and match `text` when it is given."""
     article = layer.article
     validate_mention_label(layer_schema(layer), label)
-    quoted = validate_span(article.text, start, end, text)
+    quoted = validate_span(article.text, start, end, text, within_paragraph=True)
     if Mention.objects.filter(layer=layer, start=start, end=end, label=label).exists():
         raise InvalidAnnotation("start", f"a {label} mention on [{start}, {end}) already exists in this layer")
     layer_touch(layer=layer, expected_version=expected_version)
@@ -79,7 +79,7 @@ def check_mention_update(*, mention: Mention, label: str, start: int, end: int, 
     layer = mention.layer
     schema = layer_schema(layer)
     validate_mention_label(schema, label)
-    quoted = validate_span(layer.article.text, start, end, text)
+    quoted = validate_span(layer.article.text, start, end, text, within_paragraph=True)
     for argument in mention.arguments.select_related("event"):
         spec = schema.event_types.get(argument.event.event_type)
         role = spec.roles.get(argument.role) if spec else None
@@ -177,7 +177,9 @@ def event_create(
     `not_stated` lists roles of the type that the text leaves implicit (complete without an argument).
     """
     schema = layer_schema(layer)
-    quoted = validate_span(layer.article.text, trigger_start, trigger_end, trigger_text, field="trigger")
+    quoted = validate_span(
+        layer.article.text, trigger_start, trigger_end, trigger_text, field="trigger", within_paragraph=True
+    )
     resolved = _argument_mentions(layer, arguments)
     validate_event(
         schema,

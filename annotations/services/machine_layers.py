@@ -188,7 +188,7 @@ def machine_layers_replace(
             try:
                 if s.label not in schema.entity_types:
                     raise InvalidAnnotation("label", s.label)
-                validate_span(text, s.start, s.end, s.text)
+                validate_span(text, s.start, s.end, s.text, within_paragraph=True)
             except InvalidAnnotation:
                 at.append(None)
                 counts["dropped"] += 1
@@ -222,7 +222,9 @@ def machine_layers_replace(
                 if any(row is None for _, row in rows):
                     raise InvalidAnnotation("arguments", "argument points at a dropped mention")
                 resolved = [(role, row) for role, row in rows if row is not None]
-                validate_span(article.text, e.trigger_start, e.trigger_end, e.trigger_text, field="trigger")
+                validate_span(
+                    article.text, e.trigger_start, e.trigger_end, e.trigger_text, field="trigger", within_paragraph=True
+                )
                 validate_event(
                     schema,
                     event_type=e.event_type,
