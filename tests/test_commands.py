@@ -359,6 +359,17 @@ def test_assign_names_what_is_wrong():
     )
 
 
+def test_bootstrap_demo_prints_the_port_make_run_serves_on(seeds_dir, monkeypatch):
+    monkeypatch.setenv("PORT", "8100")
+
+    from_env, _ = run("bootstrap_demo")
+    given, _ = run("bootstrap_demo", "--host", "0.0.0.0", "--port", "8200")
+
+    assert "Admin:    http://127.0.0.1:8100/admin/\n" in from_env
+    assert "API docs: http://127.0.0.1:8100/api/docs/\n" in from_env
+    assert "Admin:    http://0.0.0.0:8200/admin/\n" in given
+
+
 def test_bootstrap_demo_restores_a_demo_password_that_no_longer_works(seeds_dir):
     run("bootstrap_demo")
     reviewer = User.objects.get(username="reviewer")
