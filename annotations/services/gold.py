@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from annotations.errors import InvalidAnnotation
+from annotations.errors import InvalidAnnotation, with_article
 from annotations.models import Article, Event, Layer, Mention, Stance
 from annotations.review import (
     KINDS,
@@ -72,7 +72,7 @@ def _provenance_of(
 
 def _check_gold(gold: Layer) -> None:
     if gold.kind != Layer.Kind.GOLD:
-        raise InvalidAnnotation("layer", f"items are picked into a gold layer; this is a {gold.kind} layer")
+        raise InvalidAnnotation("layer", f"items are picked into a gold layer; this is {with_article(gold.kind)} layer")
 
 
 def _annotators_of(groups: dict[str, list[Group]]) -> dict[Key, list[str]]:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from annotations.errors import InvalidAnnotation, VersionConflict
+from annotations.errors import InvalidAnnotation, VersionConflict, with_article
 from annotations.models import (
     Article,
     Layer,
@@ -86,7 +86,9 @@ def layer_set_status(
     if status not in Layer.Status.values:
         raise InvalidAnnotation("status", f"unknown status {status!r}; allowed: {', '.join(Layer.Status.values)}")
     if status == Layer.Status.ADJUDICATED and layer.kind != Layer.Kind.GOLD:
-        raise InvalidAnnotation("status", f"only a gold layer can be adjudicated; this is a {layer.kind} layer")
+        raise InvalidAnnotation(
+            "status", f"only a gold layer can be adjudicated; this is {with_article(layer.kind)} layer"
+        )
     if status in (Layer.Status.DONE, Layer.Status.ADJUDICATED):
         schema = layer_schema(layer)
         problems: list[str] = []

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.errors import with_article
 from annotations.models import Event, Layer, Mention, Stance
 from annotations.review import Strategy, provenance
 from annotations.services.items import (
@@ -193,19 +194,19 @@ def item_schema(
             responses={200: output, **error_responses(403)},
         ),
         create=extend_schema(
-            summary=f"Add a {name} to a layer (validated against the text and the label schema)",
+            summary=f"Add {with_article(name)} to a layer (validated against the text and the label schema)",
             parameters=ITEM_PARAMETERS,
             request=create_input,
             responses={201: write_output, **error_responses(400, 403, 409)},
         ),
         partial_update=extend_schema(
-            summary=f"Change a {name}",
+            summary=f"Change {with_article(name)}",
             parameters=ITEM_PARAMETERS,
             request=update_input,
             responses={200: write_output, **error_responses(400, 403, 409)},
         ),
         destroy=extend_schema(
-            summary=f"Delete a {name}",
+            summary=f"Delete {with_article(name)}",
             parameters=[*ITEM_PARAMETERS, DELETE_VERSION],
             request=None,
             responses={200: LayerVersionOutput, **error_responses(400, 403, 409)},
