@@ -217,6 +217,20 @@ def queue_neighbours(*, layer: Layer) -> tuple[Layer | None, Layer | None]:
     return previous, following
 
 
+def queue_progress(*, layer: Layer) -> dict[str, int]:
+    """Where the layer stands in its annotator's queue of the project (the queue order of
+    `annotator_queue`): `position` (1-based), `queue_size`, and how many of them are `done`."""
+    own = Layer.objects.filter(
+        kind=Layer.Kind.ANNOTATOR, annotator_id=layer.annotator_id, article__project_id=layer.article.project_id
+    )
+    counts = own.aggregate(
+        position=Count("pk", filter=Q(article_id__lte=layer.article_id)),
+        queue_size=Count("pk"),
+        done=Count("pk", filter=Q(status=Layer.Status.DONE)),
+    )
+    return {"position": counts["position"], "queue_size": counts["queue_size"], "done": counts["done"]}
+
+
 # --- A layer with its items, as both front doors show it -------------------------------------
 
 

@@ -148,6 +148,22 @@ def test_previous_and_next_follow_the_queue(browser, project, me):
     assert len(articles) == 3
 
 
+def test_the_page_says_where_the_article_stands_in_my_queue(browser, project, me):
+    # given four articles of mine, two of them done, and one in another project
+    for _ in range(4):
+        ArticleFactory(project=project)
+    articles_assign(project=project)
+    mine = list(Layer.objects.filter(annotator=me).order_by("article_id"))
+    Layer.objects.filter(pk__in=[mine[0].pk, mine[3].pk]).update(status=Layer.Status.DONE)
+    elsewhere = ProjectFactory(slug="sahel")
+    MembershipFactory(project=elsewhere, user=me, role=Membership.Role.ANNOTATOR)
+    Layer.objects.create(article=ArticleFactory(project=elsewhere), kind=Layer.Kind.ANNOTATOR, annotator=me)
+
+    data = page_data(browser.get(layer_url(mine[2])))
+
+    assert data["progress"] == {"position": 3, "queue_size": 4, "done": 2}
+
+
 def test_article_text_and_title_are_escaped(browser, project, me):
     article = ArticleFactory(project=project, title=XSS, text=f"Russia said {XSS} today.")
     layer = Layer.objects.create(article=article, kind=Layer.Kind.ANNOTATOR, annotator=me)
