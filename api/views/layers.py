@@ -31,6 +31,7 @@ from annotations.services.items import (
     stance_update,
 )
 from annotations.services.layers import layer_set_status
+from annotations.services.suggestions import suggestion_settle_matching
 from api.permissions import check_layer_read, check_layer_write
 from api.serializers.layers import (
     EventCreateInput,
@@ -146,6 +147,8 @@ class LayerItemViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         check_layer_write(request, self.get_project(), layer)
         data = validated(self.create_input, request.data)
         item = self.perform_create(layer, data)
+        # A hand-made item that matches a suggestion settles it (recorded as a correction).
+        suggestion_settle_matching(layer=layer, user=request.user, item=item)
         return Response(self.write_output_class(item).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, **kwargs: Any) -> Response:
