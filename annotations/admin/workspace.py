@@ -17,6 +17,7 @@ Django's autoescaping or `json_script`; the JavaScript builds the DOM with `text
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -43,6 +44,8 @@ from annotations.access import (
 )
 from annotations.admin.workspace_data import page_data, review_data, review_state, workspace_state
 from annotations.models import Actor, Article, Layer, Project
+from annotations.schema import LabelSchema
+from annotations.search import SEARCH_PARAMETERS, ArticleSearch, articles_search
 from annotations.selectors import Stage, annotator_queue, articles_with_stage, gold_layer, project_annotators
 from annotations.services.assignment import articles_assign
 from annotations.services.layers import layer_for_annotator
@@ -88,6 +91,11 @@ def queue_view(request: HttpRequest) -> TemplateResponse:
     layers = annotator_queue(user=request.user)
     slug = request.GET.get("project") or ""
     status = request.GET.get("status") or ""
+    search = ArticleSearch.from_query(request.GET)  # the article list's search, over my own layers
+    if search:
+        own = Layer.objects.filter(kind=Layer.Kind.ANNOTATOR, annotator_id=request.user.pk)
+        found = articles_search(Article.objects.filter(layers__in=own), search, layers=own)
+        layers = layers.filter(article__in=found.values("pk"))
     all_layers = list(layers)
     projects = sorted({layer.article.project for layer in all_layers}, key=lambda p: p.slug)
     totals = {value: 0 for value in (Layer.Status.NOT_STARTED, Layer.Status.IN_PROGRESS, Layer.Status.DONE)}
@@ -110,6 +118,10 @@ def queue_view(request: HttpRequest) -> TemplateResponse:
         totals=[(value, Layer.Status(value).label, count) for value, count in totals.items()],
         total=sum(totals.values()),
         first_open=first_open,
+        search=search,
+        entity_types=sorted({code for p in projects for code in LabelSchema(p.label_schema).entity_types}),
+        event_types=sorted({code for p in projects for code in LabelSchema(p.label_schema).event_types}),
+        search_query=urlencode({k: v for k, v in request.GET.items() if k in ("project", *SEARCH_PARAMETERS) and v}),
         is_nav_sidebar_enabled=False,  # annotators have no models to list there
     )
     return TemplateResponse(request, "admin/workspace/queue.html", context)
