@@ -32,6 +32,7 @@ from django.utils import timezone
 from annotations.errors import InvalidAnnotation
 from annotations.models import (
     Article,
+    Change,
     Event,
     EventArgument,
     Layer,
@@ -229,6 +230,14 @@ def queue_progress(*, layer: Layer) -> dict[str, int]:
         done=Count("pk", filter=Q(status=Layer.Status.DONE)),
     )
     return {"position": counts["position"], "queue_size": counts["queue_size"], "done": counts["done"]}
+
+
+def layer_history(*, layer: Layer, limit: int) -> list[Change]:
+    """The layer's newest `limit` changes, newest first, each with its user and the change that
+    undid it (`undone_by_id`, or None)."""
+    undone_by = Change.objects.filter(undoes=OuterRef("pk")).order_by("pk").values("pk")[:1]
+    changes = Change.objects.filter(layer=layer).select_related("user").annotate(undone_by_id=Subquery(undone_by))
+    return list(changes.order_by("-id")[:limit])
 
 
 # --- A layer with its items, as both front doors show it -------------------------------------

@@ -125,6 +125,7 @@ def test_every_changelist_and_change_page_renders(admin_client, corpus):
         "JobChunk",
         "SuggestionDecision",
         "DatasetVersion",
+        "Change",
     }
 
     assert admin_client.get(reverse("admin:index")).status_code == 200

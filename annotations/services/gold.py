@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotations.errors import InvalidAnnotation, with_article
-from annotations.models import Article, Event, Layer, Mention, Stance
+from annotations.models import Article, Change, Event, Layer, Mention, Stance
 from annotations.review import (
     KINDS,
     MERGE_STRATEGIES,
@@ -32,6 +32,7 @@ from annotations.selectors import (
     compared_layers,
     with_copied_rows,
 )
+from annotations.services.changes import changes_via
 from annotations.services.copying import ItemCopier, ProvenanceOf
 from annotations.services.layers import layer_touch
 
@@ -131,8 +132,9 @@ def gold_pick(
     layer_touch(layer=gold, expected_version=expected_version)
     annotators_of = _annotators_of(groups_of(compared_layers(gold.article)))
     copier = ItemCopier(gold, provenance=_provenance_of(Strategy.PICKED, reviewer, annotators_of))
-    for kind, source in sources:
-        copier.copy(kind, source)
+    with changes_via(Change.Path.REVIEW, user=reviewer):
+        for kind, source in sources:
+            copier.copy(kind, source)
     return _result(gold, copier)
 
 
@@ -155,8 +157,9 @@ def gold_merge(
     groups = groups_of(layers)
     wanted = (Strategy.UNANIMOUS,) if strategy == Strategy.UNANIMOUS else (Strategy.UNANIMOUS, Strategy.MAJORITY)
     copier = ItemCopier(gold, provenance=_provenance_of(strategy, reviewer, _annotators_of(groups)))
-    for kind in KINDS:
-        for group in groups[kind]:
-            if agreement_of(len(group.items), len(layers)) in wanted:
-                copier.copy(kind, group.item)
+    with changes_via(Change.Path.REVIEW, user=reviewer):
+        for kind in KINDS:
+            for group in groups[kind]:
+                if agreement_of(len(group.items), len(layers)) in wanted:
+                    copier.copy(kind, group.item)
     return _result(gold, copier)

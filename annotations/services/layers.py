@@ -20,6 +20,7 @@ from annotations.models import (
     Layer,
 )
 from annotations.schema import LabelSchema
+from annotations.services.changes import change_record
 from annotations.validation import (
     validate_event_complete,
 )
@@ -109,6 +110,7 @@ def layer_set_status(
             raise VersionConflict(layer_id=layer.pk, expected=expected_version, current=current[0])
         layer.refresh_from_db(fields=["version", "status", "adjudicated_by", "adjudicated_at", "updated_at"])
         return layer
+    before = current[1] if current is not None else layer.status
     layer_touch(layer=layer, expected_version=expected_version, status_change=True)
     adjudicated = status == Layer.Status.ADJUDICATED
     layer.status = status
@@ -116,6 +118,9 @@ def layer_set_status(
     layer.adjudicated_at = timezone.now() if adjudicated else None
     Layer.objects.filter(pk=layer.pk).update(
         status=status, adjudicated_by=layer.adjudicated_by, adjudicated_at=layer.adjudicated_at
+    )
+    change_record(
+        layer=layer, item_kind="layer", action="status", before={"status": before}, after={"status": status}, user=by
     )
     return layer
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import Model
 
@@ -266,7 +266,7 @@ def _settle_key(kind: str, item: Any) -> tuple[Any, ...]:
 
 @transaction.atomic
 def suggestion_settle_matching(
-    *, layer: Layer, user: AbstractBaseUser, item: Mention | Event | Stance
+    *, layer: Layer, user: AbstractBaseUser | AnonymousUser, item: Mention | Event | Stance
 ) -> SuggestionDecision | None:
     """Record an item made by hand in an annotator or gold layer as the correction of the matching
     undecided suggestion of the article's newest machine layer, if there is one.
@@ -275,7 +275,7 @@ def suggestion_settle_matching(
     would copy it in a second time. At most one suggestion is settled per item; the layer's
     version does not move (the item's own write moved it).
     """
-    if layer.kind not in (Layer.Kind.ANNOTATOR, Layer.Kind.GOLD):
+    if layer.kind not in (Layer.Kind.ANNOTATOR, Layer.Kind.GOLD) or not isinstance(user, AbstractBaseUser):
         return None
     kind = next(k for k, model in SUGGESTION_MODELS.items() if isinstance(item, model))
     machines = Layer.objects.filter(article_id=layer.article_id, kind=Layer.Kind.MACHINE)
