@@ -5,22 +5,36 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.models import Change, Layer
+from annotations.models import Change, Layer, Project
 from annotations.selectors import layer_history
 from annotations.services.history import UndoConflict, change_undo
-from api.permissions import check_layer_read, check_layer_write
+from api.permissions import check_layer_read, check_layer_write, project_for
 from api.serializers.history import HistoryOutput, UndoInput, UndoOutput
-from api.views.base import LAYER_ID, SLUG, ProjectScopedMixin, error_responses, layer_in, validated
+from api.views.base import LAYER_ID, SLUG, error_responses, layer_in, validated
 
 HISTORY_LIMIT = 50
 HISTORY_MAX = 500
 
 
-class LayerHistoryView(ProjectScopedMixin, APIView):
+class HistoryView(APIView):
+    """As the other project views (`ProjectScopedMixin`): token or session, the URL's project
+    resolved first (404 for non-members)."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]  # token first: 401, not 403
+    permission_classes = [IsAuthenticated]
+
+    def layer(self, request: Request, slug: str, pk: int) -> tuple[Project, Layer]:
+        project = project_for(request, slug)
+        return project, layer_in(project, pk)
+
+
+class LayerHistoryView(HistoryView):
     @extend_schema(
         summary="The layer's newest changes (who, when, through which path, the item before and after)",
         description="Readable by whoever may read the layer.",
@@ -37,8 +51,7 @@ class LayerHistoryView(ProjectScopedMixin, APIView):
         responses={200: HistoryOutput, **error_responses(400, 403)},
     )
     def get(self, request: Request, slug: str, pk: int) -> Response:
-        project = self.get_project()
-        layer = layer_in(project, pk)
+        project, layer = self.layer(request, slug, pk)
         check_layer_read(request, project, layer)
         raw = request.query_params.get("limit", str(HISTORY_LIMIT))
         if not raw.isdigit() or int(raw) < 1:
@@ -50,7 +63,7 @@ class LayerHistoryView(ProjectScopedMixin, APIView):
         return Response(HistoryOutput({"layer_version": layer.version, "results": changes}).data)
 
 
-class ChangeUndoView(ProjectScopedMixin, APIView):
+class ChangeUndoView(HistoryView):
     @extend_schema(
         summary="Undo one change of the layer (while nothing newer touched the same item)",
         description="A create is undone by deleting the item, a delete by creating it again (a new id), an "
@@ -70,8 +83,7 @@ class ChangeUndoView(ProjectScopedMixin, APIView):
         },
     )
     def post(self, request: Request, slug: str, pk: int, change_id: int) -> Response:
-        project = self.get_project()
-        layer = layer_in(project, pk)
+        project, layer = self.layer(request, slug, pk)
         check_layer_write(request, project, layer)
         change = Change.objects.filter(pk=change_id, layer=layer).first()
         if change is None:
