@@ -21,7 +21,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py bootstrap_demo
+	$(PY) manage.py bootstrap_demo --host $(HOST) --port $(PORT)
 
 # Sets everything up, starts a Celery worker, pre-annotates the seeds and serves the admin.
 run: demo

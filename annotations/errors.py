@@ -35,3 +35,8 @@ class ImportFailed(Exception):
     def __init__(self, errors: list[str]):
         self.errors = errors
         super().__init__("; ".join(errors))
+
+
+def with_article(noun: str) -> str:
+    """'an event', 'an annotator layer', 'a mention', 'a gold layer': for messages and API docs."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"

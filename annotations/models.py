@@ -512,6 +512,64 @@ class Deletion(models.Model):
         return f"{self.project_id} {self.key[:12]} {self.kind} deleted at {self.at:%Y-%m-%d %H:%M}"
 
 
+class Change(models.Model):
+    """One write to a layer, kept for ever (append-only): who, when, through which door, and the
+    item as it was before and after. A layer's items can be rebuilt from its changes alone, and a
+    change can be undone while nothing newer touched the same item."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        DELETE = "delete", "Deleted"
+        STATUS = "status", "Status changed"
+
+    class ItemKind(models.TextChoices):
+        MENTION = "mention", "Mention"
+        EVENT = "event", "Event"
+        STANCE = "stance", "Stance"
+        LAYER = "layer", "Layer"
+
+    class Path(models.TextChoices):
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+        IMPORT = "import", "Import"
+        JOB = "job", "Background job"
+        REVIEW = "review", "Review (pick, merge)"
+        OTHER = "other", "Other (command, shell)"
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="changes")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    item_kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    item_id = models.BigIntegerField(null=True, blank=True, help_text="The item's id (none for a layer's status).")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    before = models.JSONField(null=True, blank=True, help_text="The item before the change (none for a create).")
+    after = models.JSONField(null=True, blank=True, help_text="The item after the change (none for a delete).")
+    layer_version = models.PositiveIntegerField(help_text="The layer's version after the change.")
+    path = models.CharField(max_length=16, choices=Path.choices)
+    undoes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="undone_by",
+        help_text="The change this one undid.",
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["layer", "-id"]),
+            models.Index(fields=["layer", "item_kind", "item_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.item_kind} {self.item_id or ''} in layer {self.layer_id}"
+
+
 class DatasetVersion(models.Model):
     """An immutable stored export: what was selected, how many, and the sha256 of the bytes."""
 

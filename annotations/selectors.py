@@ -33,6 +33,7 @@ from annotations.errors import InvalidAnnotation
 from annotations.exports.selection import parse_layer_selector, parse_since, selection_resolve
 from annotations.models import (
     Article,
+    Change,
     Deletion,
     Event,
     EventArgument,
@@ -231,6 +232,28 @@ def queue_neighbours(*, layer: Layer) -> tuple[Layer | None, Layer | None]:
     previous = own.filter(article_id__lt=layer.article_id).order_by("-article_id").first()
     following = own.filter(article_id__gt=layer.article_id).order_by("article_id").first()
     return previous, following
+
+
+def queue_progress(*, layer: Layer) -> dict[str, int]:
+    """Where the layer stands in its annotator's queue of the project (the queue order of
+    `annotator_queue`): `position` (1-based), `queue_size`, and how many of them are `done`."""
+    own = Layer.objects.filter(
+        kind=Layer.Kind.ANNOTATOR, annotator_id=layer.annotator_id, article__project_id=layer.article.project_id
+    )
+    counts = own.aggregate(
+        position=Count("pk", filter=Q(article_id__lte=layer.article_id)),
+        queue_size=Count("pk"),
+        done=Count("pk", filter=Q(status=Layer.Status.DONE)),
+    )
+    return {"position": counts["position"], "queue_size": counts["queue_size"], "done": counts["done"]}
+
+
+def layer_history(*, layer: Layer, limit: int) -> list[Change]:
+    """The layer's newest `limit` changes, newest first, each with its user and the change that
+    undid it (`undone_by_id`, or None)."""
+    undone_by = Change.objects.filter(undoes=OuterRef("pk")).order_by("pk").values("pk")[:1]
+    changes = Change.objects.filter(layer=layer).select_related("user").annotate(undone_by_id=Subquery(undone_by))
+    return list(changes.order_by("-id")[:limit])
 
 
 # --- A layer with its items, as both front doors show it -------------------------------------

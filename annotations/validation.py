@@ -6,6 +6,7 @@ through these functions. Each failure raises InvalidAnnotation naming the offend
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -17,8 +18,17 @@ if TYPE_CHECKING:
     from annotations.models import Mention
 
 
-def validate_span(text: str, start: object, end: object, quoted: str | None, *, field: str = "") -> str:
-    """Check [start, end) lies inside `text` and matches `quoted` when given; return the quote."""
+# A blank line (possibly holding spaces or tabs) between two paragraphs.
+PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
+
+
+def validate_span(
+    text: str, start: object, end: object, quoted: str | None, *, field: str = "", within_paragraph: bool = False
+) -> str:
+    """Check [start, end) lies inside `text` and matches `quoted` when given; return the quote.
+
+    `within_paragraph` (mentions and event triggers): the span may not cross a paragraph break
+    (a blank line), which would join two paragraphs into one sentence in the token exports."""
     prefix = f"{field}_" if field else ""
     if not isinstance(start, int) or isinstance(start, bool):
         raise InvalidAnnotation(f"{prefix}start", f"must be an integer, got {start!r}")
@@ -38,6 +48,12 @@ def validate_span(text: str, start: object, end: object, quoted: str | None, *, 
         )
     if not actual.strip():
         raise InvalidAnnotation(f"{prefix}start", f"the span [{start}, {end}) holds only white space")
+    if within_paragraph and (found := PARAGRAPH_BREAK.search(actual)):
+        raise InvalidAnnotation(
+            f"{prefix}end",
+            f"the span [{start}, {end}) crosses a paragraph break at {start + found.start()}: "
+            "end it before the blank line",
+        )
     return actual
 
 

@@ -6,7 +6,13 @@
   The layer looked at is the one by `annotator` when that is given, else (for an annotator) the
   requesting user's own layer, else any annotator's layer.
 - `annotator=<username>` — articles with an annotator layer by that user.
-- `q=<text>` — case-insensitive search in title and text.
+- `q=<text>` — full-text search in title and text (PostgreSQL: `websearch` syntax with English
+  stemming; SQLite: case-insensitive substring).
+- `mention_text=`, `label=`, `event_type=`, `incomplete=true|false` — what the searched layers hold:
+  a mention covering that text, a mention of that entity type, an event of that type, an event
+  missing a required role (roles marked not stated count as filled). The searched layers are the
+  `annotator`'s when given, else (for an annotator) the requesting user's own, else every
+  annotator and gold layer (never the machine suggestions). See `annotations.search`.
 - `has_gold=true|false` — articles with (without) a gold layer.
 - `stage=unassigned|assigned|annotated|adjudicated` — where the article is in the review flow
   (see `annotations.review`): annotated means at least overlap k annotator layers are done.
@@ -25,6 +31,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from annotations.models import Article, Layer, Membership, Project
+from annotations.search import SEARCH_PARAMETERS, ArticleSearch, articles_search
 from annotations.selectors import Stage, articles_with_stage
 from api.permissions import role_in
 
@@ -54,7 +61,22 @@ class ArticleFilter(django_filters.FilterSet):
         error_messages={"invalid_choice": "no user named %(value)r"},
         help_text="Username: articles with an annotator layer by this user.",
     )
-    q = django_filters.CharFilter(help_text="Text search (case-insensitive) in the title and the text.")
+    q = django_filters.CharFilter(
+        help_text="Full-text search in the title and the text (PostgreSQL: web search syntax (words, "
+        "a quoted phrase, -word, or) with English stemming; SQLite: case-insensitive substring)."
+    )
+    mention_text = django_filters.CharFilter(
+        help_text="Articles with a mention whose text contains this (case-insensitive), in the searched layers."
+    )
+    label = django_filters.CharFilter(help_text="Articles with a mention of this entity type in the searched layers.")
+    event_type = django_filters.CharFilter(help_text="Articles with an event of this type in the searched layers.")
+    incomplete = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        error_messages={"invalid_choice": "must be true or false, not %(value)r"},
+        help_text="true: articles whose searched layers hold an event missing a required role (a role marked "
+        "not stated counts as filled); false: those without. Searched layers: the `annotator`'s, else "
+        "your own if you are an annotator, else every annotator and gold layer.",
+    )
     has_gold = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         error_messages={"invalid_choice": "must be true or false, not %(value)r"},
@@ -85,8 +107,6 @@ class ArticleFilter(django_filters.FilterSet):
             else:
                 staged = articles_with_stage(queryset)
             queryset = staged.filter(stage=data["stage"])
-        if data.get("q"):
-            queryset = queryset.filter(Q(title__icontains=data["q"]) | Q(text__icontains=data["q"]))
         if data.get("has_gold"):
             gold = Exists(layers.filter(kind=Layer.Kind.GOLD))
             queryset = queryset.filter(gold if data["has_gold"] == "true" else ~gold)
@@ -105,7 +125,20 @@ class ArticleFilter(django_filters.FilterSet):
             if status == Layer.Status.NOT_STARTED:
                 condition |= ~Exists(own)
             queryset = queryset.filter(condition)
+        search = ArticleSearch.from_query({name: data.get(name) or "" for name in SEARCH_PARAMETERS})
+        if search:
+            queryset = articles_search(queryset, search, layers=self._searched_layers(annotator))
         return queryset
+
+    def _searched_layers(self, annotator: Any) -> QuerySet[Layer]:
+        layers = Layer.objects.filter(kind__in=(Layer.Kind.ANNOTATOR, Layer.Kind.GOLD))
+        if self.project is not None:
+            layers = layers.filter(article__project=self.project)
+        if annotator is not None:
+            return layers.filter(kind=Layer.Kind.ANNOTATOR, annotator=annotator)
+        if self._reader_is_annotator():
+            return layers.filter(kind=Layer.Kind.ANNOTATOR, annotator_id=self.request.user.pk)
+        return layers
 
     def _reader_is_annotator(self) -> bool:
         return self.project is not None and role_in(self.request, self.project) == Membership.Role.ANNOTATOR

@@ -15,6 +15,7 @@ from api.views.articles import ArticleImportView, ArticleLayersView, ArticleView
 from api.views.datasets import DatasetVersionDownloadView, DatasetVersionViewSet, ExportView
 from api.views.deletions import DeletionListView
 from api.views.health import HealthView
+from api.views.history import ChangeUndoView, LayerHistoryView
 from api.views.jobs import JobViewSet
 from api.views.layers import EventViewSet, LayerItemViewSet, LayerView, MentionViewSet, StanceViewSet
 from api.views.projects import ProjectViewSet
@@ -48,6 +49,8 @@ project_urls = [
     path("articles/<int:pk>/layers/", ArticleLayersView.as_view(), name="article-layers"),
     path("articles/<int:pk>/review/", ArticleReviewView.as_view(), name="article-review"),
     path("layers/<int:pk>/", LayerView.as_view(), name="layer-detail"),
+    path("layers/<int:pk>/history/", LayerHistoryView.as_view(), name="layer-history"),
+    path("layers/<int:pk>/history/<int:change_id>/undo/", ChangeUndoView.as_view(), name="change-undo"),
     path("layers/<int:pk>/pick/", GoldPickView.as_view(), name="gold-pick"),
     path("layers/<int:pk>/merge/", GoldMergeView.as_view(), name="gold-merge"),
     *layer_items("mentions", MentionViewSet, "mention"),

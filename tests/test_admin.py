@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -127,6 +128,7 @@ def test_every_changelist_and_change_page_renders(admin_client, corpus):
         "SuggestionDecision",
         "DatasetVersion",
         "Deletion",
+        "Change",
     }
 
     assert admin_client.get(reverse("admin:index")).status_code == 200
@@ -656,3 +658,13 @@ def test_the_article_action_pre_annotates_only_the_selection(admin_client, djang
         )
 
     assert Job.objects.get().params["article_ids"] == [chosen.pk]
+
+
+def test_the_site_has_an_icon(client, db):
+    icon = client.get("/favicon.ico")
+    login = client.get(reverse("admin:login")).content.decode()
+
+    assert icon.status_code == 301
+    assert icon["Location"] == "/static/favicon.svg"
+    assert finders.find("favicon.svg") is not None
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in login

@@ -479,7 +479,7 @@ def test_only_gold_can_be_adjudicated(client, layer):
     response = client.patch(url(layer.article.project, f"layers/{layer.pk}/"), {"version": 1, "status": "adjudicated"})
 
     assert response.status_code == 400
-    assert response.data["errors"] == {"status": ["only a gold layer can be adjudicated; this is a annotator layer"]}
+    assert response.data["errors"] == {"status": ["only a gold layer can be adjudicated; this is an annotator layer"]}
 
 
 def test_post_layer_gets_or_creates_the_annotators_own_layer(client, article, annotator):

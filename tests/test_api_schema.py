@@ -91,3 +91,12 @@ def test_swagger_ui_works_offline_with_local_assets():
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a local static file"
     assert '"/api/schema/"' in html
+
+
+def test_the_schema_uses_an_before_a_vowel():
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content.decode()
+
+    # ("a user", "a one-off" are right: u and o-ne are left out.)
+    wrong = sorted(set(re.findall(r"\b[Aa] (?!one)(?:[aeioAEIO]\w*)", schema)))
+
+    assert wrong == []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from annotations.models import Event, Layer, Mention, Stance, SuggestionDecision
-from annotations.services.layers import layer_for_annotator
+from annotations.services.layers import layer_for_annotator, layer_gold
 from tests.factories import ArticleFactory
-from tests.test_api_helpers import ROLES, add_mention, client_for, machine_layer, member, url
+from tests.test_api_helpers import ROLES, add_mention, client_for, machine_layer, member, span, url
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +243,91 @@ def test_suggestions_accepted_into_an_annotators_layer_record_no_provenance(clie
     assert layer.events.exists()
     assert [e.provenance for e in layer.events.all()] == [{}] * layer.events.count()
     assert {m.provenance == {} for m in layer.mentions.all()} == {True}
+
+
+# --- A hand-made item settles its matching suggestion ----------------------------------------
+
+
+def create(client, layer: Layer, kind: str, body: dict[str, object]):
+    return client.post(url(layer.article.project, f"layers/{layer.pk}/{kind}s/"), body, format="json")
+
+
+def test_a_hand_made_event_settles_the_matching_suggestion_and_accept_all_does_not_duplicate_it(
+    client, layer, machine, annotator
+):
+    # Given a suggested AID "sent" (actor Russia, recipient Niger), and the annotator making it by
+    # hand with the actor only
+    russia = add_mention(layer, "Russia", "GPE")
+    suggestion = machine.events.get()
+    start, end = span(layer.article, "sent")
+
+    response = create(
+        client,
+        layer,
+        "event",
+        {
+            "version": 2,
+            "event_type": "AID",
+            "trigger_start": start,
+            "trigger_end": end,
+            "arguments": [{"role": "actor", "mention": russia.pk}],
+        },
+    )
+
+    # Then the suggestion is recorded as corrected by that event, with no new layer version
+    assert response.status_code == 201
+    assert response.data["layer_version"] == 3
+    decision = SuggestionDecision.objects.get(item_kind="event")
+    assert (decision.user, decision.decision, decision.suggestion_id, decision.result_id) == (
+        annotator,
+        "correct",
+        suggestion.pk,
+        response.data["id"],
+    )
+    assert Layer.objects.get(pk=layer.pk).version == 3
+    # and "Accept all" brings in the other suggestions but not that event again
+    accepted = accept(client, layer, {"version": 3, "all": True})
+    assert accepted.status_code == 200
+    assert "event" not in [d["item_kind"] for d in accepted.data["decisions"]]
+    assert layer.events.count() == 1
+
+
+def test_a_hand_made_mention_and_stance_settle_theirs(client, layer, machine):
+    start, end = span(layer.article, "Russia")
+
+    mention = create(client, layer, "mention", {"version": 1, "label": "GPE", "start": start, "end": end})
+    stance = create(client, layer, "stance", {"version": 2, "label": "AGAINST", "target": mention.data["id"]})
+
+    assert (mention.status_code, stance.status_code) == (201, 201)
+    settled = {(d.item_kind, d.suggestion_id, d.result_id) for d in SuggestionDecision.objects.all()}
+    assert settled == {
+        ("mention", machine.mentions.get(text="Russia").pk, mention.data["id"]),
+        ("stance", machine.stances.get().pk, stance.data["id"]),
+    }
+    assert set(SuggestionDecision.objects.values_list("decision", flat=True)) == {"correct"}
+
+
+def test_an_item_unlike_every_suggestion_or_already_decided_settles_nothing(client, layer, machine):
+    niger = machine.mentions.get(text="Niger")
+    reject(client, layer, {"version": 1, "items": [{"kind": "mention", "id": niger.pk}]})
+    start, end = span(layer.article, "Niger")
+
+    as_loc = create(client, layer, "mention", {"version": 2, "label": "LOC", "start": start, "end": end})
+    as_gpe = create(client, layer, "mention", {"version": 3, "label": "GPE", "start": start, "end": end})
+
+    assert (as_loc.status_code, as_gpe.status_code) == (201, 201)
+    assert list(SuggestionDecision.objects.values_list("decision", "suggestion_id")) == [("reject", niger.pk)]
+
+
+def test_a_gold_item_settles_too(project, article, machine):
+    reviewer = member(project, ROLES.REVIEWER, "rev")
+    gold = layer_gold(article=article)
+    start, end = span(article, "Niamey")
+
+    response = create(
+        client_for(reviewer), gold, "mention", {"version": gold.version, "label": "GPE", "start": start, "end": end}
+    )
+
+    assert response.status_code == 201
+    decision = SuggestionDecision.objects.get()
+    assert (decision.layer, decision.decision, decision.result_id) == (gold, "correct", response.data["id"])

@@ -13,8 +13,10 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
-from annotations.models import Actor, Article, Membership, Project
+from annotations.models import Actor, Article, Layer, Membership, Project
 from annotations.schema import load_default_schema
+from annotations.selectors import annotator_queue
+from tests.factories import ArticleFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -306,6 +308,66 @@ def test_bootstrap_demo_twice_changes_nothing(seeds_dir):
     assert "Project 'seeds' (Seed articles — Russia–Niger military cooperation): already there\n" in out
     assert f"Articles from {seeds_dir}: imported 0, duplicates 5, errors 0\n" in out
     assert "  annotator1  annotator1-demo-pass  annotator  staff     unchanged\n" in out
+
+
+def test_bootstrap_demo_assigns_every_seed_article_to_both_annotators(seeds_dir):
+    out, _ = run("bootstrap_demo")
+
+    # then both annotators open the demo on the five seed articles
+    for username in ("annotator1", "annotator2"):
+        queue = annotator_queue(user=User.objects.get(username=username))
+        assert sorted(layer.article.title for layer in queue) == sorted(Article.objects.values_list("title", flat=True))
+        assert {layer.status for layer in queue} == {Layer.Status.NOT_STARTED}
+    assert "Assignment: 10 assignment(s) created in seeds with overlap 2; load: annotator1 5, annotator2 5\n" in out
+
+
+def test_bootstrap_demo_twice_assigns_nothing_twice(seeds_dir):
+    run("bootstrap_demo")
+
+    out, _ = run("bootstrap_demo")
+
+    assert Layer.objects.filter(kind=Layer.Kind.ANNOTATOR).count() == 10
+    assert "Assignment: 0 assignment(s) created in seeds with overlap 2; 5 article(s) already had 2 annotator(s)" in out
+
+
+# --- assign -----------------------------------------------------------------------------------
+
+
+def test_assign_gives_each_article_k_annotators_and_reruns_add_nothing():
+    project = ProjectFactory(slug="niger", overlap=1)
+    for name in ("ann1", "ann2", "ann3"):
+        MembershipFactory(project=project, user=UserFactory(username=name), role=Membership.Role.ANNOTATOR)
+    for i in range(3):
+        ArticleFactory(project=project, title=f"Report {i}")
+
+    out, _ = run("assign", "--project", "niger", "--overlap", "2", "--annotators", "ann1,ann2")
+    again, _ = run("assign", "--project", "niger", "--overlap", "2", "--annotators", "ann1,ann2")
+
+    assert out == "6 assignment(s) created in niger with overlap 2; load: ann1 3, ann2 3\n"
+    assert again.startswith("0 assignment(s) created in niger with overlap 2; 3 article(s) already had 2")
+    assert set(Layer.objects.values_list("annotator__username", flat=True)) == {"ann1", "ann2"}
+
+
+def test_assign_names_what_is_wrong():
+    project = ProjectFactory(slug="niger")
+    MembershipFactory(project=project, user=UserFactory(username="ann1"), role=Membership.Role.ANNOTATOR)
+
+    assert run_failing("assign", "--project", "nowhere")[2] == "no project 'nowhere'"
+    assert run_failing("assign", "--project", "niger", "--annotators", "ann1,ghost")[2] == "no such user(s): ghost"
+    assert run_failing("assign", "--project", "niger", "--overlap", "2")[2] == (
+        "nothing assigned:\n  - overlap: overlap 2 needs at least 2 annotators; niger has 1"
+    )
+
+
+def test_bootstrap_demo_prints_the_port_make_run_serves_on(seeds_dir, monkeypatch):
+    monkeypatch.setenv("PORT", "8100")
+
+    from_env, _ = run("bootstrap_demo")
+    given, _ = run("bootstrap_demo", "--host", "0.0.0.0", "--port", "8200")
+
+    assert "Admin:    http://127.0.0.1:8100/admin/\n" in from_env
+    assert "API docs: http://127.0.0.1:8100/api/docs/\n" in from_env
+    assert "Admin:    http://0.0.0.0:8200/admin/\n" in given
 
 
 def test_bootstrap_demo_restores_a_demo_password_that_no_longer_works(seeds_dir):

@@ -7,6 +7,7 @@ worker killed with SIGKILL mid-job.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from annotations.services.articles import ArticleInput, articles_create
 from annotations.services.machine_layers import machine_layers_replace
 from annotations.services.preannotation import preannotation_start
 from annotations.services.projects import project_create
+from annotations.validation import validate_event_complete
 from tests.conftest import require_service
 from tests.factories import SAMPLE_TEXT, ArticleFactory, MentionFactory, ProjectFactory
 from tests.workers import run_manage, wait_for
@@ -156,6 +158,54 @@ def test_seed_events_and_stance_are_stored_with_their_arguments(seeds_project, e
     agree = [e for e in events if e.event_type == "AGREE" and {"Niger", "Russia"} <= roles(e).get("actor", set())]
     assert agree, "an agreement between Niger and Russia"
     assert Stance.objects.filter(layer__in=layers, label="AGAINST", evidence_text__contains="complicated").exists()
+
+
+def test_machine_layers_holding_an_incomplete_event_are_not_done(seeds_project, eager):
+    job = eager(project=seeds_project)
+
+    layers = Layer.objects.filter(kind=Layer.Kind.MACHINE, model_version=job.model_version)
+    schema = LabelSchema(seeds_project.label_schema)
+
+    def incomplete(layer: Layer) -> bool:
+        return any(
+            validate_event_complete(
+                schema,
+                event_type=e.event_type,
+                role_counts=Counter(a.role for a in e.arguments.all()),
+                not_stated=e.not_stated,
+            )
+            for e in layer.events.prefetch_related("arguments")
+        )
+
+    statuses = {layer.pk: (incomplete(layer), layer.status) for layer in layers}
+    # the seeds hold both kinds: events without an actor, and articles whose every event is complete
+    assert {status for is_incomplete, status in statuses.values() if is_incomplete} == {Layer.Status.IN_PROGRESS}
+    assert {status for is_incomplete, status in statuses.values() if not is_incomplete} <= {Layer.Status.DONE}
+    assert any(is_incomplete for is_incomplete, _ in statuses.values())
+
+
+def test_a_replaced_machine_layer_is_done_again_once_its_events_are_complete(actors):
+    project = ProjectFactory()
+    article = ArticleFactory(project=project)
+    suggestions = sample_suggestions(article.text)
+    complete_only = DocumentSuggestions(suggestions.mentions, suggestions.events[:1], suggestions.stances)
+    without_actor = DocumentSuggestions(
+        suggestions.mentions,
+        [dataclasses.replace(suggestions.events[0], arguments=[ArgumentSuggestion("recipient", 1)])],
+        [],
+    )
+    replace = {
+        "model_version": "m-1",
+        "schema": LabelSchema(project.label_schema),
+        "actor_ids": dict(Actor.objects.values_list("name", "pk")),
+    }
+
+    machine_layers_replace(results=[(article, without_actor)], **replace)
+    first = article.layers.get(kind=Layer.Kind.MACHINE).status
+    machine_layers_replace(results=[(article, complete_only)], **replace)
+    second = article.layers.get(kind=Layer.Kind.MACHINE).status
+
+    assert (first, second) == (Layer.Status.IN_PROGRESS, Layer.Status.DONE)
 
 
 def test_running_a_model_version_again_replaces_its_suggestions(seeds_project, eager):

@@ -754,7 +754,7 @@ def test_only_a_complete_gold_layer_can_be_adjudicated(article, layer, m):
     layer_set_status(layer=gold, status="adjudicated")
 
     assert annotator_layer.message_dict == {
-        "status": ["only a gold layer can be adjudicated; this is a annotator layer"]
+        "status": ["only a gold layer can be adjudicated; this is an annotator layer"]
     }
     assert list(incomplete.message_dict) == ["status"]
     assert Layer.objects.get(pk=gold.pk).status == Layer.Status.ADJUDICATED

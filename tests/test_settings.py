@@ -36,7 +36,14 @@ def test_development_defaults_need_no_services():
     result = run_check(CELERY_BROKER_URL="")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[:2] == ["django.db.backends.sqlite3", "filesystem://"]
+    assert result.stdout.split()[:2] == ["django.db.backends.sqlite3", "filesystem://localhost/"]
+
+
+def test_a_filesystem_broker_url_without_a_host_gets_one():
+    result = run_check(CELERY_BROKER_URL="filesystem://")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[1] == "filesystem://localhost/"
 
 
 def test_database_url_selects_postgresql():

@@ -50,3 +50,37 @@ def test_check_worker_reports_an_unreachable_broker(transactional_db):
     job = Job.objects.get(kind=Job.Kind.HEALTHCHECK)
     assert job.status == Job.Status.FAILED
     assert "redis://127.0.0.1:1/0" in job.error
+
+
+def test_a_command_on_the_embedded_broker_logs_no_hostname_warning(transactional_db, worker_queue, tmp_path):
+    # Given the default broker (kombu's filesystem transport) and no worker on the test's queue
+    from tests.workers import run_manage
+
+    # When a command sends a task through it
+    result = run_manage(
+        "check_worker", "--timeout", "0.5", CELERY_BROKER_URL="", WORKBENCH_VAR_DIR=str(tmp_path / "var")
+    )
+
+    # Then it says only what matters: no worker answered, and no kombu warning about a hostname
+    assert "no worker ran the check within 0.5 s" in result.stderr
+    assert "hostname" not in result.stderr + result.stdout
+
+
+def test_serve_stops_its_worker_with_a_warm_shutdown_and_no_error(worker_queue, tmp_path):
+    # Given the worker `serve` starts, ready to take tasks
+    from annotations.management.commands.serve import worker_start, worker_stop
+    from tests.workers import wait_for
+
+    log_path = tmp_path / "worker.log"
+    worker = worker_start(concurrency=2, log_path=log_path)
+    try:
+        wait_for(lambda: b" ready." in log_path.read_bytes(), timeout=60, what="the worker to be ready")
+    finally:
+        # When serve stops it (Ctrl-C, or SIGTERM to serve)
+        worker_stop(worker)
+
+    # Then the worker shut down warm, and logged no error about its pool processes
+    log = log_path.read_text()
+    assert worker.returncode == 0, log
+    assert "Warm shutdown" in log
+    assert "ERROR" not in log

@@ -148,6 +148,22 @@ def test_previous_and_next_follow_the_queue(browser, project, me):
     assert len(articles) == 3
 
 
+def test_the_page_says_where_the_article_stands_in_my_queue(browser, project, me):
+    # given four articles of mine, two of them done, and one in another project
+    for _ in range(4):
+        ArticleFactory(project=project)
+    articles_assign(project=project)
+    mine = list(Layer.objects.filter(annotator=me).order_by("article_id"))
+    Layer.objects.filter(pk__in=[mine[0].pk, mine[3].pk]).update(status=Layer.Status.DONE)
+    elsewhere = ProjectFactory(slug="sahel")
+    MembershipFactory(project=elsewhere, user=me, role=Membership.Role.ANNOTATOR)
+    Layer.objects.create(article=ArticleFactory(project=elsewhere), kind=Layer.Kind.ANNOTATOR, annotator=me)
+
+    data = page_data(browser.get(layer_url(mine[2])))
+
+    assert data["progress"] == {"position": 3, "queue_size": 4, "done": 2}
+
+
 def test_article_text_and_title_are_escaped(browser, project, me):
     article = ArticleFactory(project=project, title=XSS, text=f"Russia said {XSS} today.")
     layer = Layer.objects.create(article=article, kind=Layer.Kind.ANNOTATOR, annotator=me)
@@ -304,6 +320,20 @@ def test_actor_search_finds_by_name_and_alias(browser, project):
     assert [a["name"] for a in by_name] == ["Russia"]
     assert (by_name[0]["kind"], by_name[0]["country"]) == ("GPE", "RUS")
     assert [a["name"] for a in by_alias] == ["Wagner Group"]
+
+
+def test_actor_search_with_a_kind_lists_that_kind_first(browser, project):
+    ActorFactory(name="Niger Delta Avengers", aliases=[], kind="ORG")
+    ActorFactory(name="Niger", aliases=["Republic of the Niger"], kind="GPE", country="NER")
+    ActorFactory(name="Nigeria", aliases=[], kind="GPE", country="NGA")
+    url = reverse("admin:workspace_actors", args=[project.slug])
+
+    response = browser.get(url, {"q": "Niger", "kind": "GPE"})
+    as_org = browser.get(url, {"q": "Niger", "kind": "ORG"}).json()["results"]
+
+    assert response.status_code == 200
+    assert [a["name"] for a in response.json()["results"]] == ["Niger", "Nigeria", "Niger Delta Avengers"]
+    assert [a["name"] for a in as_org] == ["Niger Delta Avengers", "Niger", "Nigeria"]
 
 
 def test_token_offsets_are_code_points_of_words_and_punctuation():

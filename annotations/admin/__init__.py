@@ -23,6 +23,7 @@ user's projects, with the rules of `annotations.access`:
 | suggestion decisions               | view, delete           | view             | own layers'         | view     |
 | jobs, job chunks                   | view, delete finished  | view             | view                | view     |
 | dataset versions                   | view, delete           | view             | —                   | view     |
+| change log (every write to a layer)| view                   | —                | —                   | —        |
 
 - Someone who is not a member of a project sees none of its rows: its pages redirect to the
   index with Django's "doesn't exist" message, searches, filters, autocompletes and actions skip
@@ -44,9 +45,9 @@ user's projects, with the rules of `annotations.access`:
 
 The package, by what each module shows: `base` (the per-request `Access` and the scoped
 ModelAdmin bases), `forms`, `filters`, `display` (HTML helpers), `projects` (projects, members,
-actors), `articles`, `layers` (layers and their items), `jobs` (jobs, dataset versions, tokens),
-`workspace` (My queue, the annotate and review pages, the assign action) and `agreement` (the
-Agreement page). Importing this package registers every ModelAdmin (Django's autodiscovery
+actors), `articles`, `layers` (layers and their items), `changes` (the change log), `jobs` (jobs,
+dataset versions, tokens), `workspace` (My queue, the annotate and review pages, the assign
+action) and `agreement` (the Agreement page). Importing this package registers every ModelAdmin (Django's autodiscovery
 imports `annotations.admin`) and adds the workspace's URLs to the admin site.
 """
 
@@ -54,7 +55,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from annotations.admin import articles, jobs, layers, projects  # noqa: F401 (they register the ModelAdmins)
+from annotations.admin import articles, changes, jobs, layers, projects  # noqa: F401 (they register the ModelAdmins)
 from annotations.admin.agreement import urls as agreement_urls
 from annotations.admin.workspace import urls as workspace_urls
 

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from annotations.admin.assign import assign_action
 from annotations.admin.base import (
     ProjectScopedAdmin,
     ReadOnlyInline,
@@ -24,7 +25,6 @@ from annotations.admin.base import (
 from annotations.admin.display import admin_link
 from annotations.admin.filters import LayersFilter, ProjectFilter, StageFilter
 from annotations.admin.forms import ArticleAdminForm
-from annotations.admin.workspace import assign_action
 from annotations.models import (
     Article,
     Event,

@@ -16,6 +16,7 @@ from annotations.access import (
     MANAGER,
     authenticated_user,
 )
+from annotations.admin.assign import assign_action
 from annotations.admin.base import (
     ProjectScopedAdmin,
     WorkbenchAdmin,
@@ -29,7 +30,6 @@ from annotations.admin.base import (
 from annotations.admin.display import render_schema_summary
 from annotations.admin.filters import ProjectFilter
 from annotations.admin.forms import ActorAdminForm, MembershipAdminForm, ProjectAdminForm
-from annotations.admin.workspace import assign_action
 from annotations.models import (
     Actor,
     Article,

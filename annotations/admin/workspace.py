@@ -17,14 +17,13 @@ Django's autoescaping or `json_script`; the JavaScript builds the DOM with `text
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import AdminSite
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -35,18 +34,17 @@ from django.utils.safestring import SafeString, mark_safe
 from annotations.access import (
     CAN_ANNOTATE,
     CAN_WRITE_GOLD,
-    MANAGER,
     authenticated_user,
     check_layer_open,
     has_role_somewhere,
     project_of_member,
     projects_with_role,
-    role_in,
 )
 from annotations.admin.workspace_data import page_data, review_data, review_state, workspace_state
 from annotations.models import Actor, Article, Layer, Project
-from annotations.selectors import Stage, annotator_queue, articles_with_stage, gold_layer, project_annotators
-from annotations.services.assignment import articles_assign
+from annotations.schema import LabelSchema
+from annotations.search import SEARCH_PARAMETERS, ArticleSearch, articles_search
+from annotations.selectors import Stage, annotator_queue, articles_with_stage, gold_layer
 from annotations.services.layers import layer_for_annotator
 
 ACTOR_RESULTS = 20
@@ -90,6 +88,11 @@ def queue_view(request: HttpRequest) -> TemplateResponse:
     layers = annotator_queue(user=authenticated_user(request))
     slug = request.GET.get("project") or ""
     status = request.GET.get("status") or ""
+    search = ArticleSearch.from_query(request.GET)  # the article list's search, over my own layers
+    if search:
+        own = Layer.objects.filter(kind=Layer.Kind.ANNOTATOR, annotator_id=request.user.pk)
+        found = articles_search(Article.objects.filter(layers__in=own), search, layers=own)
+        layers = layers.filter(article__in=found.values("pk"))
     all_layers = list(layers)
     projects = sorted({layer.article.project for layer in all_layers}, key=lambda p: p.slug)
     totals: dict[str, int] = {
@@ -114,6 +117,10 @@ def queue_view(request: HttpRequest) -> TemplateResponse:
         totals=[(value, Layer.Status(value).label, count) for value, count in totals.items()],
         total=sum(totals.values()),
         first_open=first_open,
+        search=search,
+        entity_types=sorted({code for p in projects for code in LabelSchema(p.label_schema).entity_types}),
+        event_types=sorted({code for p in projects for code in LabelSchema(p.label_schema).event_types}),
+        search_query=urlencode({k: v for k, v in request.GET.items() if k in ("project", *SEARCH_PARAMETERS) and v}),
         is_nav_sidebar_enabled=False,  # annotators have no models to list there
     )
     return TemplateResponse(request, "admin/workspace/queue.html", context)
@@ -257,8 +264,8 @@ def actor_search_view(request: HttpRequest, slug: str) -> JsonResponse:
         actors = actors.filter(Q(name__icontains=query) | Q(aliases__icontains=query) | Q(wikidata_id=query))
     kind = request.GET.get("kind")
     if kind:
-        # Same entity type first. Django orders by a Q (a boolean expression); the stubs' order_by takes no Q.
-        actors = actors.order_by(~Q(kind=kind), "name")  # type: ignore[arg-type]
+        same_kind_first = Case(When(kind=kind, then=Value(0)), default=Value(1), output_field=IntegerField())
+        actors = actors.order_by(same_kind_first, "name")
     rows = actors.values("pk", "name", "kind", "country", "sector")[:ACTOR_RESULTS]
     return JsonResponse(
         {
@@ -323,70 +330,3 @@ def urls(site: AdminSite) -> list[URLPattern]:
             name="workspace_layer_state",
         ),
     ]
-
-
-# --- The "Assign to annotators (overlap k)" admin action ------------------------------------
-
-
-class AssignForm(forms.Form):
-    overlap = forms.IntegerField(
-        min_value=1,
-        required=False,
-        label="Overlap k",
-        help_text="Annotators per article. Leave empty to use each project's own overlap.",
-    )
-
-
-def assign_action(request: HttpRequest, articles: QuerySet[Article], what: str) -> TemplateResponse | None:
-    """The action's two steps: a page to confirm k (with each project's annotators and load), then assign.
-
-    Only managers of a project assign its articles; the others are reported and skipped.
-    """
-    by_project: dict[int, list[Article]] = {}
-    for article in articles.only("pk", "project_id").order_by("pk"):
-        by_project.setdefault(article.project_id, []).append(article)
-    projects = list(Project.objects.filter(pk__in=by_project).order_by("slug"))
-    allowed = [p for p in projects if role_in(request, p) == MANAGER]
-    for project in projects:
-        if project not in allowed:
-            messages.error(request, f"Only a manager of {project.slug} can assign its articles; skipped.")
-    if not allowed:
-        return None
-
-    form = AssignForm(request.POST if "apply" in request.POST else None)
-    if "apply" in request.POST and form.is_valid():
-        for project in allowed:
-            try:
-                result = articles_assign(
-                    project=project, articles=by_project[project.pk], overlap=form.cleaned_data["overlap"]
-                )
-            except ValidationError as exc:
-                problems = "; ".join(f"{field}: {', '.join(m)}" for field, m in exc.message_dict.items())
-                messages.error(request, f"{project.slug}: nothing assigned — {problems}")
-            else:
-                level = messages.WARNING if result.short else messages.SUCCESS
-                messages.add_message(request, level, result.summary())
-        return None
-
-    summaries = []
-    for project in allowed:
-        load = dict(
-            Layer.objects.filter(article__project=project, kind=Layer.Kind.ANNOTATOR)
-            .values_list("annotator__username")
-            .annotate(n=Count("pk"))
-        )
-        annotators = [
-            (user.get_username(), load.get(user.get_username(), 0)) for user in project_annotators(project=project)
-        ]
-        summaries.append({"project": project, "articles": len(by_project[project.pk]), "annotators": annotators})
-    context = admin_context(
-        request,
-        "Assign to annotators (overlap k)",
-        form=form,
-        summaries=summaries,
-        what=what,
-        selected=request.POST.getlist(ACTION_CHECKBOX_NAME),
-        action=request.POST.get("action", ""),
-        select_across=request.POST.get("select_across", "0"),
-    )
-    return TemplateResponse(request, "admin/workspace/assign.html", context)

@@ -14,7 +14,7 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 
 from annotations.models import Article, Layer, Project, SuggestionDecision
-from annotations.selectors import layer_detail, layer_with_items, queue_neighbours, review_of
+from annotations.selectors import layer_detail, layer_with_items, queue_neighbours, queue_progress, review_of
 
 # Token boundaries the annotate page snaps selections to (code-point offsets, as the API uses).
 TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -100,6 +100,7 @@ def page_data(request: HttpRequest, project: Project, layer: Layer) -> dict[str,
         **article_data(request, project, layer.article),
         "mode": "annotate",
         "annotator": layer.annotator.get_username() if layer.annotator else None,
+        "progress": queue_progress(layer=layer),
         "urls": {
             **project_urls(project),
             "state": reverse("admin:workspace_layer_state", args=[project.slug, layer.pk]),

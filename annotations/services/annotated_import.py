@@ -26,10 +26,11 @@ from annotations.exports.base import ExportOptionError
 from annotations.importers.annotated import AnnotatedArticle, ReadOptions
 from annotations.importers.base import validation_messages
 from annotations.importers.catalog import ANNOTATED_READERS, annotated_format_for
-from annotations.models import Actor, Article, Event, Layer, Mention, Project, Stance
+from annotations.models import Actor, Article, Change, Event, Layer, Mention, Project, Stance
 from annotations.schema import LabelSchema
 from annotations.services.actors import actor_upsert
 from annotations.services.articles import articles_create, content_hash
+from annotations.services.changes import changes_via
 from annotations.services.items import event_create, mention_create, stance_create
 from annotations.services.layers import layer_for_annotator, layer_gold, layer_set_status
 
@@ -249,8 +250,9 @@ def _store_article(
     ):
         outcome.duplicates.append(annotated.article.title)
         return
-    _store_items(layer, annotated, source, outcome)
-    _set_status(layer, annotated, source)
+    with changes_via(Change.Path.IMPORT):
+        _store_items(layer, annotated, source, outcome)
+        _set_status(layer, annotated, source)
     outcome.articles += 1
 
 

@@ -11,8 +11,9 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from annotations.errors import ImportFailed
-from annotations.models import Project
+from annotations.models import Membership, Project
 from annotations.services.actors import ActorLoad, actors_load_file
+from annotations.services.assignment import AssignmentResult, articles_assign
 from annotations.services.imports import (
     ImportReport,
     import_paths,
@@ -21,6 +22,8 @@ from annotations.services.projects import membership_set, project_create
 
 # The actor registry file looked for in the seeds folder by the demo bootstrap.
 DEMO_ACTORS_FILE = "actors.jsonl"
+# Every seed article goes to this many of the demo annotators, so the demo opens on work.
+DEMO_OVERLAP = 2
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class DemoReport:
     users: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     actors: ActorLoad | None = None
+    assignment: AssignmentResult | None = None
     actor_errors: list[str] = field(default_factory=list)
 
     @property
@@ -71,7 +75,11 @@ class DemoReport:
 def demo_bootstrap(*, slug: str, name: str, seeds_dir: Path, users: dict[str, DemoUser]) -> DemoReport:
     """The demo project from the seed .txt files, its users, API tokens and the actor registry.
 
-    Idempotent: a second run finds every article a duplicate and every user and token in place.
+    The seed articles are assigned to the demo annotators with overlap 2 (fewer if there are
+    fewer annotators), through the same service as the admin's "Assign to annotators".
+
+    Idempotent: a second run finds every article a duplicate, every user and token in place, and
+    every article already assigned.
     """
     project = Project.objects.filter(slug=slug).first()
     project_created = project is None
@@ -82,14 +90,21 @@ def demo_bootstrap(*, slug: str, name: str, seeds_dir: Path, users: dict[str, De
         project_created=project_created,
         articles=import_paths(project=project, paths=sorted(seeds_dir.glob("*.txt"))),
     )
+    annotators = []
     for username, demo in users.items():
         user, report.users[username] = user_ensure(
             username=username, password=demo.password, is_staff=demo.is_staff, is_superuser=demo.is_superuser
         )
         membership_set(project=project, user=user, role=demo.role)
+        if demo.role == Membership.Role.ANNOTATOR:
+            annotators.append(user)
         if demo.api_token:
             token, _ = Token.objects.get_or_create(user=user)
             report.tokens[username] = token.key
+    if annotators:
+        report.assignment = articles_assign(
+            project=project, overlap=min(DEMO_OVERLAP, len(annotators)), annotators=annotators
+        )
     actors_path = seeds_dir / DEMO_ACTORS_FILE
     if actors_path.exists():
         try:

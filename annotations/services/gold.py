@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from annotations.errors import InvalidAnnotation
-from annotations.models import Article, Event, Layer, Mention, Project, Stance
+from annotations.errors import InvalidAnnotation, with_article
+from annotations.models import Article, Change, Event, Layer, Mention, Project, Stance
 from annotations.review import (
     KINDS,
     MERGE_STRATEGIES,
@@ -35,6 +35,7 @@ from annotations.selectors import (
     with_copied_rows,
     with_items,
 )
+from annotations.services.changes import changes_via
 from annotations.services.copying import ItemCopier, ProvenanceOf
 from annotations.services.layers import layer_gold, layer_touch
 from annotations.validation import missing_roles, validate_event_complete
@@ -76,7 +77,7 @@ def _provenance_of(
 
 def _check_gold(gold: Layer) -> None:
     if gold.kind != Layer.Kind.GOLD:
-        raise InvalidAnnotation("layer", f"items are picked into a gold layer; this is a {gold.kind} layer")
+        raise InvalidAnnotation("layer", f"items are picked into a gold layer; this is {with_article(gold.kind)} layer")
 
 
 def _annotators_of(groups: dict[str, list[Group]]) -> dict[Key, list[str]]:
@@ -135,8 +136,9 @@ def gold_pick(
     layer_touch(layer=gold, expected_version=expected_version)
     annotators_of = _annotators_of(groups_of(compared_layers(gold.article)))
     copier = ItemCopier(gold, provenance=_provenance_of(Strategy.PICKED, reviewer, annotators_of))
-    for kind, source in sources:
-        copier.copy(kind, source)
+    with changes_via(Change.Path.REVIEW, user=reviewer):
+        for kind, source in sources:
+            copier.copy(kind, source)
     return _result(gold, copier)
 
 
@@ -159,10 +161,11 @@ def gold_merge(
     groups = groups_of(layers)
     wanted = (Strategy.UNANIMOUS,) if strategy == Strategy.UNANIMOUS else (Strategy.UNANIMOUS, Strategy.MAJORITY)
     copier = ItemCopier(gold, provenance=_provenance_of(strategy, reviewer, _annotators_of(groups)))
-    for kind in KINDS:
-        for group in groups[kind]:
-            if agreement_of(len(group.items), len(layers)) in wanted:
-                copier.copy(kind, group.item)
+    with changes_via(Change.Path.REVIEW, user=reviewer):
+        for kind in KINDS:
+            for group in groups[kind]:
+                if agreement_of(len(group.items), len(layers)) in wanted:
+                    copier.copy(kind, group.item)
     return _result(gold, copier)
 
 

@@ -22,6 +22,13 @@ from annotations.models import (
     Stance,
 )
 from annotations.schema import LabelSchema
+from annotations.services.changes import (
+    event_snapshot,
+    logged,
+    mention_delete_logger,
+    mention_snapshot,
+    stance_snapshot,
+)
 from annotations.services.layers import layer_schema, layer_touch
 from annotations.validation import (
     validate_event,
@@ -56,11 +63,11 @@ def mention_create(
     """Add an entity mention; offsets must lie in the text and match `text` when it is given."""
     article = layer.article
     validate_mention_label(layer_schema(layer), label)
-    quoted = validate_span(article.text, start, end, text)
+    quoted = validate_span(article.text, start, end, text, within_paragraph=True)
     if Mention.objects.filter(layer=layer, start=start, end=end, label=label).exists():
         raise InvalidAnnotation("start", f"a {label} mention on [{start}, {end}) already exists in this layer")
     layer_touch(layer=layer, expected_version=expected_version)
-    return Mention.objects.create(
+    mention = Mention.objects.create(
         layer=layer,
         label=label,
         start=start,
@@ -70,6 +77,7 @@ def mention_create(
         score=score,
         provenance=provenance or {},
     )
+    return logged(layer, "mention", "create", mention)
 
 
 def check_mention_update(*, mention: Mention, label: str, start: int, end: int, text: str | None = None) -> str:
@@ -79,7 +87,7 @@ def check_mention_update(*, mention: Mention, label: str, start: int, end: int, 
     layer = mention.layer
     schema = layer_schema(layer)
     validate_mention_label(schema, label)
-    quoted = validate_span(layer.article.text, start, end, text)
+    quoted = validate_span(layer.article.text, start, end, text, within_paragraph=True)
     for argument in mention.arguments.select_related("event"):
         spec = schema.event_types.get(argument.event.event_type)
         role = spec.roles.get(argument.role) if spec else None
@@ -118,6 +126,7 @@ def mention_update(
     new_start = mention.start if start is None else start
     new_end = mention.end if end is None else end
     quoted = check_mention_update(mention=mention, label=new_label, start=new_start, end=new_end, text=text)
+    before = mention_snapshot(mention)
     layer_touch(layer=layer, expected_version=expected_version)
     mention.label, mention.start, mention.end, mention.text = new_label, new_start, new_end, quoted
     if actor is not UNCHANGED:
@@ -127,14 +136,16 @@ def mention_update(
             mention.save()
     except IntegrityError as exc:
         raise InvalidAnnotation("start", f"a {new_label} mention on [{new_start}, {new_end}) already exists") from exc
-    return mention
+    return logged(layer, "mention", "update", mention, before=before)
 
 
 @transaction.atomic
 def mention_delete(*, mention: Mention, expected_version: int | None = None) -> None:
-    """Delete a mention, with the event arguments and stances that point at it."""
+    """Delete a mention, with the event arguments and stances that point at it (each logged)."""
     layer_touch(layer=mention.layer, expected_version=expected_version)
+    log = mention_delete_logger(mention)
     mention.delete()
+    log()
 
 
 def _argument_mentions(layer: Layer, arguments: Iterable[tuple[str, int]]) -> list[tuple[str, Mention]]:
@@ -177,7 +188,8 @@ def event_create(
     `not_stated` lists roles of the type that the text leaves implicit (complete without an argument).
     """
     schema = layer_schema(layer)
-    quoted = validate_span(layer.article.text, trigger_start, trigger_end, trigger_text, field="trigger")
+    text = layer.article.text
+    quoted = validate_span(text, trigger_start, trigger_end, trigger_text, field="trigger", within_paragraph=True)
     resolved = _argument_mentions(layer, arguments)
     validate_event(
         schema,
@@ -206,7 +218,7 @@ def event_create(
     EventArgument.objects.bulk_create(
         EventArgument(event=event, role=role, mention=mention) for role, mention in resolved
     )
-    return event
+    return logged(layer, "event", "create", event)
 
 
 @transaction.atomic
@@ -257,6 +269,7 @@ def event_update(
         layer_id=layer.pk,
         not_stated=new_not_stated,
     )
+    before = event_snapshot(event)
     layer_touch(layer=layer, expected_version=expected_version)
     event.event_type, event.mode, event.realis, event.contexts = new_type, new_mode, new_realis, list(new_contexts)
     event.not_stated = list(new_not_stated)
@@ -266,13 +279,15 @@ def event_update(
         EventArgument.objects.bulk_create(
             EventArgument(event=event, role=role, mention=mention) for role, mention in resolved
         )
-    return event
+    return logged(layer, "event", "update", event, before=before)
 
 
 @transaction.atomic
 def event_delete(*, event: Event, expected_version: int | None = None) -> None:
     layer_touch(layer=event.layer, expected_version=expected_version)
+    before = event_snapshot(event)
     event.delete()
+    logged(event.layer, "event", "delete", before=before)
 
 
 @transaction.atomic
@@ -309,7 +324,7 @@ def stance_create(
     if evidence_start is not None or evidence_end is not None:
         quoted = validate_span(layer.article.text, evidence_start, evidence_end, evidence_text, field="evidence")
     layer_touch(layer=layer, expected_version=expected_version)
-    return Stance.objects.create(
+    stance = Stance.objects.create(
         layer=layer,
         label=label,
         holder_id=holder_id,
@@ -322,12 +337,15 @@ def stance_create(
         score=score,
         provenance=provenance or {},
     )
+    return logged(layer, "stance", "create", stance)
 
 
 @transaction.atomic
 def stance_delete(*, stance: Stance, expected_version: int | None = None) -> None:
     layer_touch(layer=stance.layer, expected_version=expected_version)
+    before = stance_snapshot(stance)
     stance.delete()
+    logged(stance.layer, "stance", "delete", before=before)
 
 
 @transaction.atomic
@@ -369,9 +387,10 @@ def stance_update(
     quoted = ""
     if start is not None or end is not None:
         quoted = validate_span(layer.article.text, start, end, evidence_text, field="evidence")
+    before = stance_snapshot(stance)
     layer_touch(layer=layer, expected_version=expected_version)
     stance.label, stance.scope = new_label, new_scope
     stance.holder_id, stance.target_id, stance.target_actor = new_holder, new_target, new_actor
     stance.evidence_start, stance.evidence_end, stance.evidence_text = start, end, quoted
     stance.save()
-    return stance
+    return logged(layer, "stance", "update", stance, before=before)

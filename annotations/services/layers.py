@@ -14,13 +14,14 @@ from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from annotations.errors import InvalidAnnotation, VersionConflict
+from annotations.errors import InvalidAnnotation, VersionConflict, with_article
 from annotations.models import (
     Article,
     Deletion,
     Layer,
 )
 from annotations.schema import LabelSchema
+from annotations.services.changes import change_record
 from annotations.validation import (
     validate_event_complete,
 )
@@ -87,7 +88,9 @@ def layer_set_status(
     if status not in Layer.Status.values:
         raise InvalidAnnotation("status", f"unknown status {status!r}; allowed: {', '.join(Layer.Status.values)}")
     if status == Layer.Status.ADJUDICATED and layer.kind != Layer.Kind.GOLD:
-        raise InvalidAnnotation("status", f"only a gold layer can be adjudicated; this is a {layer.kind} layer")
+        raise InvalidAnnotation(
+            "status", f"only a gold layer can be adjudicated; this is {with_article(layer.kind)} layer"
+        )
     if status in (Layer.Status.DONE, Layer.Status.ADJUDICATED):
         schema = layer_schema(layer)
         problems: list[str] = []
@@ -108,6 +111,7 @@ def layer_set_status(
             raise VersionConflict(layer_id=layer.pk, expected=expected_version, current=current[0])
         layer.refresh_from_db(fields=["version", "status", "adjudicated_by", "adjudicated_at", "updated_at"])
         return layer
+    before = current[1] if current is not None else layer.status
     layer_touch(layer=layer, expected_version=expected_version, status_change=True)
     adjudicated = status == Layer.Status.ADJUDICATED
     layer.status = status
@@ -115,6 +119,9 @@ def layer_set_status(
     layer.adjudicated_at = timezone.now() if adjudicated else None
     Layer.objects.filter(pk=layer.pk).update(
         status=status, adjudicated_by=layer.adjudicated_by, adjudicated_at=layer.adjudicated_at
+    )
+    change_record(
+        layer=layer, item_kind="layer", action="status", before={"status": before}, after={"status": status}, user=by
     )
     return layer
 

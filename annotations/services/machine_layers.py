@@ -21,7 +21,7 @@ from annotations.errors import InvalidAnnotation
 from annotations.models import Article, Event, EventArgument, Layer, Mention, Stance
 from annotations.schema import LabelSchema
 from annotations.services.layers import deletions_record
-from annotations.validation import validate_event, validate_span
+from annotations.validation import validate_event, validate_event_complete, validate_span
 
 if TYPE_CHECKING:
     from annotations.nlp import DocumentSuggestions
@@ -192,7 +192,7 @@ def machine_layers_replace(
             try:
                 if s.label not in schema.entity_types:
                     raise InvalidAnnotation("label", s.label)
-                validate_span(text, s.start, s.end, s.text)
+                validate_span(text, s.start, s.end, s.text, within_paragraph=True)
             except InvalidAnnotation:
                 at.append(None)
                 counts["dropped"] += 1
@@ -219,6 +219,7 @@ def machine_layers_replace(
 
     event_rows: list[tuple[Any, ...]] = []
     event_arguments: list[list[tuple[str, int]]] = []
+    incomplete_layers: set[int] = set()  # layers holding an event without a required role
     for (article, suggestions, layer_id), at in zip(written, positions, strict=True):
         for e in suggestions.events:
             rows = [(a.role, at[a.mention]) for a in e.arguments if 0 <= a.mention < len(at)]
@@ -226,7 +227,9 @@ def machine_layers_replace(
                 if any(row is None for _, row in rows):
                     raise InvalidAnnotation("arguments", "argument points at a dropped mention")
                 resolved = [(role, row) for role, row in rows if row is not None]
-                validate_span(article.text, e.trigger_start, e.trigger_end, e.trigger_text, field="trigger")
+                validate_span(
+                    article.text, e.trigger_start, e.trigger_end, e.trigger_text, field="trigger", within_paragraph=True
+                )
                 validate_event(
                     schema,
                     event_type=e.event_type,
@@ -253,6 +256,10 @@ def machine_layers_replace(
                 )
             )
             event_arguments.append([(role, mention_ids[row]) for role, row in resolved])
+            if validate_event_complete(
+                schema, event_type=e.event_type, role_counts=Counter(role for role, _ in resolved)
+            ):
+                incomplete_layers.add(layer_id)
     event_ids = _RowInsert(
         Event,
         ("layer", "event_type", "trigger_start", "trigger_end", "trigger_text", "mode", "realis", "contexts", "score"),
@@ -265,6 +272,13 @@ def machine_layers_replace(
         ]
     )
     counts["events"] += len(event_ids)
+    # A machine layer is done only when every event in it is complete: one with a required role
+    # missing could not be marked done by hand either, so it stays in progress.
+    written_ids = {layer_id for _, _, layer_id in written}
+    Layer.objects.filter(pk__in=written_ids - incomplete_layers).exclude(status=Layer.Status.DONE).update(
+        status=Layer.Status.DONE
+    )
+    Layer.objects.filter(pk__in=incomplete_layers).update(status=Layer.Status.IN_PROGRESS)
 
     stance_rows: list[tuple[Any, ...]] = []
     for (article, suggestions, layer_id), at in zip(written, positions, strict=True):

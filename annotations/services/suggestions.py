@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import Model
 
@@ -25,7 +25,9 @@ from annotations.models import (
 )
 from annotations.review import (
     Strategy,
+    mention_key,
     provenance,
+    stance_key,
 )
 from annotations.selectors import (
     machine_layer_for,
@@ -249,3 +251,53 @@ def suggestions_bulk_decide(
             candidates = candidates.filter(**{LABEL_FIELDS[item_kind]: label})
         items += [(item_kind, item) for item in candidates if (item_kind, item.pk) not in decided]
     return _decide(layer=layer, user=user, decision=decision, items=items, expected_version=expected_version)
+
+
+def _settle_key(kind: str, item: Any) -> tuple[Any, ...]:
+    """What makes a hand-made item the same as a suggestion: a mention's span and label, an
+    event's type and trigger span (its arguments may differ: that is the correction), a stance's
+    holder, target and label."""
+    if kind == ItemKind.MENTION:
+        return mention_key(item)
+    if kind == ItemKind.EVENT:
+        return ("event", item.event_type, item.trigger_start, item.trigger_end)
+    return stance_key(item)
+
+
+@transaction.atomic
+def suggestion_settle_matching(
+    *, layer: Layer, user: AbstractBaseUser | AnonymousUser, item: Mention | Event | Stance
+) -> SuggestionDecision | None:
+    """Record an item made by hand in an annotator or gold layer as the correction of the matching
+    undecided suggestion of the article's newest machine layer, if there is one.
+
+    Otherwise that suggestion would still be offered beside the hand-made item, and "Accept all"
+    would copy it in a second time. At most one suggestion is settled per item; the layer's
+    version does not move (the item's own write moved it).
+    """
+    if layer.kind not in (Layer.Kind.ANNOTATOR, Layer.Kind.GOLD) or not isinstance(user, AbstractBaseUser):
+        return None
+    kind = next(k for k, model in SUGGESTION_MODELS.items() if isinstance(item, model))
+    machines = Layer.objects.filter(article_id=layer.article_id, kind=Layer.Kind.MACHINE)
+    machine = machines.order_by("-created_at", "-id").first()  # the newest, as machine_layer_for
+    if machine is None:
+        return None
+    decided = SuggestionDecision.objects.filter(
+        layer=layer, model_version=machine.model_version, item_kind=kind
+    ).values_list("suggestion_id", flat=True)
+    key = _settle_key(kind, item)
+    candidates = _machine_items(kind, layer.article_id).filter(layer=machine).exclude(pk__in=decided).order_by("pk")
+    match = next((candidate for candidate in candidates if _settle_key(kind, candidate) == key), None)
+    if match is None:
+        return None
+    return SuggestionDecision.objects.create(
+        layer=layer,
+        user_id=user.pk,
+        item_kind=kind,
+        decision=Decision.CORRECT,
+        model_version=machine.model_version,
+        suggestion_id=match.pk,
+        label=suggestion_label(kind, match),
+        suggestion=suggestion_snapshot(kind, match),
+        result_id=item.pk,
+    )

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.errors import with_article
 from annotations.models import Event, Layer, Mention, Stance
 from annotations.review import Strategy, provenance
 from annotations.services.items import (
@@ -30,6 +31,7 @@ from annotations.services.items import (
     stance_update,
 )
 from annotations.services.layers import layer_set_status
+from annotations.services.suggestions import suggestion_settle_matching
 from api.permissions import check_layer_read, check_layer_write
 from api.serializers.layers import (
     EventCreateInput,
@@ -145,6 +147,8 @@ class LayerItemViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         check_layer_write(request, self.get_project(), layer)
         data = validated(self.create_input, request.data)
         item = self.perform_create(layer, data)
+        # A hand-made item that matches a suggestion settles it (recorded as a correction).
+        suggestion_settle_matching(layer=layer, user=request.user, item=item)
         return Response(self.write_output_class(item).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, **kwargs: Any) -> Response:
@@ -193,19 +197,19 @@ def item_schema(
             responses={200: output, **error_responses(403)},
         ),
         create=extend_schema(
-            summary=f"Add a {name} to a layer (validated against the text and the label schema)",
+            summary=f"Add {with_article(name)} to a layer (validated against the text and the label schema)",
             parameters=ITEM_PARAMETERS,
             request=create_input,
             responses={201: write_output, **error_responses(400, 403, 409)},
         ),
         partial_update=extend_schema(
-            summary=f"Change a {name}",
+            summary=f"Change {with_article(name)}",
             parameters=ITEM_PARAMETERS,
             request=update_input,
             responses={200: write_output, **error_responses(400, 403, 409)},
         ),
         destroy=extend_schema(
-            summary=f"Delete a {name}",
+            summary=f"Delete {with_article(name)}",
             parameters=[*ITEM_PARAMETERS, DELETE_VERSION],
             request=None,
             responses={200: LayerVersionOutput, **error_responses(400, 403, 409)},

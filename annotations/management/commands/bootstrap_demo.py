@@ -1,7 +1,10 @@
-"""python manage.py bootstrap_demo [--force]: the demo project, users and token. Safe to re-run."""
+"""python manage.py bootstrap_demo [--force] [--host H] [--port P]: the demo project, users and token.
+Safe to re-run. --host and --port (default: $PORT, as `serve`) are where `make run` serves, for the
+URLs it prints."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -12,8 +15,6 @@ from annotations.services.demo import DEMO_ACTORS_FILE, DemoUser, demo_bootstrap
 
 PROJECT_SLUG = "seeds"
 PROJECT_NAME = "Seed articles — Russia–Niger military cooperation"
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
-API_DOCS_URL = "http://127.0.0.1:8000/api/docs/"
 
 # Public on purpose: this is a demo. The command refuses to run with DEBUG off unless --force.
 DEMO_USERS: dict[str, DemoUser] = {
@@ -30,8 +31,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (the passwords are public).")
+        parser.add_argument("--host", default="127.0.0.1", help="Where the admin is served, for the printed URLs.")
+        parser.add_argument(
+            "--port", default=os.environ.get("PORT") or "8000", help="Its port (default: $PORT, else 8000)."
+        )
 
-    def handle(self, *args: Any, force: bool, **options: Any) -> None:
+    def handle(self, *args: Any, force: bool, host: str, port: str, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG is off and the demo passwords are public; nothing done. Pass --force to run anyway."
@@ -50,14 +55,16 @@ class Command(BaseCommand):
             )
         elif not report.actor_errors:
             write(f"Actors: no {seeds_dir / DEMO_ACTORS_FILE}; the actor registry was not loaded")
+        if report.assignment is not None:
+            write(f"Assignment: {report.assignment.summary()}")
         write("Users (username / password / role):")
         for username, demo in DEMO_USERS.items():
             kind = "superuser" if demo.is_superuser else "staff" if demo.is_staff else "API only"
             write(f"  {username:<11} {demo.password:<21} {demo.role:<10} {kind:<9} {report.users[username]}")
         for username, key in report.tokens.items():
             write(f"API token for {username}: {key}  (send it as the header 'Authorization: Token <token>')")
-        write(f"Admin:    {ADMIN_URL}")
-        write(f"API docs: {API_DOCS_URL}")
+        write(f"Admin:    http://{host}:{port}/admin/")
+        write(f"API docs: http://{host}:{port}/api/docs/")
         for error in report.errors:
             self.stderr.write(error)
         if report.errors:

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +25,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", default="8000")
+        parser.add_argument("--port", default=os.environ.get("PORT") or "8000", help="Default: $PORT, else 8000.")
         parser.add_argument("--concurrency", type=int, default=min(2, os.cpu_count() or 1))
         parser.add_argument("--no-worker", action="store_true", help="Serve only (a worker runs elsewhere).")
 
@@ -61,20 +62,30 @@ class Command(BaseCommand):
         broker = settings.CELERY_BROKER_URL.split("@")[-1]
         log_path = settings.VAR_DIR / "worker.log"
         self.stdout.write(f"starting a Celery worker ({concurrency} processes, broker {broker}); log: {log_path}")
-        log = log_path.open("ab")
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workbench", "worker", "--loglevel", "INFO",
-             "--concurrency", str(concurrency), "-Q", settings.CELERY_TASK_DEFAULT_QUEUE],
-            cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-
-        def stop_worker() -> None:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                try:
-                    worker.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(worker.pid, signal.SIGKILL)
-
-        atexit.register(stop_worker)
+        worker = worker_start(concurrency=concurrency, log_path=log_path)
+        atexit.register(worker_stop, worker)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+def worker_start(*, concurrency: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """A `celery worker` in a session of its own (Ctrl-C in the terminal reaches only `serve`)."""
+    log = log_path.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workbench", "worker", "--loglevel", "INFO",
+         "--concurrency", str(concurrency), "-Q", settings.CELERY_TASK_DEFAULT_QUEUE],
+        cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+
+def worker_stop(worker: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """A warm shutdown: SIGTERM to the worker's main process only, which lets its pool processes
+    finish their task and exit. (SIGTERM to the whole process group killed the pool processes under
+    the main process, which logged each as an ERROR "exited with signal 15".) SIGKILL to the
+    group if it is still there after `timeout` seconds."""
+    if worker.poll() is None:
+        os.kill(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
