@@ -1020,7 +1020,13 @@ def test_an_annotator_without_layers_gives_an_empty_but_valid_export(seeded, tmp
     assert sorted(hf) == ["dev.jsonl", "labels.json", "manifest.json", "test.jsonl", "train.jsonl"]
     assert hf["train.jsonl"] == b""
     brat = members(stream(seeded, format="brat", layer="annotator:bob"))
-    assert list(brat) == ["annotation.conf", "manifest.json"]
+    assert list(brat) == [
+        "annotation.conf",
+        "train/annotation.conf",
+        "dev/annotation.conf",
+        "test/annotation.conf",
+        "manifest.json",
+    ]  # every split's folder, even empty
     out = _export_folder(seeded, "spacy", tmp_path / "spacy", layer="annotator:bob")
     assert len(list(out.rglob("*.spacy"))) == 3
     assert stream(seeded, format="jsonl", layer="machine:latest") == b""
