@@ -956,6 +956,9 @@ class App {
 
   bind() {
     const { el } = this;
+    // A press and release on the same spot is a click, even inside the open selection (the
+    // evidence of a new stance stays selected while its target is clicked).
+    el.text.addEventListener("mousedown", (event) => (this.down = { x: event.clientX, y: event.clientY }));
     el.text.addEventListener("mouseup", (event) => this.onMouseUp(event));
     el.text.addEventListener("click", (event) => this.onClick(event));
     document.addEventListener("keydown", (event) => this.onKey(event));
@@ -983,7 +986,15 @@ class App {
     window.addEventListener("resize", () => this.showActive());
   }
 
+  // A drag (or a double click selecting a word) made a selection; a click did not.
+  dragged(event) {
+    if (event.detail > 1) return true;
+    const d = this.down;
+    return !d || Math.abs(event.clientX - d.x) > 3 || Math.abs(event.clientY - d.y) > 3;
+  }
+
   onMouseUp(event) {
+    if (!this.dragged(event)) return; // a click: onClick handles it
     const start = performance.now();
     const raw = this.text.readSelection();
     if (!raw) return;
@@ -999,8 +1010,8 @@ class App {
   }
 
   onClick(event) {
-    // A drag made a selection (handled on mouse up); a click leaves it collapsed.
-    if (!window.getSelection().isCollapsed) return;
+    // A drag made a selection (handled on mouse up).
+    if (this.dragged(event) && !window.getSelection().isCollapsed) return;
     const start = performance.now();
     const tag = event.target.closest(".wb-tag");
     let key = null;
