@@ -138,9 +138,14 @@ class App {
     if (side.scrollHeight > side.clientHeight) side.scrollTop = panel.offsetTop - side.offsetTop - 4;
   }
 
-  flash(text, level = "info") {
-    this.message = { text, level, at: Date.now() };
+  // A hint ({ hint: true }) tells what to do next in a form or a mode; it goes when that ends.
+  flash(text, level = "info", { hint = false } = {}) {
+    this.message = { text, level, at: Date.now(), hint };
     this.renderBar();
+  }
+
+  dropHint() {
+    if (this.message && this.message.hint) this.message = null;
   }
 
   setSave(text, level) {
@@ -220,7 +225,20 @@ class App {
     this.showActive({ scroll: false });
   }
 
+  // A selected suggestion that is decided meanwhile (accepted with others, say) is no longer offered
+  // for a decision: the mention it became is selected instead, or nothing.
+  settleActive() {
+    const a = this.ui.active;
+    if (!a || (a.type !== "s" && a.type !== "st")) return;
+    const kind = a.type === "s" ? "mention" : "event";
+    if (this.store.isPending(kind, a.id)) return;
+    const item = kind === "mention" ? this.store.machineMention(a.id) : null;
+    const own = item ? this.store.mentionAt(item.start, item.end) : null;
+    if (own) this.ui.active = { type: "m", id: own.id };
+  }
+
   renderPanels() {
+    this.settleActive();
     // Keep the focus (and caret) of a form control across the re-render.
     const focused = document.activeElement;
     const fid = focused && focused.dataset ? focused.dataset.fid : null;
@@ -261,7 +279,7 @@ class App {
     const parts = [];
     const unsavedCount = saver.unsaved.length;
     let level = this.saveState.level;
-    if (!saver.busy && unsavedCount === 0 && level !== "error") {
+    if (!saver.busy && unsavedCount === 0) {
       parts.push(h("span", { class: "wb-ok" }, "✓ All changes saved"), ` · version ${store.layer.version}`);
       level = "ok";
     } else if (saver.busy) parts.push(h("span", { class: "wb-busy" }, this.saveState.text || "Saving…"));
@@ -602,6 +620,7 @@ class App {
 
   clear() {
     const { ui } = this;
+    this.dropHint();
     if (ui.picker) ui.picker = null;
     else if (ui.pick) ui.pick = null;
     else if (ui.stanceDraft) ui.stanceDraft = null;
@@ -823,12 +842,13 @@ class App {
     ui.armed = null;
     ui.stanceDraft = { evidence: ui.sel ? { ...ui.sel } : null, holder: null, target: null, label: null, scope: "sentence", error: null };
     ui.pick = "target";
-    this.flash("Click the stance's target mention (or pick it in the form).", "info");
+    this.flash("Click the stance's target mention (or pick it in the form).", "info", { hint: true });
     this.renderPanels();
     this.reveal(this.el.stances);
   }
 
   closeStance() {
+    this.dropHint();
     this.ui.stanceDraft = null;
     this.ui.pick = null;
     this.renderPanels();
@@ -852,7 +872,9 @@ class App {
     draft[ui.pick] = m.id === null || m.id === undefined ? mentionId : m.id;
     const picked = ui.pick;
     ui.pick = null;
-    this.flash(`${picked === "holder" ? "Holder" : "Target"}: ${quote(m.text)}. Choose FAVOR / AGAINST / NONE and save.`, "info");
+    this.flash(`${picked === "holder" ? "Holder" : "Target"}: ${quote(m.text)}. Choose ${store.stanceLabels.join(" / ")} and save.`, "info", {
+      hint: true,
+    });
     this.renderPanels();
     const radio = this.el.stances.querySelector('input[name="wb-stance-label"]:checked') || this.el.stances.querySelector('input[name="wb-stance-label"]');
     if (radio) radio.focus({ preventScroll: true });
@@ -873,6 +895,7 @@ class App {
     }
     const change = this.run(stanceCreate(store, draftToFields(this)));
     if (change) {
+      this.dropHint();
       ui.stanceDraft = null;
       ui.pick = null;
       ui.active = { type: "stance", id: change.tmp };
@@ -904,8 +927,8 @@ class App {
       if (g) this.pickGroup(a.kind, g);
     } else if (a && a.type === "s") {
       const s = store.machineMention(a.id);
-      if (s) this.decide("accept", s);
-    } else if (a && a.type === "st") {
+      if (s && store.isPending("mention", s.id)) this.decide("accept", s);
+    } else if (a && a.type === "st" && store.isPending("event", a.id)) {
       this.run(suggestionsDecide(store, "accept", { items: [{ kind: "event", id: a.id }] }, "accept the suggested event"));
       ui.active = null;
     }

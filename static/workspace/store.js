@@ -139,6 +139,13 @@ export class Store {
     return items;
   }
 
+  // A suggestion still waiting for a decision (not decided, not covered by a mention of the layer).
+  isPending(kind, id) {
+    const item = this.machine ? this.machine[`${kind}s`].get(id) : null;
+    if (!item || this.decided.has(`${kind}:${id}`)) return false;
+    return !(kind === "mention" && this.mentionAt(item.start, item.end));
+  }
+
   suggestionLabel(kind, item) {
     return kind === "event" ? item.event_type : item.label;
   }
