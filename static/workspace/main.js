@@ -19,7 +19,7 @@ import {
   eventDelete,
 } from "./changes.js";
 import { h, quote, replace } from "./dom.js";
-import { renderEvents } from "./events.js";
+import { incompleteEvents, missingRoles, renderEvents } from "./events.js";
 import { renderInspector } from "./inspector.js";
 import { renderPalette, updatePalette } from "./palette.js";
 import {
@@ -68,6 +68,7 @@ class App {
       prev: document.getElementById("wb-prev"),
       next: document.getElementById("wb-next"),
       help: document.getElementById("wb-help"),
+      confirm: document.getElementById("wb-confirm"),
       helpButton: document.getElementById("wb-help-button"),
     };
     this.ui = {
@@ -81,11 +82,13 @@ class App {
       pick: null, // "holder" | "target": a click picks it for the stance draft
       lastSeg: -1,
       onlyDisputed: false, // review: the Compare panel shows disputed groups only
+      onlyIncomplete: false, // suggested events: only those lacking a required role
       revealRow: false, // review: scroll the Compare panel to the active group once
     };
     this.comparisonStale = false; // review: gold changed directly since the comparison was loaded
     this.saveState = { text: "", level: "ok" };
     this.message = null;
+    this.problems = null; // { title, events: [{ event, missing }] }: why the layer can't be closed yet
     this.text = new TextView(this.el.text, this.el.arcs, this.store.text, Int32Array.from(data.tokens));
     this.chars = [...this.store.text];
     this.saver = new Saver(this.store, this.api, {
@@ -291,12 +294,56 @@ class App {
     this.renderAlert();
   }
 
+  // The layer's incomplete events, each a link that selects it in the text.
+  problemsBlock() {
+    const problems = this.problems;
+    if (!problems) return null;
+    const live = problems.events.filter((x) => this.store.get("event", x.event.id));
+    const now = new Map(incompleteEvents(this.store).map((x) => [x.event.id, x.missing]));
+    const rows = live.filter((x) => now.has(this.store.resolve("event", x.event.id)));
+    if (!rows.length) {
+      this.problems = null;
+      return null;
+    }
+    return h(
+      "div",
+      { id: "wb-incomplete" },
+      h("p", {}, h("strong", {}, problems.title), ` ${rows.length} event(s) lack a required role. Fill it, or mark it “not stated” if the text leaves it implicit:`),
+      h(
+        "ul",
+        {},
+        rows.map(({ event }) =>
+          h(
+            "li",
+            {},
+            h(
+              "a",
+              {
+                href: "#",
+                class: "wb-incomplete-link",
+                onclick: (e) => {
+                  e.preventDefault();
+                  this.activateKey(`t:${this.store.resolve("event", event.id)}`);
+                  this.showActive({ scroll: true });
+                  this.reveal(this.el.events);
+                },
+              },
+              `${event.event_type} ${quote(event.trigger_text, 40)}`,
+            ),
+            ` — needs ${now.get(this.store.resolve("event", event.id)).join(", ")}`,
+          ),
+        ),
+      ),
+    );
+  }
+
   renderAlert() {
     const { saver, store } = this;
     const el = this.el.alert;
+    const problems = this.problemsBlock();
     if (!saver.unsaved.length) {
-      el.hidden = true;
-      replace(el);
+      el.hidden = !problems;
+      replace(el, problems);
       return;
     }
     el.hidden = false;
@@ -335,7 +382,7 @@ class App {
         ),
       );
     } else {
-      replace(el, h("p", {}, h("strong", {}, "Not saved:")), h("ul", {}, rows));
+      replace(el, problems, h("p", {}, h("strong", {}, "Not saved:")), h("ul", {}, rows));
     }
     void store;
   }
@@ -820,7 +867,11 @@ class App {
       args = [...ev.arguments.filter((a) => a.role !== role.name), { role: role.name, mention: mentionId }];
       note = " (replaced)";
     }
-    this.run(eventUpdate(store, ev.id, { arguments: args }, `${role.name} of ${ev.event_type} = ${quote(m.text)}${note}`));
+    const patch = { arguments: args };
+    // A role given an argument is stated after all.
+    if ((ev.not_stated || []).includes(role.name)) patch.not_stated = ev.not_stated.filter((r) => r !== role.name);
+    this.dropHint();
+    this.run(eventUpdate(store, ev.id, patch, `${role.name} of ${ev.event_type} = ${quote(m.text)}${note}`));
     // Arm the next role, so actor → recipient → … is one click each.
     const names = type.roles.map((r) => r.name);
     ui.armed = { event: ev.id, role: names[(names.indexOf(role.name) + 1) % names.length] };
@@ -929,8 +980,7 @@ class App {
       const s = store.machineMention(a.id);
       if (s && store.isPending("mention", s.id)) this.decide("accept", s);
     } else if (a && a.type === "st" && store.isPending("event", a.id)) {
-      this.run(suggestionsDecide(store, "accept", { items: [{ kind: "event", id: a.id }] }, "accept the suggested event"));
-      ui.active = null;
+      this.acceptEvent(a.id);
     }
   }
 
@@ -957,9 +1007,116 @@ class App {
     this.select(null);
   }
 
+  // Marking done / adjudicated: incomplete events are listed first (the server would refuse).
   toggleDone() {
     const store = this.store;
-    this.run(statusSet(store, store.isClosed() ? "in_progress" : store.closedStatus));
+    if (store.isClosed()) {
+      this.run(statusSet(store, "in_progress"));
+      return;
+    }
+    const incomplete = incompleteEvents(store);
+    if (incomplete.length) {
+      this.problems = { title: this.review ? "Can't mark the gold layer adjudicated:" : "Can't mark done:", events: incomplete };
+      this.renderBar();
+      return;
+    }
+    this.problems = null;
+    this.run(statusSet(store, store.closedStatus));
+  }
+
+  // A question before a bigger step, answered by keyboard (Enter confirms, Esc cancels).
+  confirm(text, okLabel, action) {
+    const dialog = this.el.confirm;
+    const close = () => {
+      dialog.close();
+      this.el.text.focus({ preventScroll: true });
+    };
+    replace(
+      dialog,
+      h("p", { id: "wb-confirm-text" }, text),
+      h(
+        "div",
+        { class: "wb-buttons" },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "button default",
+            id: "wb-confirm-ok",
+            onclick: () => {
+              close();
+              action();
+            },
+          },
+          okLabel,
+        ),
+        h("button", { type: "button", class: "button", id: "wb-confirm-cancel", onclick: close }, "Cancel (Esc)"),
+      ),
+    );
+    dialog.showModal();
+    dialog.querySelector("#wb-confirm-ok").focus();
+  }
+
+  acceptAll() {
+    const { store } = this;
+    const count = store.suggestions("mention").length + store.suggestions("event").length + store.suggestions("stance").length;
+    const incomplete = store.suggestions("event").filter((e) => missingRoles(store, e).length).length;
+    this.confirm(
+      `Accept all ${count} suggestion(s)?${incomplete ? ` ${incomplete} of the events are incomplete (a required role empty): fill each, or mark the role not stated, before the layer can be done.` : ""}`,
+      `Accept all ${count}`,
+      () => this.run(suggestionsDecide(store, "accept", { all: true }, "accept all suggestions")),
+    );
+  }
+
+  // Accept a suggested event; once it is in the layer, select it and arm the first missing role.
+  acceptEvent(id) {
+    const { store, ui } = this;
+    const suggestion = store.machine?.events.get(id);
+    if (!suggestion || !store.isPending("event", id)) return;
+    const missing = missingRoles(store, suggestion);
+    const change = suggestionsDecide(store, "accept", { items: [{ kind: "event", id }] }, `accept event ${suggestion.event_type}`);
+    change.after = () => {
+      const made = (change.decisions || []).find((d) => d.item_kind === "event" && d.result_id);
+      if (!made || !store.get("event", made.result_id)) return;
+      ui.active = { type: "t", id: made.result_id };
+      ui.armed = missing.length ? { event: made.result_id, role: missing[0] } : null;
+      if (missing.length) this.flash(`Accepted ${suggestion.event_type}: it has no ${missing.join(", ")} — click the mention, or Shift+X if the text does not state it.`, "info", { hint: true });
+      this.renderPanels();
+      this.showActive();
+    };
+    if (ui.active && ui.active.type === "st" && ui.active.id === id) ui.active = null;
+    this.run(change);
+  }
+
+  // Mark (or unmark) a role of an event "not stated in the text".
+  toggleNotStated(eventId, role) {
+    const { store, ui } = this;
+    const ev = store.get("event", eventId);
+    if (!ev) return;
+    const current = ev.not_stated || [];
+    const on = !current.includes(role);
+    if (on && ev.arguments.some((a) => a.role === role)) {
+      this.flash(`${role} has an argument: remove it first.`, "warning");
+      return;
+    }
+    const next = on ? [...current, role] : current.filter((r) => r !== role);
+    this.run(eventUpdate(store, ev.id, { not_stated: next }, `${role} of ${ev.event_type} ${on ? "not stated in the text" : "stated again"}`));
+    if (on && ui.armed && store.resolve("event", ui.armed.event) === ev.id && ui.armed.role === role) {
+      const still = missingRoles(store, store.get("event", ev.id));
+      ui.armed = still.length ? { event: ev.id, role: still[0] } : null;
+    }
+    this.dropHint();
+    this.renderPanels();
+    this.showActive();
+  }
+
+  notStatedKey() {
+    const { ui } = this;
+    if (!ui.armed) {
+      this.flash("Arm a role first (Shift+R, or 1…5 with an event selected), then Shift+X.", "warning");
+      return;
+    }
+    this.toggleNotStated(ui.armed.event, ui.armed.role);
   }
 
   go(which) {
@@ -1102,7 +1259,7 @@ class App {
   }
 
   onKey(event) {
-    if (event.defaultPrevented || this.el.help.open) return;
+    if (event.defaultPrevented || this.el.help.open || this.el.confirm.open) return;
     const key = event.key;
     const target = event.target;
     const typing = target instanceof Element && target.closest("input, textarea, select, [contenteditable='true']");
@@ -1157,6 +1314,7 @@ class App {
         N: () => this.go("next"),
         P: () => this.go("previous"),
         G: () => window.open(this.store.urls.guidelines, "_blank", "noopener"),
+        X: () => this.notStatedKey(),
       };
       if (commands[key]) {
         event.preventDefault();

@@ -60,7 +60,7 @@ export function renderSuggestions(app) {
       ? h(
           "div",
           { class: "wb-buttons" },
-          h("button", { type: "button", class: "button", id: "wb-accept-all", onclick: decide("accept", { all: true }, "accept all suggestions") }, "Accept all"),
+          h("button", { type: "button", class: "button", id: "wb-accept-all", onclick: () => app.acceptAll() }, "Accept all"),
           h("button", { type: "button", class: "button", id: "wb-reject-all", onclick: decide("reject", { all: true }, "reject all suggestions") }, "Reject all"),
         )
       : null,

@@ -149,12 +149,12 @@ def test_a_failed_save_says_why_and_keeps_the_work_on_screen(seeds, new_page):
     page.keyboard.press("Enter")
     wait_saved(page)
     page.keyboard.press("Escape")
-    page.keyboard.press("Shift+D")  # AID needs an actor: the server refuses "done"
+    page.keyboard.press("Shift+D")  # AID needs an actor: the page says so before asking the server
     wait_saved(page)
 
     alert = page.locator("#wb-alert")
     assert alert.is_visible()
-    assert "needs at least 1 'actor' argument" in alert.inner_text()
+    assert "AID “sends” — needs actor" in alert.inner_text()
     assert layer_state(page)["events"] == 1
     assert page.locator("#wb-status").inner_text() == "In progress"
 

@@ -6,8 +6,18 @@ from __future__ import annotations
 
 import pytest
 
+from annotations.models import Event, Layer
 from tests.browser.conftest import PASSWORD
-from tests.browser.helpers import click_text, drag_select, layer_state, log_in, wait_ready, wait_saved
+from tests.browser.helpers import (
+    api_get,
+    click_text,
+    drag_select,
+    layer_state,
+    log_in,
+    machine_event,
+    wait_ready,
+    wait_saved,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +28,17 @@ def open_layer(new_page, project, layer, username: str = "annotator1"):
     page.goto(f"/admin/workspace/{project.slug}/layers/{layer.pk}/")
     wait_ready(page)
     return page
+
+
+@pytest.fixture
+def suggested(seeds):
+    """The seeds with two suggested events: CONSULT "phone call" (actor Russia: complete) and AID
+    "sent" (recipient Niger, no actor: incomplete)."""
+    project, article, layer = seeds
+    machine = Layer.objects.get(article=article, kind=Layer.Kind.MACHINE)
+    machine_event(machine, "CONSULT", "phone call", {"actor": "Russia"})
+    machine_event(machine, "AID", "sent", {"recipient": "Niger"})
+    return project, article, layer
 
 
 def draft(page):
@@ -75,15 +96,11 @@ def test_the_stance_hint_goes_once_the_stance_is_saved(seeds, new_page):
 def test_a_discarded_change_leaves_the_save_bar_saying_all_is_saved(seeds, new_page):
     project, _article, layer = seeds
     page = open_layer(new_page, project, layer)
-    click_text(page, "sends")
-    page.keyboard.press("Shift+E")
-    page.keyboard.type("AID")
-    page.keyboard.press("Enter")
+    page.route("**/mentions/", lambda route: route.fulfill(status=500, body="boom"))
+    click_text(page, "trainers")
+    page.keyboard.press("q")
     wait_saved(page)
-    page.keyboard.press("Escape")
-    page.evaluate("() => window.workbench.toggleDone({ confirmed: true })")  # refused: AID lacks its actor
-    wait_saved(page)
-    assert "not saved" in page.locator("#wb-save").inner_text()
+    assert "1 change(s) not saved" in page.locator("#wb-save").inner_text()
 
     page.locator("#wb-alert button", has_text="Discard").click()
 
@@ -105,3 +122,71 @@ def test_a_suggestion_accepted_with_its_label_shows_as_the_mention_it_became(see
     assert "Accept (Enter)" not in inspector.inner_text()
     assert "Accept all GPE" not in inspector.inner_text()
     assert inspector.locator("h2").inner_text() == "Mention"
+
+
+# --- 3: incomplete suggestions, roles the text does not state ------------------------------
+
+
+def test_incomplete_suggested_events_carry_a_badge_and_can_be_filtered(suggested, new_page):
+    project, _article, layer = suggested
+    page = open_layer(new_page, project, layer)
+    cards = page.locator("#wb-suggested-events > li")
+    assert cards.count() == 2
+    assert page.locator(".wb-is-incomplete .wb-incomplete").inner_text() == "incomplete: no actor"
+
+    page.check("#wb-only-incomplete")
+
+    assert cards.count() == 1
+    assert "AID" in cards.first.inner_text()
+
+
+def test_accepting_an_incomplete_event_arms_its_missing_role_then_shift_x_marks_it_not_stated(suggested, new_page):
+    project, _article, layer = suggested
+    page = open_layer(new_page, project, layer)
+
+    click_text(page, "sent")  # the suggested AID's trigger
+    page.keyboard.press("Enter")
+    wait_saved(page)
+    page.wait_for_selector(".wb-slot.wb-armed[data-role='actor']")
+    page.keyboard.press("Shift+X")
+    wait_saved(page)
+
+    assert page.locator(".wb-slot[data-role='actor'] .wb-not-stated").inner_text() == "not stated ✓"
+    (event,) = api_get(page, f"/api/v1/projects/{project.slug}/layers/{layer.pk}/")["events"]
+    assert (event["event_type"], event["not_stated"]) == ("AID", ["actor"])
+    assert Event.objects.get(layer=layer).not_stated == ["actor"]
+
+
+def test_accept_all_asks_first_and_counts_the_incomplete_events(suggested, new_page):
+    project, _article, layer = suggested
+    page = open_layer(new_page, project, layer)
+
+    page.click("#wb-accept-all")
+    assert "1 of the events are incomplete" in page.locator("#wb-confirm-text").inner_text()
+    page.keyboard.press("Escape")  # cancelled: nothing accepted
+    wait_saved(page)
+    assert layer_state(page)["events"] == 0
+
+    page.click("#wb-accept-all")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+    assert layer_state(page)["events"] == 2
+
+
+def test_done_lists_the_incomplete_events_as_links_that_select_them(suggested, new_page):
+    project, _article, layer = suggested
+    page = open_layer(new_page, project, layer)
+    page.click("#wb-accept-all")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+
+    page.evaluate("() => window.workbench.toggleDone()")
+    links = page.locator("#wb-incomplete .wb-incomplete-link")
+    assert links.all_inner_texts() == ["AID “sent”"]
+    assert "needs actor" in page.locator("#wb-incomplete").inner_text()
+    links.first.click()
+
+    active = page.evaluate("() => window.workbench.ui.active")
+    assert active["type"] == "t"
+    assert page.locator(".wb-event.wb-current .wb-event-head").inner_text().startswith("AID")
+    assert page.locator("#wb-status").inner_text() == "In progress"
