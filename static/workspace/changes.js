@@ -597,7 +597,10 @@ export function suggestionsDecide(store, decision, target, label) {
         event: new Set(st.events.keys()),
         stance: new Set(st.stances.keys()),
       };
-      const body = { ...target };
+      // "All" and "all of a label" are sent as the items the page showed: a suggestion the
+      // annotator made by hand meanwhile (settled on the page) is not accepted a second time.
+      const body = target.items ? { ...target } : { items: marked.map((key) => ({ kind: key.split(":")[0], id: Number(key.split(":")[1]) })) };
+      if (!body.items.length) return;
       if (st.machine) body.model_version = st.machine.model_version;
       const result = await ctx.call("POST", `${ctx.layerPath}suggestions/${decision}/`, body);
       for (const d of result.decisions) st.decided.add(`${d.item_kind}:${d.suggestion_id}`);

@@ -190,3 +190,27 @@ def test_done_lists_the_incomplete_events_as_links_that_select_them(suggested, n
     assert active["type"] == "t"
     assert page.locator(".wb-event.wb-current .wb-event-head").inner_text().startswith("AID")
     assert page.locator("#wb-status").inner_text() == "In progress"
+
+
+# --- 5: an event made by hand settles its suggestion ---------------------------------------
+
+
+def test_an_event_made_by_hand_settles_its_suggestion_so_accept_all_does_not_duplicate_it(suggested, new_page):
+    project, _article, layer = suggested
+    page = open_layer(new_page, project, layer)
+    assert page.locator("#wb-suggested-events > li", has_text="CONSULT").count() == 1
+
+    drag_select(page, "phone call")
+    page.keyboard.press("Shift+E")
+    page.keyboard.type("CONSULT")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+    assert page.locator("#wb-suggested-events > li", has_text="CONSULT").count() == 0
+    assert page.locator(".wb-tag", has_text="CONSULT?").count() == 0
+
+    page.click("#wb-accept-all")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+
+    data = api_get(page, f"/api/v1/projects/{project.slug}/layers/{layer.pk}/")
+    assert sorted(e["event_type"] for e in data["events"]) == ["AID", "CONSULT"]
