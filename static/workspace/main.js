@@ -42,6 +42,25 @@ import { Store } from "./store.js";
 import { renderSuggestions } from "./suggestions.js";
 import { TextView } from "./text.js";
 
+// localStorage: "next" when the annotator wants the next article opened after Mark done.
+const AFTER_DONE = "workbench.afterDone";
+
+function setting(key, fallback = null) {
+  try {
+    return window.localStorage.getItem(key) ?? fallback;
+  } catch {
+    return fallback; // storage disabled: the defaults
+  }
+}
+
+function saveSetting(key, value) {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    // storage disabled: the setting lasts this page only
+  }
+}
+
 const timings = (window.workbenchTimings = { ready: false, selections: [], changes: [] });
 
 class App {
@@ -289,6 +308,7 @@ class App {
     else parts.push(h("span", { class: "wb-error" }, `${unsavedCount} change(s) not saved — see above`));
     if (this.message && Date.now() - this.message.at < 8000)
       parts.push(" · ", h("span", { class: `wb-msg wb-msg-${this.message.level}`, id: "wb-message" }, this.message.text));
+    if (this.offerNext && store.layer.status === "done") parts.push(this.nextOffer());
     replace(this.el.save, parts);
     this.el.save.dataset.level = level;
     this.renderAlert();
@@ -1007,10 +1027,50 @@ class App {
     this.select(null);
   }
 
-  // Marking done / adjudicated: incomplete events are listed first (the server would refuse).
+  // After Mark done: the next article of the queue, and the setting to go there at once.
+  nextOffer() {
+    const url = this.store.urls.next;
+    return h(
+      "span",
+      { id: "wb-next-offer" },
+      " · Done. ",
+      url ? h("a", { href: url, id: "wb-next-offer-link", class: "button wb-small default" }, "Next article (Shift+N)") : "That was the last article of your queue.",
+      " ",
+      h(
+        "label",
+        { class: "wb-muted" },
+        h("input", {
+          type: "checkbox",
+          id: "wb-after-done-next",
+          checked: setting(AFTER_DONE) === "next",
+          onchange: (e) => saveSetting(AFTER_DONE, e.target.checked ? "next" : "stay"),
+        }),
+        " always open the next article after Mark done",
+      ),
+    );
+  }
+
+  // What closing the layer would leave behind: undecided suggestions (annotate), disputed items
+  // not settled in gold (review).
+  leftBehind() {
+    const { store } = this;
+    if (this.review) {
+      const n = ["mention", "event", "stance"]
+        .flatMap((kind) => groupsOf(store, kind))
+        .filter((g) => g.disagreements.length && (g.gold === null || g.gold === undefined)).length;
+      return n ? `${n} disputed item(s) are not settled in gold.` : null;
+    }
+    const counts = ["mention", "event", "stance"].map((kind) => store.suggestions(kind).length);
+    const n = counts.reduce((a, b) => a + b, 0);
+    return n ? `${n} suggestion(s) are still undecided (${counts[0]} mention(s), ${counts[1]} event(s), ${counts[2]} stance(s)).` : null;
+  }
+
+  // Marking done / adjudicated: incomplete events are listed first (the server would refuse), what
+  // is left undecided is asked about.
   toggleDone() {
     const store = this.store;
     if (store.isClosed()) {
+      this.offerNext = false;
       this.run(statusSet(store, "in_progress"));
       return;
     }
@@ -1021,7 +1081,24 @@ class App {
       return;
     }
     this.problems = null;
-    this.run(statusSet(store, store.closedStatus));
+    const left = this.leftBehind();
+    const verb = this.review ? "Mark adjudicated" : "Mark done";
+    if (left) this.confirm(`${left} ${verb} anyway?`, `${verb} anyway`, () => this.close());
+    else this.close();
+  }
+
+  close() {
+    const { store } = this;
+    const change = statusSet(store, store.closedStatus);
+    if (!this.review)
+      change.after = () => {
+        if (store.layer.status !== "done") return;
+        this.offerNext = true;
+        // Once the save queue has wound down (leaving mid-save would ask "leave the page?").
+        if (setting(AFTER_DONE) === "next" && store.urls.next) setTimeout(() => this.go("next"), 0);
+        this.renderBar();
+      };
+    this.run(change);
   }
 
   // A question before a bigger step, answered by keyboard (Enter confirms, Esc cancels).

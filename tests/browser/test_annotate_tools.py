@@ -214,3 +214,40 @@ def test_an_event_made_by_hand_settles_its_suggestion_so_accept_all_does_not_dup
 
     data = api_get(page, f"/api/v1/projects/{project.slug}/layers/{layer.pk}/")
     assert sorted(e["event_type"] for e in data["events"]) == ["AID", "CONSULT"]
+
+
+# --- 6: safeguards ---------------------------------------------------------------------------
+
+
+def test_mark_done_warns_of_undecided_suggestions_then_offers_and_with_the_setting_opens_the_next_article(
+    seeds, new_page
+):
+    project, _article, layer = seeds
+    page = open_layer(new_page, project, layer)
+    next_url = page.evaluate("() => window.workbench.store.urls.next")
+    assert next_url
+
+    page.keyboard.press("Shift+D")
+    assert (
+        "4 suggestion(s) are still undecided (4 mention(s), 0 event(s), 0 stance(s))"
+        in page.locator("#wb-confirm-text").inner_text()
+    )
+    page.keyboard.press("Escape")
+    wait_saved(page)
+    assert page.locator("#wb-status").inner_text() != "Done"
+
+    page.keyboard.press("Shift+D")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+    assert page.locator("#wb-status").inner_text() == "Done"
+    assert page.locator("#wb-next-offer-link").get_attribute("href") == next_url
+
+    page.check("#wb-after-done-next")
+    page.focus("#wb-text")
+    page.keyboard.press("Shift+D")  # reopen
+    wait_saved(page)
+    page.keyboard.press("Shift+D")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{next_url}")
+    wait_ready(page)
+    assert page.evaluate("() => localStorage.getItem('workbench.afterDone')") == "next"
