@@ -21,6 +21,7 @@ import {
 import { h, quote, replace } from "./dom.js";
 import { incompleteEvents, missingRoles, renderEvents } from "./events.js";
 import { renderInspector } from "./inspector.js";
+import { renderItems } from "./items.js";
 import { renderPalette, updatePalette } from "./palette.js";
 import {
   argumentKeys,
@@ -37,6 +38,7 @@ import {
   renderCompare,
   renderReviewBar,
 } from "./review.js";
+import { saveSetting, setting } from "./sections.js";
 import { draftToFields, renderStances } from "./stance.js";
 import { Store } from "./store.js";
 import { renderSuggestions } from "./suggestions.js";
@@ -44,22 +46,6 @@ import { TextView } from "./text.js";
 
 // localStorage: "next" when the annotator wants the next article opened after Mark done.
 const AFTER_DONE = "workbench.afterDone";
-
-function setting(key, fallback = null) {
-  try {
-    return window.localStorage.getItem(key) ?? fallback;
-  } catch {
-    return fallback; // storage disabled: the defaults
-  }
-}
-
-function saveSetting(key, value) {
-  try {
-    window.localStorage.setItem(key, value);
-  } catch {
-    // storage disabled: the setting lasts this page only
-  }
-}
 
 const timings = (window.workbenchTimings = { ready: false, selections: [], changes: [] });
 
@@ -76,6 +62,7 @@ class App {
       inspector: document.getElementById("wb-inspector"),
       events: document.getElementById("wb-events"),
       stances: document.getElementById("wb-stances"),
+      items: document.getElementById("wb-items"),
       suggestions: document.getElementById("wb-suggestions"),
       compare: document.getElementById("wb-compare"),
       save: document.getElementById("wb-save"),
@@ -102,6 +89,7 @@ class App {
       lastSeg: -1,
       onlyDisputed: false, // review: the Compare panel shows disputed groups only
       onlyIncomplete: false, // suggested events: only those lacking a required role
+      items: { kind: "mention", label: "", text: "", incomplete: false, source: "" }, // the Items list's filters
       revealRow: false, // review: scroll the Compare panel to the active group once
     };
     this.comparisonStale = false; // review: gold changed directly since the comparison was loaded
@@ -273,6 +261,7 @@ class App {
     renderStances(this);
     if (this.review) renderCompare(this);
     else renderSuggestions(this);
+    renderItems(this);
     this.renderBar();
     if (fid) {
       const again = this.el.app.querySelector(`[data-fid="${CSS.escape(fid)}"]`);

@@ -251,3 +251,45 @@ def test_mark_done_warns_of_undecided_suggestions_then_offers_and_with_the_setti
     page.wait_for_url(f"**{next_url}")
     wait_ready(page)
     assert page.evaluate("() => localStorage.getItem('workbench.afterDone')") == "next"
+
+
+# --- 11: the layer's items as a filterable list ----------------------------------------------
+
+
+def test_the_item_list_filters_by_kind_label_text_incomplete_and_source_and_selects_in_the_text(suggested, new_page):
+    project, article, layer = suggested
+    page = open_layer(new_page, project, layer)
+    click_text(page, "trainers")
+    page.keyboard.press("q")
+    wait_saved(page)
+    page.focus("#wb-items-section > summary")
+    page.keyboard.press("Enter")  # unfold the list
+    rows = page.locator("#wb-item-list .wb-item-link")
+    rows.first.wait_for()
+    assert rows.all_inner_texts() == [  # in text order
+        "GPE “Russia” suggested",
+        "QUANTITY “trainers”",
+        "GPE “Niger” suggested",
+        "LOC “Europe” suggested",
+        "GPE “USA” suggested",
+    ]
+
+    page.select_option("#wb-items-source", "hand")
+    assert rows.all_inner_texts() == ["QUANTITY “trainers”"]
+    page.select_option("#wb-items-source", "")
+    page.select_option("#wb-items-label", "GPE")
+    page.focus("#wb-items-text")
+    page.keyboard.type("ni")
+    assert rows.all_inner_texts() == ["GPE “Niger” suggested"]
+
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")
+    page.select_option("#wb-items-kind", "event")
+    assert len(rows.all_inner_texts()) == 2
+    page.check("#wb-items-incomplete")
+    assert rows.all_inner_texts() == ["AID “sent” suggested incomplete: no actor"]
+    rows.first.focus()
+    page.keyboard.press("Enter")  # selects the suggested event in the text
+    assert page.evaluate("() => window.workbench.ui.active.type") == "st"
+    sent = article.text.index("sent")
+    assert page.evaluate("() => window.workbench.ui.sel") == {"s": sent, "e": sent + 4}
