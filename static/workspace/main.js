@@ -20,6 +20,7 @@ import {
 } from "./changes.js";
 import { h, quote, replace } from "./dom.js";
 import { incompleteEvents, missingRoles, renderEvents } from "./events.js";
+import { renderGuide, renderGuideContext, toggleGuide } from "./guide.js";
 import { renderInspector } from "./inspector.js";
 import { renderItems } from "./items.js";
 import { renderPalette, updatePalette } from "./palette.js";
@@ -63,6 +64,7 @@ class App {
       events: document.getElementById("wb-events"),
       stances: document.getElementById("wb-stances"),
       items: document.getElementById("wb-items"),
+      guide: document.getElementById("wb-guide"),
       suggestions: document.getElementById("wb-suggestions"),
       compare: document.getElementById("wb-compare"),
       save: document.getElementById("wb-save"),
@@ -161,6 +163,11 @@ class App {
   setSave(text, level) {
     this.saveState = { text, level };
     this.renderBar();
+  }
+
+  hoverLabel(code) {
+    this.ui.hoverLabel = code;
+    renderGuideContext(this);
   }
 
   // --- Rendering ----------------------------------------------------------------------------
@@ -262,6 +269,7 @@ class App {
     if (this.review) renderCompare(this);
     else renderSuggestions(this);
     renderItems(this);
+    renderGuideContext(this);
     this.renderBar();
     if (fid) {
       const again = this.el.app.querySelector(`[data-fid="${CSS.escape(fid)}"]`);
@@ -1381,11 +1389,17 @@ class App {
         P: () => this.go("previous"),
         G: () => window.open(this.store.urls.guidelines, "_blank", "noopener"),
         X: () => this.notStatedKey(),
+        H: () => toggleGuide(this),
       };
       if (commands[key]) {
         event.preventDefault();
         commands[key]();
       }
+      return;
+    }
+    if (key === "h" && !this.store.hotkeys.has("h")) {
+      event.preventDefault();
+      toggleGuide(this);
       return;
     }
     if (!event.shiftKey && this.store.hotkeys.has(key)) {
@@ -1427,6 +1441,7 @@ async function start() {
   app.renderText();
   const textDone = performance.now();
   app.renderPanels();
+  renderGuide(app);
   app.el.text.focus({ preventScroll: true });
   const done = performance.now();
   Object.assign(timings, {

@@ -293,3 +293,39 @@ def test_the_item_list_filters_by_kind_label_text_incomplete_and_source_and_sele
     assert page.evaluate("() => window.workbench.ui.active.type") == "st"
     sent = article.text.index("sent")
     assert page.evaluate("() => window.workbench.ui.sel") == {"s": sent, "e": sent + 4}
+
+
+# --- 12: guidelines beside the text ----------------------------------------------------------
+
+
+def test_h_shows_the_project_guidelines_beside_the_text_with_help_on_what_is_selected(suggested, new_page):
+    project, _article, layer = suggested
+    project.guidelines = "# Our guide\n\nMark **every** country as GPE.\n\n<script>alert(1)</script>"
+    project.save(update_fields=["guidelines"])
+    page = open_layer(new_page, project, layer)
+    guide = page.locator("#wb-guide")
+    assert guide.is_hidden()
+
+    page.keyboard.press("h")
+    guide.locator("#wb-guide-text h1").wait_for()
+    assert guide.locator("#wb-guide-text h1").inner_text() == "Our guide"
+    assert guide.locator("#wb-guide-text strong").inner_text() == "every"
+    assert guide.locator("script").count() == 0  # raw HTML in the Markdown stays text
+    assert "<script>alert(1)</script>" in guide.inner_text()
+
+    page.hover(".wb-label[data-label=GPE]")
+    assert "Countries, cities, states" in page.locator("#wb-guide-label").inner_text()
+    click_text(page, "sent")  # the suggested AID: its roles, modes, realis and contexts
+    help_ = page.locator("#wb-guide-event")
+    assert help_.locator("h3").inner_text() == "AID"
+    assert help_.locator("tr[data-role=actor]").inner_text().split("\t") == [
+        "1 actor",
+        "1..n — required",
+        "PERSON, ORG, GPE, NORP",
+    ]
+    assert "Modes: military, economic, humanitarian" in help_.inner_text()
+    assert "future — announced or planned" in help_.inner_text()
+
+    page.keyboard.press("h")
+    assert guide.is_hidden()
+    assert page.dialogs == [] and page.errors == []
