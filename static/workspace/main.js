@@ -1184,6 +1184,54 @@ class App {
     this.showActive();
   }
 
+  // Shift+letter commands (the keyboard help lists each: tests/browser check it stays so).
+  commands() {
+    return {
+      E: () => this.openPicker(),
+      R: () => this.armNext(),
+      S: () => this.openStance(),
+      D: () => this.toggleDone(),
+      N: () => this.go("next"),
+      P: () => this.go("previous"),
+      G: () => window.open(this.store.urls.guidelines, "_blank", "noopener"),
+      X: () => this.notStatedKey(),
+      H: () => this.holderKey(),
+      A: () => this.actorSearchKey(),
+    };
+  }
+
+  // 1…9: arm the event's role of that place in the schema.
+  armIndex(i) {
+    const ev = this.store.get("event", this.ui.active.id);
+    const type = ev && this.store.eventTypes.get(ev.event_type);
+    if (!type || i >= type.roles.length) {
+      this.flash(`${ev ? ev.event_type : "This event"} has ${type ? type.roles.length : 0} role(s).`, "info");
+      return;
+    }
+    this.arm(ev.id, type.roles[i].name);
+  }
+
+  // Shift+H in a new stance: the next click (or Enter on a selected mention) picks the holder.
+  holderKey() {
+    if (!this.ui.stanceDraft) {
+      this.flash("Start a stance first (select the evidence, Shift+S), then Shift+H picks its holder.", "warning");
+      return;
+    }
+    this.setPick("holder");
+    this.flash("Click the stance's holder mention.", "info", { hint: true });
+  }
+
+  // Shift+A with a mention selected: to the actor search.
+  actorSearchKey() {
+    const input = document.getElementById("wb-actor-search");
+    if (!input) {
+      this.flash("Select a mention first: Shift+A then searches the actor registry for it.", "warning");
+      return;
+    }
+    this.reveal(this.el.inspector);
+    input.focus();
+  }
+
   notStatedKey() {
     const { ui } = this;
     if (!ui.armed) {
@@ -1343,7 +1391,11 @@ class App {
       this.clear();
       return;
     }
-    if (typing) return;
+    // A radio or a checkbox keeps its own keys (arrows, space), but Shift+letter commands and the
+    // help reach the page: the stance form's radios hold the focus while its holder is picked.
+    const toggle = target instanceof Element && target.matches("input[type=radio], input[type=checkbox]");
+    if (toggle && !(event.shiftKey && /^[A-Z?]$/.test(key))) return;
+    if (typing && !toggle) return;
     if ((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "z") {
       event.preventDefault();
       this.saver.undo();
@@ -1380,21 +1432,16 @@ class App {
       return;
     }
     if (event.shiftKey && /^[A-Z]$/.test(key)) {
-      const commands = {
-        E: () => this.openPicker(),
-        R: () => this.armNext(),
-        S: () => this.openStance(),
-        D: () => this.toggleDone(),
-        N: () => this.go("next"),
-        P: () => this.go("previous"),
-        G: () => window.open(this.store.urls.guidelines, "_blank", "noopener"),
-        X: () => this.notStatedKey(),
-        H: () => toggleGuide(this),
-      };
+      const commands = this.commands();
       if (commands[key]) {
         event.preventDefault();
         commands[key]();
       }
+      return;
+    }
+    if (/^[1-9]$/.test(key) && !this.store.hotkeys.has(key) && this.ui.active && this.ui.active.type === "t") {
+      event.preventDefault();
+      this.armIndex(Number(key) - 1);
       return;
     }
     if (key === "h" && !this.store.hotkeys.has("h")) {

@@ -329,3 +329,66 @@ def test_h_shows_the_project_guidelines_beside_the_text_with_help_on_what_is_sel
     page.keyboard.press("h")
     assert guide.is_hidden()
     assert page.dialogs == [] and page.errors == []
+
+
+# --- 15: keys for the roles, the stance holder and the actor search; the help stays true -----
+
+
+def test_number_keys_arm_roles_shift_h_picks_the_holder_and_shift_a_goes_to_the_actor_search(seeds, new_page):
+    project, _article, layer = seeds
+    page = open_layer(new_page, project, layer)
+    click_text(page, "sends")
+    page.keyboard.press("Shift+E")
+    page.keyboard.type("AID")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+
+    page.keyboard.press("2")  # AID's roles: actor, recipient, place, time, artifact
+    assert page.evaluate("() => window.workbench.ui.armed.role") == "recipient"
+    click_text(page, "Niger")  # a suggestion: accepted into the role
+    wait_saved(page)
+    page.keyboard.press("1")
+    assert page.evaluate("() => window.workbench.ui.armed.role") == "actor"
+    click_text(page, "Russia")
+    wait_saved(page)
+    data = api_get(page, f"/api/v1/projects/{project.slug}/layers/{layer.pk}/")
+    texts = {m["id"]: m["text"] for m in data["mentions"]}
+    assert sorted((a["role"], texts[a["mention"]]) for a in data["events"][0]["arguments"]) == [
+        ("actor", "Russia"),
+        ("recipient", "Niger"),
+    ]
+
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    drag_select(page, "is increasingly turning away from Europe and the USA")
+    page.keyboard.press("Shift+S")
+    click_text(page, "USA")  # the target; the focus is on the stance radios now
+    wait_saved(page)
+    page.keyboard.press("Shift+H")
+    click_text(page, "Niger")  # the mention accepted above
+    wait_saved(page)
+    assert page.locator("#wb-stance-holder option:checked").inner_text() == "Niger (GPE)"
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+    (stance,) = api_get(page, f"/api/v1/projects/{project.slug}/layers/{layer.pk}/")["stances"]
+    assert stance["holder"] is not None and stance["label"] == "AGAINST"
+
+    click_text(page, "Russia")  # a mention of the layer now
+    page.keyboard.press("Shift+A")
+    assert page.evaluate("() => document.activeElement.id") == "wb-actor-search"
+
+
+def test_the_keyboard_help_lists_every_command_key(seeds, new_page):
+    project, _article, layer = seeds
+    page = open_layer(new_page, project, layer)
+
+    page.keyboard.press("?")
+    help_ = page.locator("#wb-help")
+    assert help_.is_visible()
+    keys = help_.locator("th").all_inner_texts()
+    commands = page.evaluate("() => Object.keys(window.workbench.commands())")
+
+    assert [f"Shift+{c}" for c in commands if not any(f"Shift+{c}" in k for k in keys)] == []
+    for listed in ("1 … 5", "h", "/ or Ctrl+F", "?", "Ctrl+Z", "Enter", "] / ["):
+        assert listed in keys
