@@ -20,6 +20,7 @@ import {
 } from "./changes.js";
 import { h, quote, replace } from "./dom.js";
 import { incompleteEvents, missingRoles, renderEvents } from "./events.js";
+import { Find } from "./find.js";
 import { renderGuide, renderGuideContext, toggleGuide } from "./guide.js";
 import { renderInspector } from "./inspector.js";
 import { renderItems } from "./items.js";
@@ -115,6 +116,7 @@ class App {
       },
     });
     this.store.subscribe((change) => this.refresh(change));
+    this.find = new Find(this);
     this.bind();
   }
 
@@ -1401,6 +1403,11 @@ class App {
       this.saver.undo();
       return;
     }
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "f") {
+      event.preventDefault();
+      this.find.open();
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(key)) {
       if (target instanceof Element && target.closest("button, a") && !target.closest("#wb-text")) return;
@@ -1442,6 +1449,11 @@ class App {
     if (/^[1-9]$/.test(key) && !this.store.hotkeys.has(key) && this.ui.active && this.ui.active.type === "t") {
       event.preventDefault();
       this.armIndex(Number(key) - 1);
+      return;
+    }
+    if (key === "/" && !this.store.hotkeys.has("/")) {
+      event.preventDefault();
+      this.find.open();
       return;
     }
     if (key === "h" && !this.store.hotkeys.has("h")) {

@@ -392,3 +392,35 @@ def test_the_keyboard_help_lists_every_command_key(seeds, new_page):
     assert [f"Shift+{c}" for c in commands if not any(f"Shift+{c}" in k for k in keys)] == []
     for listed in ("1 … 5", "h", "/ or Ctrl+F", "?", "Ctrl+Z", "Enter", "] / ["):
         assert listed in keys
+
+
+# --- 10: find in the article -------------------------------------------------------------------
+
+
+def test_slash_finds_text_enter_steps_through_hits_and_a_label_key_makes_the_hit_a_mention(seeds, new_page):
+    project, article, layer = seeds
+    page = open_layer(new_page, project, layer)
+
+    page.keyboard.press("/")
+    page.keyboard.type("niamey")
+    count = page.locator("#wb-find-count")
+    hits = article.text.count("Niamey")
+    assert count.inner_text() == f"1 of {hits}"
+    page.keyboard.press("Enter")
+    assert count.inner_text() == f"2 of {hits}"
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Shift+Enter")
+    assert count.inner_text() == f"{hits} of {hits}"
+    page.keyboard.press("Enter")  # wraps to the first
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")  # the box closes, the second hit stays selected
+    assert page.locator("#wb-find").is_hidden()
+    page.keyboard.press("g")
+    wait_saved(page)
+
+    second = article.text.index("Niamey", article.text.index("Niamey") + 1)
+    (mention,) = api_get(page, f"/api/v1/projects/{project.slug}/layers/{layer.pk}/")["mentions"]
+    assert (mention["label"], mention["start"], mention["text"]) == ("GPE", second, "Niamey")
+
+    page.keyboard.press("Control+f")
+    assert page.evaluate("() => document.activeElement.id") == "wb-find-input"
