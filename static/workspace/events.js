@@ -3,6 +3,7 @@
 
 import { eventDelete, eventUpdate, resolveMention, suggestionsDecide } from "./changes.js";
 import { h, quote, replace } from "./dom.js";
+import { collapsible } from "./sections.js";
 
 function cardinality(role) {
   return `${role.min || 0}..${role.max === null || role.max === undefined ? "n" : role.max}`;
@@ -61,7 +62,7 @@ export function renderEvents(app) {
     );
   const list = h("ol", { class: "wb-event-list" });
   for (const event of events) list.append(card(app, event));
-  children.push(list);
+  children.push(collapsible("events", `Your events (${events.length})`, list, { id: "wb-events-section" }));
   const all = store.suggestions("event");
   if (all.length) {
     const incomplete = all.filter((e) => missingRoles(store, e).length).length;
@@ -69,7 +70,7 @@ export function renderEvents(app) {
     const sl = h("ol", { class: "wb-event-list wb-suggested", id: "wb-suggested-events" });
     for (const event of suggested) sl.append(suggestedCard(app, event));
     children.push(
-      h("h3", {}, `Suggested events (${all.length})`),
+      collapsible("suggested-events", `Suggested events (${all.length})`, [
       incomplete
         ? h(
             "label",
@@ -87,6 +88,7 @@ export function renderEvents(app) {
           )
         : null,
       sl,
+      ], { id: "wb-suggested-events-section" }),
     );
   }
   replace(app.el.events, children);

@@ -22,6 +22,7 @@ import { h, quote, replace } from "./dom.js";
 import { incompleteEvents, missingRoles, renderEvents } from "./events.js";
 import { Find } from "./find.js";
 import { renderGuide, renderGuideContext, toggleGuide } from "./guide.js";
+import { historyOpen, loadHistory, renderHistory } from "./history.js";
 import { renderInspector } from "./inspector.js";
 import { renderItems } from "./items.js";
 import { renderPalette, updatePalette } from "./palette.js";
@@ -66,6 +67,9 @@ class App {
       stances: document.getElementById("wb-stances"),
       items: document.getElementById("wb-items"),
       guide: document.getElementById("wb-guide"),
+      history: document.getElementById("wb-history"),
+      progress: document.getElementById("wb-progress"),
+      undecided: document.getElementById("wb-undecided"),
       suggestions: document.getElementById("wb-suggestions"),
       compare: document.getElementById("wb-compare"),
       save: document.getElementById("wb-save"),
@@ -99,6 +103,9 @@ class App {
     this.saveState = { text: "", level: "ok" };
     this.message = null;
     this.problems = null; // { title, events: [{ event, missing }] }: why the layer can't be closed yet
+    this.progress = data.progress || null; // { position, queue_size, done } in the annotator's queue
+    this.history = { server: null, entries: [], error: null, wasOpen: false }; // the History panel
+    this.sessionLog = []; // { at, label, change }: what this page saved (the History fallback)
     this.text = new TextView(this.el.text, this.el.arcs, this.store.text, Int32Array.from(data.tokens));
     this.chars = [...this.store.text];
     this.saver = new Saver(this.store, this.api, {
@@ -106,12 +113,15 @@ class App {
       saved: (change) => {
         if (this.review && !change.refreshesReview) this.comparisonStale = true;
         this.setSave(`Saved: ${change.label}`, "ok");
+        this.sessionLog.push({ at: Date.now(), label: change.label, change });
+        if (this.sessionLog.length > 50) this.sessionLog.shift();
         timings.changes.push({ label: change.label, ms: performance.now() - (change.startedAt || performance.now()) });
       },
       failed: (change, error) => this.setSave(error ? `Not saved: ${change.label}` : `Waiting: ${change.label}`, "error"),
       message: (text, level) => this.flash(text, level),
       idle: () => {
         this.renderBar();
+        if (historyOpen()) loadHistory(this);
         if (this.comparisonStale) this.refreshComparison();
       },
     });
@@ -271,6 +281,7 @@ class App {
     if (this.review) renderCompare(this);
     else renderSuggestions(this);
     renderItems(this);
+    renderHistory(this);
     renderGuideContext(this);
     this.renderBar();
     if (fid) {
@@ -296,6 +307,7 @@ class App {
     this.el.undo.disabled = saver.undoStack.length === 0;
     this.el.app.classList.toggle("wb-layer-done", closed);
     if (this.review) renderReviewBar(this);
+    this.renderProgress();
 
     const parts = [];
     const unsavedCount = saver.unsaved.length;
@@ -311,6 +323,21 @@ class App {
     replace(this.el.save, parts);
     this.el.save.dataset.level = level;
     this.renderAlert();
+  }
+
+  // "article 3 of 12 in your queue, 7 done" (when the page data has it) and the undecided suggestions.
+  renderProgress() {
+    const { progress, el, store } = this;
+    if (el.progress) {
+      const p = progress;
+      const ok = p && Number.isInteger(p.position) && Number.isInteger(p.queue_size);
+      el.progress.hidden = !ok;
+      el.progress.textContent = ok ? `article ${p.position} of ${p.queue_size} in your queue, ${p.done ?? 0} done` : "";
+    }
+    if (el.undecided && !this.review) {
+      const n = ["mention", "event", "stance"].reduce((sum, kind) => sum + store.suggestions(kind).length, 0);
+      el.undecided.textContent = store.machine ? `${progress ? "· " : ""}${n} suggestion(s) undecided` : "";
+    }
   }
 
   // The layer's incomplete events, each a link that selects it in the text.

@@ -424,3 +424,140 @@ def test_slash_finds_text_enter_steps_through_hits_and_a_label_key_makes_the_hit
 
     page.keyboard.press("Control+f")
     assert page.evaluate("() => document.activeElement.id") == "wb-find-input"
+
+
+# --- 14: progress in the queue ---------------------------------------------------------------
+
+
+def with_page_data(page, extra: str) -> None:
+    """Serve the annotate page with `extra` JSON members added to its data (what the server may add)."""
+
+    def handle(route):
+        response = route.fetch()
+        body = response.text().replace(
+            '<script id="wb-data" type="application/json">{',
+            f'<script id="wb-data" type="application/json">{{{extra}, ',
+            1,
+        )
+        route.fulfill(response=response, body=body)
+
+    page.route("**/admin/workspace/*/layers/*/", handle)
+
+
+def test_the_progress_line_shows_the_queue_position_and_the_undecided_suggestions(seeds, new_page):
+    project, _article, layer = seeds
+    plain = open_layer(new_page, project, layer)
+    assert plain.locator("#wb-progress").is_hidden()  # the page data has no progress: no line
+    assert plain.locator("#wb-undecided").inner_text() == "4 suggestion(s) undecided"
+
+    page = new_page()
+    log_in(page, "annotator1", PASSWORD)
+    with_page_data(page, '"progress": {"position": 3, "queue_size": 12, "done": 7}')
+    page.goto(f"/admin/workspace/{project.slug}/layers/{layer.pk}/")
+    wait_ready(page)
+    assert page.locator("#wb-progress").inner_text() == "article 3 of 12 in your queue, 7 done"
+    click_text(page, "Europe")
+    page.keyboard.press("Delete")
+    wait_saved(page)
+    assert page.locator("#wb-undecided").inner_text() == "· 3 suggestion(s) undecided"
+
+
+# --- 13: history ---------------------------------------------------------------------------------
+
+
+HISTORY = {
+    "results": [
+        {
+            "id": 8,
+            "at": "2026-12-01T10:02:00Z",
+            "user": "annotator1",
+            "action": "create",
+            "kind": "mention",
+            "item_id": 41,
+            "summary": "add QUANTITY “trainers”",
+            "undoable": True,
+        },
+        {
+            "id": 7,
+            "at": "2026-12-01T10:01:00Z",
+            "user": "annotator1",
+            "action": "update",
+            "kind": "event",
+            "item_id": 3,
+            "summary": "recipient of AID = “Niger”",
+            "undoable": False,
+        },
+    ]
+}
+
+
+def open_history(page) -> None:
+    page.focus("#wb-history-section > summary")
+    page.keyboard.press("Enter")
+
+
+def test_the_history_panel_lists_the_servers_changes_and_undoes_one(seeds, new_page):
+    project, _article, layer = seeds
+    page = new_page()
+    log_in(page, "annotator1", PASSWORD)
+    undone = []
+    page.route("**/history/?limit=20", lambda route: route.fulfill(json=HISTORY))
+    page.route(
+        "**/history/8/undo/",
+        lambda route: (undone.append(route.request.post_data_json), route.fulfill(json={"layer_version": 2})),
+    )
+    page.goto(f"/admin/workspace/{project.slug}/layers/{layer.pk}/")
+    wait_ready(page)
+
+    open_history(page)
+    entries = page.locator("#wb-history-list .wb-history-entry")
+    entries.first.wait_for()
+    assert entries.locator(".wb-history-summary").all_inner_texts() == [
+        "add QUANTITY “trainers”",
+        "recipient of AID = “Niger”",
+    ]
+    assert entries.nth(1).locator("button").is_disabled()
+    entries.first.locator("button").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#wb-message')?.textContent.startsWith('Undone')")
+
+    assert undone == [{"version": 1}]
+
+
+def test_without_a_server_history_the_panel_shows_this_sessions_changes(seeds, new_page):
+    project, _article, layer = seeds
+    page = new_page()
+    log_in(page, "annotator1", PASSWORD)
+    page.route("**/history/?limit=20", lambda route: route.fulfill(status=404, json={"detail": "Not found."}))
+    page.goto(f"/admin/workspace/{project.slug}/layers/{layer.pk}/")
+    wait_ready(page)
+    click_text(page, "trainers")
+    page.keyboard.press("q")
+    wait_saved(page)
+
+    open_history(page)
+    entries = page.locator("#wb-history-list .wb-history-entry")
+    entries.first.wait_for()
+    assert entries.locator(".wb-history-summary").all_inner_texts() == ["add QUANTITY “trainers”"]
+    entries.first.locator("button").click()
+    wait_saved(page)
+    assert layer_state(page)["mentions"] == []
+
+
+# --- 16: folding sections -------------------------------------------------------------------------
+
+
+def test_folded_suggested_events_stay_folded_across_a_reload_and_bring_the_stances_up(suggested, new_page):
+    project, _article, layer = suggested
+    page = open_layer(new_page, project, layer)
+    stances_top = page.evaluate("() => document.getElementById('wb-stances').offsetTop")
+
+    page.focus("#wb-suggested-events-section > summary")
+    page.keyboard.press("Enter")  # fold
+    assert page.locator("#wb-suggested-events").is_hidden()
+    assert page.evaluate("() => document.getElementById('wb-stances').offsetTop") < stances_top
+
+    page.reload()
+    wait_ready(page)
+    assert page.locator("#wb-suggested-events").is_hidden()
+    assert page.evaluate("() => localStorage.getItem('workbench.section.suggested-events')") == "closed"
