@@ -10,7 +10,11 @@ export class Find {
     this.count = document.getElementById("wb-find-count");
     this.hits = []; // [s, e] in code points
     this.index = -1;
-    this.lower = app.store.text.toLowerCase();
+    // Lower-casing may change the length of a few characters ("İ"): then the search is case-sensitive,
+    // so that hit offsets stay the text's own.
+    const lower = app.store.text.toLowerCase();
+    this.fold = lower.length === app.store.text.length;
+    this.lower = this.fold ? lower : app.store.text;
     // UTF-16 index → code point offset, only needed when the text has characters beyond the BMP.
     this.astral = app.store.text.length !== app.chars.length;
     if (!this.box) return;
@@ -48,7 +52,7 @@ export class Find {
   }
 
   search() {
-    const q = this.input.value.toLowerCase();
+    const q = this.fold ? this.input.value.toLowerCase() : this.input.value;
     this.hits = [];
     if (q.trim()) {
       for (let at = this.lower.indexOf(q); at >= 0 && this.hits.length < 5000; at = this.lower.indexOf(q, at + 1))
