@@ -325,6 +325,7 @@ def layer_detail(layer: Layer) -> dict[str, Any]:
                 "contexts": list(e.contexts),
                 "score": e.score,
                 "arguments": [{"id": a.pk, "role": a.role, "mention": a.mention_id} for a in e.arguments.all()],
+                "not_stated": list(e.not_stated),
                 "provenance": e.provenance,
                 "created_at": _iso(e.created_at),
             }

@@ -292,3 +292,16 @@ def test_the_project_list_links_to_each_agreement_page(setup):
     response = browser(root).get(reverse("admin:annotations_project_changelist"))
 
     assert f'<a href="{page_url(setup.project)}">Agreement</a>' in response.content.decode()
+
+
+def test_event_types_with_no_data_are_hidden_behind_show_all(setup):
+    response = computed(browser(setup.users["reviewer"]), setup.project)
+
+    html = response.content.decode()
+    table = re.search(r'<table[^>]*id="wb-events".*?</table>', html, re.S).group(0)
+    hidden = re.findall(r'<tr data-label="([A-Z_]+)" class="wb-no-data" hidden>', table)
+    shown = re.findall(r'<tr data-label="([A-Z_]+)">', table)
+    assert {"AGREE", "AID"} <= set(shown)
+    assert "ASSAULT" in hidden and not set(hidden) & set(shown)
+    assert f"Show all event types ({len(hidden)} with no event in any layer compared are hidden)" in html
+    assert 'id="wb-events-show-all"' in html

@@ -505,3 +505,43 @@ def test_post_layer_gives_reviewers_the_gold_layer_and_their_own_on_request(proj
     assert (own.status_code, own.data["kind"], own.data["annotator"]) == (201, "annotator", "rev")
     assert machine.status_code == 400
     assert machine.data["errors"] == {"kind": ['"machine" is not a valid choice.']}
+
+
+# --- Roles the text does not state ----------------------------------------------------------
+
+
+def test_an_event_created_with_its_actor_not_stated_is_complete_and_the_layer_can_be_done(client, layer):
+    niger = add_mention(layer, "Niger", "GPE")
+    body = {**event_body(layer, ("recipient", niger.pk), version=2), "not_stated": ["actor"]}
+
+    created = client.post(events_url(layer), body, format="json")
+    done = client.patch(url(layer.article.project, f"layers/{layer.pk}/"), {"version": 3, "status": "done"})
+
+    assert created.status_code == 201
+    assert created.data["not_stated"] == ["actor"]
+    assert Event.objects.get().not_stated == ["actor"]
+    assert (done.status_code, done.data["status"]) == (200, "done")
+
+
+def test_patch_not_stated_marks_a_role_and_the_layer_shows_it(client, layer):
+    start, end = span(layer.article, "sent")
+    event = event_create(layer=layer, event_type="AID", trigger_start=start, trigger_end=end)
+
+    response = client.patch(events_url(layer, event.pk), {"version": 2, "not_stated": ["actor"]}, format="json")
+    detail = client.get(url(layer.article.project, f"layers/{layer.pk}/"))
+
+    assert response.status_code == 200
+    assert (response.data["not_stated"], response.data["layer_version"]) == (["actor"], 3)
+    assert detail.data["events"][0]["not_stated"] == ["actor"]
+
+
+def test_not_stated_role_outside_the_event_type_is_400_naming_the_field(client, layer):
+    start, end = span(layer.article, "sent")
+    event = event_create(layer=layer, event_type="AID", trigger_start=start, trigger_end=end)
+
+    response = client.patch(events_url(layer, event.pk), {"version": 2, "not_stated": ["victim"]}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.data["errors"]) == ["not_stated"]
+    assert "'victim' is not a role of AID" in response.data["errors"]["not_stated"][0]
+    assert Event.objects.get().not_stated == []

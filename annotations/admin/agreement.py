@@ -138,6 +138,7 @@ def event_section(result: dict[str, Any], schema: dict[str, Any]) -> dict[str, A
         rows.append(
             {
                 "code": code,
+                "empty": figures is None,  # no such event in any layer: folded away behind "show all"
                 "trigger_classification": figure((figures or {}).get("trigger_classification"), "f1", why),
                 "argument_identification": figure(
                     (figures or {}).get("argument_identification"), "f1", f"no {code} event argument to compare"
@@ -158,6 +159,7 @@ def event_section(result: dict[str, Any], schema: dict[str, Any]) -> dict[str, A
     ]
     return {
         "rows": rows,
+        "empty_count": sum(1 for row in rows if row["empty"]),
         "overall": overall,
         "chart": chart(
             "Events: F1 per event type",

@@ -52,6 +52,9 @@ class MentionOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+NOT_STATED_HELP = "Roles of the event type the text does not state: the event is complete without them."
+
+
 class ArgumentOutput(serializers.ModelSerializer):
     class Meta:
         model = EventArgument
@@ -62,6 +65,7 @@ class ArgumentOutput(serializers.ModelSerializer):
 class EventOutput(serializers.ModelSerializer):
     contexts = serializers.ListField(child=serializers.CharField(), read_only=True)
     arguments = ArgumentOutput(many=True, read_only=True)
+    not_stated = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=NOT_STATED_HELP)
 
     class Meta:
         model = Event
@@ -76,6 +80,7 @@ class EventOutput(serializers.ModelSerializer):
             "contexts",
             "score",
             "arguments",
+            "not_stated",
             "provenance",
             "created_at",
         ]
@@ -207,6 +212,9 @@ class EventCreateInput(serializers.Serializer):
     realis = serializers.CharField(required=False, default="actual")
     contexts = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     arguments = ArgumentInput(many=True, required=False, default=list)
+    not_stated = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list, help_text=NOT_STATED_HELP
+    )
 
 
 class EventUpdateInput(serializers.Serializer):
@@ -216,6 +224,12 @@ class EventUpdateInput(serializers.Serializer):
     realis = serializers.CharField(required=False)
     contexts = serializers.ListField(child=serializers.CharField(), required=False)
     arguments = ArgumentInput(many=True, required=False, help_text="When given, replaces every argument.")
+    not_stated = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=f"{NOT_STATED_HELP} When given, replaces the list; when left out, a role given an argument "
+        "leaves it.",
+    )
 
 
 class StanceCreateInput(serializers.Serializer):

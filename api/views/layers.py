@@ -276,12 +276,13 @@ class EventViewSet(LayerItemViewSet):
             realis=data["realis"],
             contexts=data["contexts"],
             arguments=argument_pairs(data["arguments"]),
+            not_stated=data["not_stated"],
             provenance=self.provenance(layer),
             expected_version=data["version"],
         )
 
     def perform_update(self, item: Event, data: dict[str, Any]) -> Event:
-        changes = {key: data[key] for key in ("event_type", "mode", "realis", "contexts") if key in data}
+        changes = {key: data[key] for key in ("event_type", "mode", "realis", "contexts", "not_stated") if key in data}
         if "arguments" in data:
             changes["arguments"] = argument_pairs(data["arguments"])
         event = event_update(event=item, expected_version=data["version"], **changes)

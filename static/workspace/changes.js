@@ -53,6 +53,7 @@ export class Saver {
         this.mark(change, false);
         if (change.undoable && change.inverse) this.undoStack.push(change);
         this.hooks.saved(change);
+        change.after?.(change); // what the page does once this change is saved (arm a role, …)
       } catch (error) {
         const err = error instanceof ApiError ? error : new ApiError(0, null, String(error && error.message));
         change.error = err;
@@ -360,6 +361,7 @@ export function eventCreate(store, fields) {
     realis: fields.realis,
     contexts: fields.contexts || [],
     arguments: (fields.arguments || []).map((a) => ({ ...a })),
+    not_stated: [...(fields.not_stated || [])],
     score: null,
   };
   return {
@@ -383,6 +385,7 @@ export function eventCreate(store, fields) {
         realis: local.realis,
         contexts: local.contexts,
         arguments: argumentBody(ctx.store, local.arguments),
+        not_stated: local.not_stated || [],
       });
       ctx.store.alias("event", tmp, result);
       created = result.id;
@@ -565,7 +568,7 @@ export function stanceDelete(store, id) {
 export function suggestionsDecide(store, decision, target, label) {
   let marked = [];
   let created = []; // [kind, id] added to the layer by an accept
-  return {
+  const change = {
     label,
     items: [],
     apply(st) {
@@ -594,7 +597,10 @@ export function suggestionsDecide(store, decision, target, label) {
         event: new Set(st.events.keys()),
         stance: new Set(st.stances.keys()),
       };
-      const body = { ...target };
+      // "All" and "all of a label" are sent as the items the page showed: a suggestion the
+      // annotator made by hand meanwhile (settled on the page) is not accepted a second time.
+      const body = target.items ? { ...target } : { items: marked.map((key) => ({ kind: key.split(":")[0], id: Number(key.split(":")[1]) })) };
+      if (!body.items.length) return;
       if (st.machine) body.model_version = st.machine.model_version;
       const result = await ctx.call("POST", `${ctx.layerPath}suggestions/${decision}/`, body);
       for (const d of result.decisions) st.decided.add(`${d.item_kind}:${d.suggestion_id}`);
@@ -605,11 +611,13 @@ export function suggestionsDecide(store, decision, target, label) {
           .filter((d) => d.result_id && !before[d.item_kind].has(d.result_id))
           .map((d) => [d.item_kind, d.result_id]);
       }
+      change.decisions = result.decisions;
     },
     inverse() {
       return suggestionsUndo(store, decision, marked, created, label);
     },
   };
+  return change;
 }
 
 // Undo of a decision: the items an accept added are deleted and the suggestions shown again.

@@ -8,7 +8,7 @@ export function h(tag, props = {}, ...children) {
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key === "style") for (const [prop, v] of Object.entries(value)) el.style.setProperty(prop, v);
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
-    else if (key === "checked" || key === "disabled" || key === "value" || key === "selected") el[key] = value;
+    else if (key === "checked" || key === "disabled" || key === "value" || key === "selected" || key === "open") el[key] = value;
     else el.setAttribute(key, value === true ? "" : String(value));
   }
   append(el, children);

@@ -3,6 +3,7 @@
 
 import { eventDelete, eventUpdate, resolveMention, suggestionsDecide } from "./changes.js";
 import { h, quote, replace } from "./dom.js";
+import { collapsible } from "./sections.js";
 
 function cardinality(role) {
   return `${role.min || 0}..${role.max === null || role.max === undefined ? "n" : role.max}`;
@@ -14,11 +15,27 @@ export function roleCounts(event) {
   return counts;
 }
 
+// Required roles (the schema's `min`) still short of arguments, less those the text does not state.
 export function missingRoles(store, event) {
   const type = store.eventTypes.get(event.event_type);
   if (!type) return [];
   const counts = roleCounts(event);
-  return type.roles.filter((r) => (counts.get(r.name) || 0) < (r.min || 0)).map((r) => r.name);
+  const notStated = new Set(event.not_stated || []);
+  return type.roles.filter((r) => !notStated.has(r.name) && (counts.get(r.name) || 0) < (r.min || 0)).map((r) => r.name);
+}
+
+// The layer's events that can't be marked done / adjudicated yet: [{ event, missing }], in text order.
+export function incompleteEvents(store) {
+  return [...store.events.values()]
+    .map((event) => ({ event, missing: missingRoles(store, event) }))
+    .filter((x) => x.missing.length)
+    .sort((a, b) => a.event.trigger_start - b.event.trigger_start);
+}
+
+// Suggested events, optionally only the incomplete ones (ui.onlyIncomplete).
+export function suggestedEvents(app) {
+  const all = app.store.suggestions("event").sort((a, b) => a.trigger_start - b.trigger_start);
+  return app.ui.onlyIncomplete ? all.filter((e) => missingRoles(app.store, e).length) : all;
 }
 
 export function renderEvents(app) {
@@ -45,12 +62,34 @@ export function renderEvents(app) {
     );
   const list = h("ol", { class: "wb-event-list" });
   for (const event of events) list.append(card(app, event));
-  children.push(list);
-  const suggested = store.suggestions("event");
-  if (suggested.length) {
-    const sl = h("ol", { class: "wb-event-list wb-suggested" });
+  children.push(collapsible("events", `Your events (${events.length})`, list, { id: "wb-events-section" }));
+  const all = store.suggestions("event");
+  if (all.length) {
+    const incomplete = all.filter((e) => missingRoles(store, e).length).length;
+    const suggested = suggestedEvents(app);
+    const sl = h("ol", { class: "wb-event-list wb-suggested", id: "wb-suggested-events" });
     for (const event of suggested) sl.append(suggestedCard(app, event));
-    children.push(h("h3", {}, `Suggested events (${suggested.length})`), sl);
+    children.push(
+      collapsible("suggested-events", `Suggested events (${all.length})`, [
+      incomplete
+        ? h(
+            "label",
+            { class: "wb-field wb-muted" },
+            h("input", {
+              type: "checkbox",
+              id: "wb-only-incomplete",
+              checked: !!ui.onlyIncomplete,
+              onchange: (e) => {
+                ui.onlyIncomplete = e.target.checked;
+                app.renderPanels();
+              },
+            }),
+            ` only the ${incomplete} incomplete (a required role empty)`,
+          )
+        : null,
+      sl,
+      ], { id: "wb-suggested-events-section" }),
+    );
   }
   replace(app.el.events, children);
 }
@@ -142,7 +181,7 @@ function card(app, event) {
       " ",
       quote(event.trigger_text, 40),
     ),
-    missing.length ? h("span", { class: "wb-warn", title: "Required roles still empty" }, ` needs ${missing.join(", ")}`) : null,
+    missing.length ? h("span", { class: "wb-warn wb-needs", title: "Required roles still empty" }, ` needs ${missing.join(", ")}`) : null,
     unsaved ? h("span", { class: "wb-error" }, " not saved") : null,
     h(
       "button",
@@ -227,7 +266,8 @@ function card(app, event) {
     type.roles.map((role) => {
       const armed = ui.armed && store.resolve("event", ui.armed.event) === event.id && ui.armed.role === role.name;
       const filled = event.arguments.filter((a) => a.role === role.name);
-      const short = (counts.get(role.name) || 0) < (role.min || 0);
+      const notStated = (event.not_stated || []).includes(role.name);
+      const short = !notStated && (counts.get(role.name) || 0) < (role.min || 0);
       return h(
         "li",
         { class: `wb-slot${armed ? " wb-armed" : ""}${short ? " wb-short" : ""}`, dataset: { role: role.name } },
@@ -243,6 +283,21 @@ function card(app, event) {
           h("strong", {}, role.name),
           ` ${cardinality(role)}`,
         ),
+        " ",
+        filled.length
+          ? null
+          : h(
+              "button",
+              {
+                type: "button",
+                class: `button wb-small wb-not-stated${notStated ? " wb-on" : ""}`,
+                "aria-pressed": String(notStated),
+                title: "The text does not state this role (Shift+X on the armed role)",
+                onmousedown: (e) => e.preventDefault(),
+                onclick: () => app.toggleNotStated(event.id, role.name),
+              },
+              notStated ? "not stated ✓" : "not stated",
+            ),
         " ",
         h("span", { class: "wb-muted wb-slot-types" }, role.entity_types.join(" ")),
         " ",
@@ -288,9 +343,10 @@ function card(app, event) {
 function suggestedCard(app, event) {
   const { store, ui } = app;
   const active = ui.active && ui.active.type === "st" && ui.active.id === event.id;
+  const missing = missingRoles(store, event);
   return h(
     "li",
-    { class: `wb-event wb-event-suggested${active ? " wb-current" : ""}` },
+    { class: `wb-event wb-event-suggested${active ? " wb-current" : ""}${missing.length ? " wb-is-incomplete" : ""}`, dataset: { id: String(event.id) } },
     h(
       "div",
       { class: "wb-event-head" },
@@ -302,6 +358,9 @@ function suggestedCard(app, event) {
         quote(event.trigger_text, 40),
         event.score === null ? "" : ` · ${event.score.toFixed(2)}`,
       ),
+      missing.length
+        ? h("span", { class: "wb-badge wb-incomplete", title: `No ${missing.join(", ")}: accepting it arms that role` }, `incomplete: no ${missing.join(", ")}`)
+        : null,
     ),
     h(
       "div",
@@ -316,7 +375,7 @@ function suggestedCard(app, event) {
       { class: "wb-buttons" },
       h(
         "button",
-        { type: "button", class: "button wb-small", onclick: () => app.run(suggestionsDecide(store, "accept", { items: [{ kind: "event", id: event.id }] }, `accept event ${event.event_type}`)) },
+        { type: "button", class: "button wb-small", onclick: () => app.acceptEvent(event.id) },
         "Accept",
       ),
       h(

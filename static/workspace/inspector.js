@@ -35,6 +35,10 @@ export function renderInspector(app) {
   if (active.type === "s") {
     const s = store.machineMention(active.id);
     if (!s) return replace(el, h("h2", {}, "Selected"));
+    if (!store.isPending("mention", s.id)) {
+      const how = store.decided.has(`mention:${s.id}`) ? "Decided" : "Covered by a mention";
+      return replace(el, h("h2", {}, "Suggestion"), h("p", {}, quote(s.text), " ", h("span", { class: "wb-muted" }, `${how}.`)));
+    }
     const same = store.suggestions("mention").filter((x) => x.label === s.label).length;
     replace(
       el,
@@ -55,20 +59,23 @@ export function renderInspector(app) {
         h("button", { type: "button", class: "button default", id: "wb-accept", onclick: () => app.decide("accept", s) }, "Accept (Enter)"),
         h("button", { type: "button", class: "button", id: "wb-reject", onclick: () => app.decide("reject", s) }, "Reject (Delete)"),
       ),
-      h(
-        "div",
-        { class: "wb-buttons" },
-        h(
-          "button",
-          {
-            type: "button",
-            class: "button",
-            onclick: () =>
-              app.run(suggestionsDecide(store, "accept", { kind: "mention", label: s.label }, `accept all ${s.label} suggestions`)),
-          },
-          `Accept all ${s.label} (${same})`,
-        ),
-      ),
+      same > 1
+        ? h(
+            "div",
+            { class: "wb-buttons" },
+            h(
+              "button",
+              {
+                type: "button",
+                class: "button",
+                id: "wb-accept-label",
+                onclick: () =>
+                  app.run(suggestionsDecide(store, "accept", { kind: "mention", label: s.label }, `accept all ${s.label} suggestions`)),
+              },
+              `Accept all ${s.label} (${same})`,
+            ),
+          )
+        : null,
     );
     return;
   }

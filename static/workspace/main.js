@@ -19,8 +19,12 @@ import {
   eventDelete,
 } from "./changes.js";
 import { h, quote, replace } from "./dom.js";
-import { renderEvents } from "./events.js";
+import { incompleteEvents, missingRoles, renderEvents } from "./events.js";
+import { Find } from "./find.js";
+import { renderGuide, renderGuideContext, toggleGuide } from "./guide.js";
+import { historyOpen, loadHistory, renderHistory } from "./history.js";
 import { renderInspector } from "./inspector.js";
+import { renderItems } from "./items.js";
 import { renderPalette, updatePalette } from "./palette.js";
 import {
   argumentKeys,
@@ -37,10 +41,14 @@ import {
   renderCompare,
   renderReviewBar,
 } from "./review.js";
+import { saveSetting, setting } from "./sections.js";
 import { draftToFields, renderStances } from "./stance.js";
 import { Store } from "./store.js";
 import { renderSuggestions } from "./suggestions.js";
 import { TextView } from "./text.js";
+
+// localStorage: "next" when the annotator wants the next article opened after Mark done.
+const AFTER_DONE = "workbench.afterDone";
 
 const timings = (window.workbenchTimings = { ready: false, selections: [], changes: [] });
 
@@ -57,6 +65,11 @@ class App {
       inspector: document.getElementById("wb-inspector"),
       events: document.getElementById("wb-events"),
       stances: document.getElementById("wb-stances"),
+      items: document.getElementById("wb-items"),
+      guide: document.getElementById("wb-guide"),
+      history: document.getElementById("wb-history"),
+      progress: document.getElementById("wb-progress"),
+      undecided: document.getElementById("wb-undecided"),
       suggestions: document.getElementById("wb-suggestions"),
       compare: document.getElementById("wb-compare"),
       save: document.getElementById("wb-save"),
@@ -68,6 +81,7 @@ class App {
       prev: document.getElementById("wb-prev"),
       next: document.getElementById("wb-next"),
       help: document.getElementById("wb-help"),
+      confirm: document.getElementById("wb-confirm"),
       helpButton: document.getElementById("wb-help-button"),
     };
     this.ui = {
@@ -81,11 +95,17 @@ class App {
       pick: null, // "holder" | "target": a click picks it for the stance draft
       lastSeg: -1,
       onlyDisputed: false, // review: the Compare panel shows disputed groups only
+      onlyIncomplete: false, // suggested events: only those lacking a required role
+      items: { kind: "mention", label: "", text: "", incomplete: false, source: "" }, // the Items list's filters
       revealRow: false, // review: scroll the Compare panel to the active group once
     };
     this.comparisonStale = false; // review: gold changed directly since the comparison was loaded
     this.saveState = { text: "", level: "ok" };
     this.message = null;
+    this.problems = null; // { title, events: [{ event, missing }] }: why the layer can't be closed yet
+    this.progress = data.progress || null; // { position, queue_size, done } in the annotator's queue
+    this.history = { server: null, entries: [], error: null, wasOpen: false }; // the History panel
+    this.sessionLog = []; // { at, label, change }: what this page saved (the History fallback)
     this.text = new TextView(this.el.text, this.el.arcs, this.store.text, Int32Array.from(data.tokens));
     this.chars = [...this.store.text];
     this.saver = new Saver(this.store, this.api, {
@@ -93,16 +113,20 @@ class App {
       saved: (change) => {
         if (this.review && !change.refreshesReview) this.comparisonStale = true;
         this.setSave(`Saved: ${change.label}`, "ok");
+        this.sessionLog.push({ at: Date.now(), label: change.label, change });
+        if (this.sessionLog.length > 50) this.sessionLog.shift();
         timings.changes.push({ label: change.label, ms: performance.now() - (change.startedAt || performance.now()) });
       },
       failed: (change, error) => this.setSave(error ? `Not saved: ${change.label}` : `Waiting: ${change.label}`, "error"),
       message: (text, level) => this.flash(text, level),
       idle: () => {
         this.renderBar();
+        if (historyOpen()) loadHistory(this);
         if (this.comparisonStale) this.refreshComparison();
       },
     });
     this.store.subscribe((change) => this.refresh(change));
+    this.find = new Find(this);
     this.bind();
   }
 
@@ -138,14 +162,24 @@ class App {
     if (side.scrollHeight > side.clientHeight) side.scrollTop = panel.offsetTop - side.offsetTop - 4;
   }
 
-  flash(text, level = "info") {
-    this.message = { text, level, at: Date.now() };
+  // A hint ({ hint: true }) tells what to do next in a form or a mode; it goes when that ends.
+  flash(text, level = "info", { hint = false } = {}) {
+    this.message = { text, level, at: Date.now(), hint };
     this.renderBar();
+  }
+
+  dropHint() {
+    if (this.message && this.message.hint) this.message = null;
   }
 
   setSave(text, level) {
     this.saveState = { text, level };
     this.renderBar();
+  }
+
+  hoverLabel(code) {
+    this.ui.hoverLabel = code;
+    renderGuideContext(this);
   }
 
   // --- Rendering ----------------------------------------------------------------------------
@@ -220,7 +254,20 @@ class App {
     this.showActive({ scroll: false });
   }
 
+  // A selected suggestion that is decided meanwhile (accepted with others, say) is no longer offered
+  // for a decision: the mention it became is selected instead, or nothing.
+  settleActive() {
+    const a = this.ui.active;
+    if (!a || (a.type !== "s" && a.type !== "st")) return;
+    const kind = a.type === "s" ? "mention" : "event";
+    if (this.store.isPending(kind, a.id)) return;
+    const item = kind === "mention" ? this.store.machineMention(a.id) : null;
+    const own = item ? this.store.mentionAt(item.start, item.end) : null;
+    if (own) this.ui.active = { type: "m", id: own.id };
+  }
+
   renderPanels() {
+    this.settleActive();
     // Keep the focus (and caret) of a form control across the re-render.
     const focused = document.activeElement;
     const fid = focused && focused.dataset ? focused.dataset.fid : null;
@@ -233,6 +280,9 @@ class App {
     renderStances(this);
     if (this.review) renderCompare(this);
     else renderSuggestions(this);
+    renderItems(this);
+    renderHistory(this);
+    renderGuideContext(this);
     this.renderBar();
     if (fid) {
       const again = this.el.app.querySelector(`[data-fid="${CSS.escape(fid)}"]`);
@@ -257,28 +307,89 @@ class App {
     this.el.undo.disabled = saver.undoStack.length === 0;
     this.el.app.classList.toggle("wb-layer-done", closed);
     if (this.review) renderReviewBar(this);
+    this.renderProgress();
 
     const parts = [];
     const unsavedCount = saver.unsaved.length;
     let level = this.saveState.level;
-    if (!saver.busy && unsavedCount === 0 && level !== "error") {
+    if (!saver.busy && unsavedCount === 0) {
       parts.push(h("span", { class: "wb-ok" }, "✓ All changes saved"), ` · version ${store.layer.version}`);
       level = "ok";
     } else if (saver.busy) parts.push(h("span", { class: "wb-busy" }, this.saveState.text || "Saving…"));
     else parts.push(h("span", { class: "wb-error" }, `${unsavedCount} change(s) not saved — see above`));
     if (this.message && Date.now() - this.message.at < 8000)
       parts.push(" · ", h("span", { class: `wb-msg wb-msg-${this.message.level}`, id: "wb-message" }, this.message.text));
+    if (this.offerNext && store.layer.status === "done") parts.push(this.nextOffer());
     replace(this.el.save, parts);
     this.el.save.dataset.level = level;
     this.renderAlert();
   }
 
+  // "article 3 of 12 in your queue, 7 done" (when the page data has it) and the undecided suggestions.
+  renderProgress() {
+    const { progress, el, store } = this;
+    if (el.progress) {
+      const p = progress;
+      const ok = p && Number.isInteger(p.position) && Number.isInteger(p.queue_size);
+      el.progress.hidden = !ok;
+      el.progress.textContent = ok ? `article ${p.position} of ${p.queue_size} in your queue, ${p.done ?? 0} done` : "";
+    }
+    if (el.undecided && !this.review) {
+      const n = ["mention", "event", "stance"].reduce((sum, kind) => sum + store.suggestions(kind).length, 0);
+      el.undecided.textContent = store.machine ? `${progress ? "· " : ""}${n} suggestion(s) undecided` : "";
+    }
+  }
+
+  // The layer's incomplete events, each a link that selects it in the text.
+  problemsBlock() {
+    const problems = this.problems;
+    if (!problems) return null;
+    const live = problems.events.filter((x) => this.store.get("event", x.event.id));
+    const now = new Map(incompleteEvents(this.store).map((x) => [x.event.id, x.missing]));
+    const rows = live.filter((x) => now.has(this.store.resolve("event", x.event.id)));
+    if (!rows.length) {
+      this.problems = null;
+      return null;
+    }
+    return h(
+      "div",
+      { id: "wb-incomplete" },
+      h("p", {}, h("strong", {}, problems.title), ` ${rows.length} event(s) lack a required role. Fill it, or mark it “not stated” if the text leaves it implicit:`),
+      h(
+        "ul",
+        {},
+        rows.map(({ event }) =>
+          h(
+            "li",
+            {},
+            h(
+              "a",
+              {
+                href: "#",
+                class: "wb-incomplete-link",
+                onclick: (e) => {
+                  e.preventDefault();
+                  this.activateKey(`t:${this.store.resolve("event", event.id)}`);
+                  this.showActive({ scroll: true });
+                  this.reveal(this.el.events);
+                },
+              },
+              `${event.event_type} ${quote(event.trigger_text, 40)}`,
+            ),
+            ` — needs ${now.get(this.store.resolve("event", event.id)).join(", ")}`,
+          ),
+        ),
+      ),
+    );
+  }
+
   renderAlert() {
     const { saver, store } = this;
     const el = this.el.alert;
+    const problems = this.problemsBlock();
     if (!saver.unsaved.length) {
-      el.hidden = true;
-      replace(el);
+      el.hidden = !problems;
+      replace(el, problems);
       return;
     }
     el.hidden = false;
@@ -317,7 +428,7 @@ class App {
         ),
       );
     } else {
-      replace(el, h("p", {}, h("strong", {}, "Not saved:")), h("ul", {}, rows));
+      replace(el, problems, h("p", {}, h("strong", {}, "Not saved:")), h("ul", {}, rows));
     }
     void store;
   }
@@ -602,6 +713,7 @@ class App {
 
   clear() {
     const { ui } = this;
+    this.dropHint();
     if (ui.picker) ui.picker = null;
     else if (ui.pick) ui.pick = null;
     else if (ui.stanceDraft) ui.stanceDraft = null;
@@ -801,7 +913,11 @@ class App {
       args = [...ev.arguments.filter((a) => a.role !== role.name), { role: role.name, mention: mentionId }];
       note = " (replaced)";
     }
-    this.run(eventUpdate(store, ev.id, { arguments: args }, `${role.name} of ${ev.event_type} = ${quote(m.text)}${note}`));
+    const patch = { arguments: args };
+    // A role given an argument is stated after all.
+    if ((ev.not_stated || []).includes(role.name)) patch.not_stated = ev.not_stated.filter((r) => r !== role.name);
+    this.dropHint();
+    this.run(eventUpdate(store, ev.id, patch, `${role.name} of ${ev.event_type} = ${quote(m.text)}${note}`));
     // Arm the next role, so actor → recipient → … is one click each.
     const names = type.roles.map((r) => r.name);
     ui.armed = { event: ev.id, role: names[(names.indexOf(role.name) + 1) % names.length] };
@@ -823,12 +939,13 @@ class App {
     ui.armed = null;
     ui.stanceDraft = { evidence: ui.sel ? { ...ui.sel } : null, holder: null, target: null, label: null, scope: "sentence", error: null };
     ui.pick = "target";
-    this.flash("Click the stance's target mention (or pick it in the form).", "info");
+    this.flash("Click the stance's target mention (or pick it in the form).", "info", { hint: true });
     this.renderPanels();
     this.reveal(this.el.stances);
   }
 
   closeStance() {
+    this.dropHint();
     this.ui.stanceDraft = null;
     this.ui.pick = null;
     this.renderPanels();
@@ -852,7 +969,9 @@ class App {
     draft[ui.pick] = m.id === null || m.id === undefined ? mentionId : m.id;
     const picked = ui.pick;
     ui.pick = null;
-    this.flash(`${picked === "holder" ? "Holder" : "Target"}: ${quote(m.text)}. Choose FAVOR / AGAINST / NONE and save.`, "info");
+    this.flash(`${picked === "holder" ? "Holder" : "Target"}: ${quote(m.text)}. Choose ${store.stanceLabels.join(" / ")} and save.`, "info", {
+      hint: true,
+    });
     this.renderPanels();
     const radio = this.el.stances.querySelector('input[name="wb-stance-label"]:checked') || this.el.stances.querySelector('input[name="wb-stance-label"]');
     if (radio) radio.focus({ preventScroll: true });
@@ -873,6 +992,7 @@ class App {
     }
     const change = this.run(stanceCreate(store, draftToFields(this)));
     if (change) {
+      this.dropHint();
       ui.stanceDraft = null;
       ui.pick = null;
       ui.active = { type: "stance", id: change.tmp };
@@ -904,10 +1024,9 @@ class App {
       if (g) this.pickGroup(a.kind, g);
     } else if (a && a.type === "s") {
       const s = store.machineMention(a.id);
-      if (s) this.decide("accept", s);
-    } else if (a && a.type === "st") {
-      this.run(suggestionsDecide(store, "accept", { items: [{ kind: "event", id: a.id }] }, "accept the suggested event"));
-      ui.active = null;
+      if (s && store.isPending("mention", s.id)) this.decide("accept", s);
+    } else if (a && a.type === "st" && store.isPending("event", a.id)) {
+      this.acceptEvent(a.id);
     }
   }
 
@@ -934,9 +1053,221 @@ class App {
     this.select(null);
   }
 
+  // After Mark done: the next article of the queue, and the setting to go there at once.
+  nextOffer() {
+    const url = this.store.urls.next;
+    return h(
+      "span",
+      { id: "wb-next-offer" },
+      " · Done. ",
+      url ? h("a", { href: url, id: "wb-next-offer-link", class: "button wb-small default" }, "Next article (Shift+N)") : "That was the last article of your queue.",
+      " ",
+      h(
+        "label",
+        { class: "wb-muted" },
+        h("input", {
+          type: "checkbox",
+          id: "wb-after-done-next",
+          checked: setting(AFTER_DONE) === "next",
+          onchange: (e) => saveSetting(AFTER_DONE, e.target.checked ? "next" : "stay"),
+        }),
+        " always open the next article after Mark done",
+      ),
+    );
+  }
+
+  // What closing the layer would leave behind: undecided suggestions (annotate), disputed items
+  // not settled in gold (review).
+  leftBehind() {
+    const { store } = this;
+    if (this.review) {
+      const n = ["mention", "event", "stance"]
+        .flatMap((kind) => groupsOf(store, kind))
+        .filter((g) => g.disagreements.length && (g.gold === null || g.gold === undefined)).length;
+      return n ? `${n} disputed item(s) are not settled in gold.` : null;
+    }
+    const counts = ["mention", "event", "stance"].map((kind) => store.suggestions(kind).length);
+    const n = counts.reduce((a, b) => a + b, 0);
+    return n ? `${n} suggestion(s) are still undecided (${counts[0]} mention(s), ${counts[1]} event(s), ${counts[2]} stance(s)).` : null;
+  }
+
+  // Marking done / adjudicated: incomplete events are listed first (the server would refuse), what
+  // is left undecided is asked about.
   toggleDone() {
     const store = this.store;
-    this.run(statusSet(store, store.isClosed() ? "in_progress" : store.closedStatus));
+    if (store.isClosed()) {
+      this.offerNext = false;
+      this.run(statusSet(store, "in_progress"));
+      return;
+    }
+    const incomplete = incompleteEvents(store);
+    if (incomplete.length) {
+      this.problems = { title: this.review ? "Can't mark the gold layer adjudicated:" : "Can't mark done:", events: incomplete };
+      this.renderBar();
+      return;
+    }
+    this.problems = null;
+    const left = this.leftBehind();
+    const verb = this.review ? "Mark adjudicated" : "Mark done";
+    if (left) this.confirm(`${left} ${verb} anyway?`, `${verb} anyway`, () => this.close());
+    else this.close();
+  }
+
+  close() {
+    const { store } = this;
+    const change = statusSet(store, store.closedStatus);
+    if (!this.review)
+      change.after = () => {
+        if (store.layer.status !== "done") return;
+        this.offerNext = true;
+        // Once the save queue has wound down (leaving mid-save would ask "leave the page?").
+        if (setting(AFTER_DONE) === "next" && store.urls.next) setTimeout(() => this.go("next"), 0);
+        this.renderBar();
+      };
+    this.run(change);
+  }
+
+  // A question before a bigger step, answered by keyboard (Enter confirms, Esc cancels).
+  confirm(text, okLabel, action) {
+    const dialog = this.el.confirm;
+    const close = () => {
+      dialog.close();
+      this.el.text.focus({ preventScroll: true });
+    };
+    replace(
+      dialog,
+      h("p", { id: "wb-confirm-text" }, text),
+      h(
+        "div",
+        { class: "wb-buttons" },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "button default",
+            id: "wb-confirm-ok",
+            onclick: () => {
+              close();
+              action();
+            },
+          },
+          okLabel,
+        ),
+        h("button", { type: "button", class: "button", id: "wb-confirm-cancel", onclick: close }, "Cancel (Esc)"),
+      ),
+    );
+    dialog.showModal();
+    dialog.querySelector("#wb-confirm-ok").focus();
+  }
+
+  acceptAll() {
+    const { store } = this;
+    const count = store.suggestions("mention").length + store.suggestions("event").length + store.suggestions("stance").length;
+    const incomplete = store.suggestions("event").filter((e) => missingRoles(store, e).length).length;
+    this.confirm(
+      `Accept all ${count} suggestion(s)?${incomplete ? ` ${incomplete} of the events are incomplete (a required role empty): fill each, or mark the role not stated, before the layer can be done.` : ""}`,
+      `Accept all ${count}`,
+      () => this.run(suggestionsDecide(store, "accept", { all: true }, "accept all suggestions")),
+    );
+  }
+
+  // Accept a suggested event; once it is in the layer, select it and arm the first missing role.
+  acceptEvent(id) {
+    const { store, ui } = this;
+    const suggestion = store.machine?.events.get(id);
+    if (!suggestion || !store.isPending("event", id)) return;
+    const missing = missingRoles(store, suggestion);
+    const change = suggestionsDecide(store, "accept", { items: [{ kind: "event", id }] }, `accept event ${suggestion.event_type}`);
+    change.after = () => {
+      const made = (change.decisions || []).find((d) => d.item_kind === "event" && d.result_id);
+      if (!made || !store.get("event", made.result_id)) return;
+      ui.active = { type: "t", id: made.result_id };
+      ui.armed = missing.length ? { event: made.result_id, role: missing[0] } : null;
+      if (missing.length) this.flash(`Accepted ${suggestion.event_type}: it has no ${missing.join(", ")} — click the mention, or Shift+X if the text does not state it.`, "info", { hint: true });
+      this.renderPanels();
+      this.showActive();
+    };
+    if (ui.active && ui.active.type === "st" && ui.active.id === id) ui.active = null;
+    this.run(change);
+  }
+
+  // Mark (or unmark) a role of an event "not stated in the text".
+  toggleNotStated(eventId, role) {
+    const { store, ui } = this;
+    const ev = store.get("event", eventId);
+    if (!ev) return;
+    const current = ev.not_stated || [];
+    const on = !current.includes(role);
+    if (on && ev.arguments.some((a) => a.role === role)) {
+      this.flash(`${role} has an argument: remove it first.`, "warning");
+      return;
+    }
+    const next = on ? [...current, role] : current.filter((r) => r !== role);
+    this.run(eventUpdate(store, ev.id, { not_stated: next }, `${role} of ${ev.event_type} ${on ? "not stated in the text" : "stated again"}`));
+    if (on && ui.armed && store.resolve("event", ui.armed.event) === ev.id && ui.armed.role === role) {
+      const still = missingRoles(store, store.get("event", ev.id));
+      ui.armed = still.length ? { event: ev.id, role: still[0] } : null;
+    }
+    this.dropHint();
+    this.renderPanels();
+    this.showActive();
+  }
+
+  // Shift+letter commands (the keyboard help lists each: tests/browser check it stays so).
+  commands() {
+    return {
+      E: () => this.openPicker(),
+      R: () => this.armNext(),
+      S: () => this.openStance(),
+      D: () => this.toggleDone(),
+      N: () => this.go("next"),
+      P: () => this.go("previous"),
+      G: () => window.open(this.store.urls.guidelines, "_blank", "noopener"),
+      X: () => this.notStatedKey(),
+      H: () => this.holderKey(),
+      A: () => this.actorSearchKey(),
+    };
+  }
+
+  // 1…9: arm the event's role of that place in the schema.
+  armIndex(i) {
+    const ev = this.store.get("event", this.ui.active.id);
+    const type = ev && this.store.eventTypes.get(ev.event_type);
+    if (!type || i >= type.roles.length) {
+      this.flash(`${ev ? ev.event_type : "This event"} has ${type ? type.roles.length : 0} role(s).`, "info");
+      return;
+    }
+    this.arm(ev.id, type.roles[i].name);
+  }
+
+  // Shift+H in a new stance: the next click (or Enter on a selected mention) picks the holder.
+  holderKey() {
+    if (!this.ui.stanceDraft) {
+      this.flash("Start a stance first (select the evidence, Shift+S), then Shift+H picks its holder.", "warning");
+      return;
+    }
+    this.setPick("holder");
+    this.flash("Click the stance's holder mention.", "info", { hint: true });
+  }
+
+  // Shift+A with a mention selected: to the actor search.
+  actorSearchKey() {
+    const input = document.getElementById("wb-actor-search");
+    if (!input) {
+      this.flash("Select a mention first: Shift+A then searches the actor registry for it.", "warning");
+      return;
+    }
+    this.reveal(this.el.inspector);
+    input.focus();
+  }
+
+  notStatedKey() {
+    const { ui } = this;
+    if (!ui.armed) {
+      this.flash("Arm a role first (Shift+R, or 1…5 with an event selected), then Shift+X.", "warning");
+      return;
+    }
+    this.toggleNotStated(ui.armed.event, ui.armed.role);
   }
 
   go(which) {
@@ -956,6 +1287,9 @@ class App {
 
   bind() {
     const { el } = this;
+    // A press and release on the same spot is a click, even inside the open selection (the
+    // evidence of a new stance stays selected while its target is clicked).
+    el.text.addEventListener("mousedown", (event) => (this.down = { x: event.clientX, y: event.clientY }));
     el.text.addEventListener("mouseup", (event) => this.onMouseUp(event));
     el.text.addEventListener("click", (event) => this.onClick(event));
     document.addEventListener("keydown", (event) => this.onKey(event));
@@ -983,7 +1317,15 @@ class App {
     window.addEventListener("resize", () => this.showActive());
   }
 
+  // A drag (or a double click selecting a word) made a selection; a click did not.
+  dragged(event) {
+    if (event.detail > 1) return true;
+    const d = this.down;
+    return !d || Math.abs(event.clientX - d.x) > 3 || Math.abs(event.clientY - d.y) > 3;
+  }
+
   onMouseUp(event) {
+    if (!this.dragged(event)) return; // a click: onClick handles it
     const start = performance.now();
     const raw = this.text.readSelection();
     if (!raw) return;
@@ -999,8 +1341,8 @@ class App {
   }
 
   onClick(event) {
-    // A drag made a selection (handled on mouse up); a click leaves it collapsed.
-    if (!window.getSelection().isCollapsed) return;
+    // A drag made a selection (handled on mouse up).
+    if (this.dragged(event) && !window.getSelection().isCollapsed) return;
     const start = performance.now();
     const tag = event.target.closest(".wb-tag");
     let key = null;
@@ -1068,7 +1410,7 @@ class App {
   }
 
   onKey(event) {
-    if (event.defaultPrevented || this.el.help.open) return;
+    if (event.defaultPrevented || this.el.help.open || this.el.confirm.open) return;
     const key = event.key;
     const target = event.target;
     const typing = target instanceof Element && target.closest("input, textarea, select, [contenteditable='true']");
@@ -1078,10 +1420,19 @@ class App {
       this.clear();
       return;
     }
-    if (typing) return;
+    // A radio or a checkbox keeps its own keys (arrows, space), but Shift+letter commands and the
+    // help reach the page: the stance form's radios hold the focus while its holder is picked.
+    const toggle = target instanceof Element && target.matches("input[type=radio], input[type=checkbox]");
+    if (toggle && !(event.shiftKey && /^[A-Z?]$/.test(key))) return;
+    if (typing && !toggle) return;
     if ((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "z") {
       event.preventDefault();
       this.saver.undo();
+      return;
+    }
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "f") {
+      event.preventDefault();
+      this.find.open();
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
@@ -1115,19 +1466,26 @@ class App {
       return;
     }
     if (event.shiftKey && /^[A-Z]$/.test(key)) {
-      const commands = {
-        E: () => this.openPicker(),
-        R: () => this.armNext(),
-        S: () => this.openStance(),
-        D: () => this.toggleDone(),
-        N: () => this.go("next"),
-        P: () => this.go("previous"),
-        G: () => window.open(this.store.urls.guidelines, "_blank", "noopener"),
-      };
+      const commands = this.commands();
       if (commands[key]) {
         event.preventDefault();
         commands[key]();
       }
+      return;
+    }
+    if (/^[1-9]$/.test(key) && !this.store.hotkeys.has(key) && this.ui.active && this.ui.active.type === "t") {
+      event.preventDefault();
+      this.armIndex(Number(key) - 1);
+      return;
+    }
+    if (key === "/" && !this.store.hotkeys.has("/")) {
+      event.preventDefault();
+      this.find.open();
+      return;
+    }
+    if (key === "h" && !this.store.hotkeys.has("h")) {
+      event.preventDefault();
+      toggleGuide(this);
       return;
     }
     if (!event.shiftKey && this.store.hotkeys.has(key)) {
@@ -1169,6 +1527,7 @@ async function start() {
   app.renderText();
   const textDone = performance.now();
   app.renderPanels();
+  renderGuide(app);
   app.el.text.focus({ preventScroll: true });
   const done = performance.now();
   Object.assign(timings, {

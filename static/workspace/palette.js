@@ -16,6 +16,8 @@ export function renderPalette(app) {
         // Keep the text selection: the button must not take the focus on mouse down.
         onmousedown: (event) => event.preventDefault(),
         onclick: () => app.label(type.code),
+        onmouseenter: () => app.hoverLabel(type.code),
+        onmouseleave: () => app.hoverLabel(null),
       },
       h("kbd", {}, type.hotkey || "·"),
       h("span", { class: "wb-label-code" }, type.code),

@@ -212,7 +212,9 @@ function groupRow(app, kind, g, annotators) {
       { class: "wb-compare-action" },
       inGold
         ? h("span", { class: "wb-gold-mark", title: "This version is in gold" }, "✓ gold")
-        : h("button", { type: "button", class: "button wb-small wb-pick", onclick: () => app.pickGroup(kind, g) }, "Pick"),
+        : app.store.isClosed()
+          ? null // adjudicated: nothing to pick until the gold layer is reopened
+          : h("button", { type: "button", class: "button wb-small wb-pick", onclick: () => app.pickGroup(kind, g) }, "Pick"),
     ),
   );
 }
@@ -317,11 +319,13 @@ export function renderCandidate(app) {
     h("p", {}, describe(store, ui.active.kind, g)),
     h("p", { class: "wb-muted" }, `Given by ${who(g)} · ${g.agreement}`),
     g.disagreements.length ? h("p", { class: "wb-warn", id: "wb-candidate-reasons" }, `Disputed: ${reasons(g)}`) : null,
-    h(
-      "div",
-      { class: "wb-buttons" },
-      h("button", { type: "button", class: "button default", id: "wb-pick-selected", onclick: () => app.pickGroup(ui.active.kind, g) }, "Pick into gold (Enter)"),
-    ),
+    store.isClosed()
+      ? null
+      : h(
+          "div",
+          { class: "wb-buttons" },
+          h("button", { type: "button", class: "button default", id: "wb-pick-selected", onclick: () => app.pickGroup(ui.active.kind, g) }, "Pick into gold (Enter)"),
+        ),
   );
 }
 

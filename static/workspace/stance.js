@@ -3,6 +3,7 @@
 
 import { resolveMention, stanceDelete, stanceUpdate, suggestionsDecide } from "./changes.js";
 import { h, quote, replace } from "./dom.js";
+import { collapsible } from "./sections.js";
 
 function mentionName(store, id, machine = false) {
   if (id === null || id === undefined) return null;
@@ -38,12 +39,12 @@ export function renderStances(app) {
     );
   const list = h("ol", { class: "wb-stance-list" });
   for (const stance of stances) list.append(stanceItem(app, stance));
-  children.push(list);
+  children.push(collapsible("stances", `Your stances (${stances.length})`, list, { id: "wb-stances-section" }));
   const suggested = store.suggestions("stance");
   if (suggested.length) {
     const sl = h("ol", { class: "wb-stance-list wb-suggested" });
     for (const s of suggested) sl.append(suggestedItem(app, s));
-    children.push(h("h3", {}, `Suggested stances (${suggested.length})`), sl);
+    children.push(collapsible("suggested-stances", `Suggested stances (${suggested.length})`, sl, { id: "wb-suggested-stances-section" }));
   }
   replace(app.el.stances, children);
 }

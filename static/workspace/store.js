@@ -121,6 +121,13 @@ export class Store {
     return null;
   }
 
+  // The layer's event of the same type on the same trigger as `like` (a suggestion made by hand).
+  eventAt(like) {
+    for (const e of this.events.values())
+      if (e.event_type === like.event_type && e.trigger_start === like.trigger_start && e.trigger_end === like.trigger_end) return e;
+    return null;
+  }
+
   colour(label) {
     const type = this.entityTypes.get(label);
     return (type && type.color) || "#888888";
@@ -134,9 +141,18 @@ export class Store {
     for (const item of this.machine[`${kind}s`].values()) {
       if (this.decided.has(`${kind}:${item.id}`)) continue;
       if (kind === "mention" && this.mentionAt(item.start, item.end)) continue; // already covered
+      if (kind === "event" && this.eventAt(item)) continue; // made by hand: settled
       items.push(item);
     }
     return items;
+  }
+
+  // A suggestion still waiting for a decision (not decided, not covered by a mention of the layer).
+  isPending(kind, id) {
+    const item = this.machine ? this.machine[`${kind}s`].get(id) : null;
+    if (!item || this.decided.has(`${kind}:${id}`)) return false;
+    if (kind === "event") return !this.eventAt(item);
+    return !(kind === "mention" && this.mentionAt(item.start, item.end));
   }
 
   suggestionLabel(kind, item) {

@@ -2,6 +2,7 @@
 
 import { suggestionsDecide } from "./changes.js";
 import { h, replace } from "./dom.js";
+import { collapsible } from "./sections.js";
 
 export function renderSuggestions(app) {
   const { store } = app;
@@ -37,6 +38,7 @@ export function renderSuggestions(app) {
   replace(
     el,
     h("h2", {}, `Suggestions (${total})`),
+    collapsible("suggestions", "By label", [
     h(
       "p",
       { class: "wb-muted" },
@@ -60,9 +62,10 @@ export function renderSuggestions(app) {
       ? h(
           "div",
           { class: "wb-buttons" },
-          h("button", { type: "button", class: "button", id: "wb-accept-all", onclick: decide("accept", { all: true }, "accept all suggestions") }, "Accept all"),
+          h("button", { type: "button", class: "button", id: "wb-accept-all", onclick: () => app.acceptAll() }, "Accept all"),
           h("button", { type: "button", class: "button", id: "wb-reject-all", onclick: decide("reject", { all: true }, "reject all suggestions") }, "Reject all"),
         )
       : null,
+    ], { id: "wb-suggestions-section" }),
   );
 }

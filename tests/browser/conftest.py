@@ -13,7 +13,13 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
+from annotations.management.commands.bootstrap_demo import DEMO_USERS, PROJECT_NAME, PROJECT_SLUG
+from annotations.models import Article, Layer, Project
+from annotations.services.assignment import articles_assign
+from annotations.services.demo import demo_bootstrap
+from tests.browser.helpers import machine_mentions
 from tests.conftest import require_service
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -27,6 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+ARTICLE_TITLE = "West Africa: Russia sends military trainers to Niger"
+PASSWORD = DEMO_USERS["annotator1"].password
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts"
 
 
@@ -71,3 +79,15 @@ def new_page(chromium, live_server):
 def artifacts():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def seeds(transactional_db):
+    """The demo project from seeds/ with its users; the article assigned to both annotators."""
+    demo_bootstrap(slug=PROJECT_SLUG, name=PROJECT_NAME, seeds_dir=settings.SEEDS_DIR, users=DEMO_USERS)
+    project = Project.objects.get(slug=PROJECT_SLUG)
+    article = Article.objects.get(project=project, title=ARTICLE_TITLE)
+    machine_mentions(article, [("Russia", "GPE", 0), ("Niger", "GPE", 0), ("Europe", "LOC", 0), ("USA", "GPE", 0)])
+    articles_assign(project=project, overlap=2)
+    layer = Layer.objects.get(article=article, annotator__username="annotator1")
+    return project, article, layer

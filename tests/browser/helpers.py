@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from annotations.models import Article, Event, EventArgument, Layer, Mention
+
 # The on-screen box of the nth occurrence of `needle` in the article text (scrolled into view).
 SPAN_BOX = """([needle, nth]) => {
   const app = window.workbench;
@@ -72,3 +74,37 @@ def api_get(page: Any, path: str) -> dict[str, Any]:
     response = page.request.get(path)
     assert response.ok, f"{path}: {response.status} {response.text()}"
     return response.json()
+
+
+def find(text: str, needle: str, nth: int = 0) -> int:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(needle, start + 1)
+    return start
+
+
+def machine_mentions(article: Article, found: list[tuple[str, str, int]]) -> Layer:
+    """Suggestions as pre-annotation stores them (the spaCy run itself is tested elsewhere)."""
+    layer = Layer.objects.create(article=article, kind=Layer.Kind.MACHINE, model_version="test-1", status="done")
+    for needle, label, nth in found:
+        start = find(article.text, needle, nth)
+        Mention.objects.create(layer=layer, label=label, start=start, end=start + len(needle), text=needle, score=0.9)
+    return layer
+
+
+def machine_event(layer: Layer, event_type: str, trigger: str, arguments: dict[str, str], nth: int = 0) -> Event:
+    """A suggested event in the machine layer; its arguments name machine mentions by their text."""
+    text = layer.article.text
+    start = find(text, trigger, nth)
+    event = Event.objects.create(
+        layer=layer,
+        event_type=event_type,
+        trigger_start=start,
+        trigger_end=start + len(trigger),
+        trigger_text=trigger,
+        realis="actual",
+        score=0.8,
+    )
+    for role, needle in arguments.items():
+        EventArgument.objects.create(event=event, role=role, mention=layer.mentions.get(text=needle))
+    return event

@@ -5,12 +5,9 @@ reload; the XSS article runs nothing; a conflicting edit from a second browser g
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
-from annotations.management.commands.bootstrap_demo import DEMO_USERS, PROJECT_NAME, PROJECT_SLUG
-from annotations.models import Article, Layer, Mention, Project, SuggestionDecision
-from annotations.services.assignment import articles_assign
-from annotations.services.demo import demo_bootstrap
+from annotations.models import Layer, Mention, SuggestionDecision
+from tests.browser.conftest import ARTICLE_TITLE, PASSWORD
 from tests.browser.helpers import (
     api_get,
     box,
@@ -18,6 +15,7 @@ from tests.browser.helpers import (
     drag_select,
     layer_state,
     log_in,
+    machine_mentions,
     wait_ready,
     wait_saved,
 )
@@ -25,32 +23,7 @@ from tests.factories import ActorFactory, ArticleFactory, MembershipFactory, Pro
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-ARTICLE_TITLE = "West Africa: Russia sends military trainers to Niger"
-PASSWORD = DEMO_USERS["annotator1"].password
 XSS = "<script>alert(1)</script> and <img src=x onerror=alert(1)>"
-
-
-def machine_mentions(article: Article, found: list[tuple[str, str, int]]) -> Layer:
-    """Suggestions as pre-annotation stores them (the spaCy run itself is tested elsewhere)."""
-    layer = Layer.objects.create(article=article, kind=Layer.Kind.MACHINE, model_version="test-1", status="done")
-    for needle, label, nth in found:
-        start = -1
-        for _ in range(nth + 1):
-            start = article.text.index(needle, start + 1)
-        Mention.objects.create(layer=layer, label=label, start=start, end=start + len(needle), text=needle, score=0.9)
-    return layer
-
-
-@pytest.fixture
-def seeds(transactional_db):
-    """The demo project from seeds/ with its users; the article assigned to both annotators."""
-    demo_bootstrap(slug=PROJECT_SLUG, name=PROJECT_NAME, seeds_dir=settings.SEEDS_DIR, users=DEMO_USERS)
-    project = Project.objects.get(slug=PROJECT_SLUG)
-    article = Article.objects.get(project=project, title=ARTICLE_TITLE)
-    machine_mentions(article, [("Russia", "GPE", 0), ("Niger", "GPE", 0), ("Europe", "LOC", 0), ("USA", "GPE", 0)])
-    articles_assign(project=project, overlap=2)
-    layer = Layer.objects.get(article=article, annotator__username="annotator1")
-    return project, article, layer
 
 
 def open_article(page, title: str = ARTICLE_TITLE) -> None:
@@ -176,12 +149,12 @@ def test_a_failed_save_says_why_and_keeps_the_work_on_screen(seeds, new_page):
     page.keyboard.press("Enter")
     wait_saved(page)
     page.keyboard.press("Escape")
-    page.keyboard.press("Shift+D")  # AID needs an actor: the server refuses "done"
+    page.keyboard.press("Shift+D")  # AID needs an actor: the page says so before asking the server
     wait_saved(page)
 
     alert = page.locator("#wb-alert")
     assert alert.is_visible()
-    assert "needs at least 1 'actor' argument" in alert.inner_text()
+    assert "AID “sends” — needs actor" in alert.inner_text()
     assert layer_state(page)["events"] == 1
     assert page.locator("#wb-status").inner_text() == "In progress"
 

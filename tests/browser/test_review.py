@@ -124,10 +124,13 @@ def test_a_reviewer_settles_an_article_into_gold_and_the_export_has_exactly_that
     wait_saved(page)
     page.wait_for_function("() => !window.workbench.comparisonStale")
 
-    page.click("#wb-done")
+    page.click("#wb-done")  # disputed items are left: the page asks first
+    assert "disputed item(s) are not settled in gold" in page.locator("#wb-confirm-text").inner_text()
+    page.keyboard.press("Enter")
     wait_saved(page)
     assert page.locator("#wb-status").inner_text() == "Adjudicated"
     assert page.locator("#wb-done").inner_text() == "Reopen"
+    assert page.locator("button.wb-pick").count() == 0  # nothing to pick into an adjudicated layer
     page.wait_for_selector("#wb-stage.wb-stage-adjudicated")
     assert "adjudicated by reviewer" in page.locator("#wb-adjudicated").inner_text()
     # The tools column scrolls on its own; unstick it so the full-page picture shows every panel.
@@ -190,6 +193,7 @@ def test_two_reviewers_adjudicating_at_once_the_second_gets_a_conflict_and_nothi
     compare_row(first, "mention", "Niamey", "LOC").locator("button.wb-pick").click()
     wait_saved(first)
     first.click("#wb-done")
+    first.click("#wb-confirm-ok")  # with disputed items left
     wait_saved(first)
     assert first.locator("#wb-status").inner_text() == "Adjudicated"
 
@@ -201,6 +205,7 @@ def test_two_reviewers_adjudicating_at_once_the_second_gets_a_conflict_and_nothi
     assert "Someone else changed this gold layer" in conflict.inner_text()
     # Adjudicating is refused as well while the conflict is open: it waits with the pick.
     second.click("#wb-done")
+    second.click("#wb-confirm-ok")
     wait_saved(second)
     assert second.locator("#wb-alert li").count() == 2
 
@@ -239,9 +244,12 @@ def test_undo_takes_a_pick_back_out_of_gold_and_a_reopened_gold_layer_loses_its_
 
     # Adjudicated, then reopened: the adjudicator is cleared, and gold takes changes again.
     page.keyboard.press("Shift+D")
+    page.keyboard.press("Enter")  # "… disputed item(s) are not settled in gold. Mark adjudicated anyway?"
     wait_saved(page)
     assert "adjudicated by reviewer" in page.locator("#wb-adjudicated").inner_text()
-    gpe.locator("button.wb-pick").click()  # refused while adjudicated
+    assert gpe.locator("button.wb-pick").count() == 0  # no Pick buttons on an adjudicated layer
+    page.keyboard.press("]")
+    page.keyboard.press("Enter")  # a pick by key is refused while adjudicated
     assert "The gold layer is adjudicated" in page.locator("#wb-message").inner_text()
     page.click("#wb-done")  # "Reopen"
     wait_saved(page)
