@@ -81,6 +81,7 @@ class EventRow(TypedDict):
     """An event type's F1 of the three event metrics."""
 
     code: str
+    empty: bool  # no such event in any compared layer: folded away behind "show all"
     trigger_classification: Figure
     argument_identification: Figure
     argument_classification: Figure
@@ -159,7 +160,7 @@ def event_section(result: dict[str, Any], schema: dict[str, Any]) -> dict[str, A
     ]
     return {
         "rows": rows,
-        "empty_count": sum(1 for row in rows if row["empty"]),
+        "empty_count": sum(row["empty"] for row in rows),
         "overall": overall,
         "chart": chart(
             "Events: F1 per event type",

@@ -22,6 +22,8 @@ from annotations.services.projects import membership_set, project_create
 
 # The actor registry file looked for in the seeds folder by the demo bootstrap.
 DEMO_ACTORS_FILE = "actors.jsonl"
+# The guidelines the demo project shows beside the text (the `h` panel and the guidelines page).
+DEMO_GUIDELINES_FILE = "guidelines.md"
 # Every seed article goes to this many of the demo annotators, so the demo opens on work.
 DEMO_OVERLAP = 2
 
@@ -84,7 +86,10 @@ def demo_bootstrap(*, slug: str, name: str, seeds_dir: Path, users: dict[str, De
     project = Project.objects.filter(slug=slug).first()
     project_created = project is None
     if project is None:
-        project = project_create(slug=slug, name=name, load_default_actors=False)  # the seeds bring their own
+        guidelines_file = seeds_dir / DEMO_GUIDELINES_FILE
+        guidelines = guidelines_file.read_text(encoding="utf-8") if guidelines_file.exists() else ""
+        # The seeds bring their own actor registry (loaded below), and their annotation guidelines.
+        project = project_create(slug=slug, name=name, guidelines=guidelines, load_default_actors=False)
     report = DemoReport(
         project=project,
         project_created=project_created,

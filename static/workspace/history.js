@@ -16,13 +16,35 @@ function when(at) {
   return Number.isNaN(d.getTime()) ? "" : d.toLocaleString();
 }
 
+// What a change says, in a line: "created GPE “Niger”", "updated AID “sent”", "status → done".
+function describe(entry) {
+  const item = entry.after || entry.before || {};
+  if (entry.item_kind === "layer") return `status → ${item.status ?? "?"}`;
+  const what = item.label || item.event_type || entry.item_kind || "item";
+  const quoted = item.text || item.trigger_text || item.evidence_text || "";
+  const verb = { create: "added", update: "changed", delete: "removed" }[entry.action] || entry.action;
+  return `${verb} ${what}${quoted ? ` “${quoted}”` : ""}${entry.undoes ? " (undo)" : ""}`;
+}
+
+// The server's rows (newest first) as the panel shows them: a change can be undone while it was not
+// undone already and no newer change in the list touched the same item (or, for a status, the status).
+function entriesOf(results) {
+  const touched = new Set();
+  return results.map((entry) => {
+    const item = `${entry.item_kind}:${entry.item_kind === "layer" ? "status" : entry.item_id}`;
+    const undoable = entry.undoable ?? (!entry.undone_by && !touched.has(item));
+    touched.add(item);
+    return { ...entry, at: entry.at || entry.created_at, summary: entry.summary || describe(entry), undoable };
+  });
+}
+
 export async function loadHistory(app) {
   const state = app.history;
   if (state.server === false) return renderHistoryList(app); // the session's own list
   try {
     const data = await app.api.request("GET", `layers/${app.store.layer.id}/history/?limit=${LIMIT}`);
     state.server = true;
-    state.entries = data.results || [];
+    state.entries = entriesOf(data.results || []);
     state.error = null;
   } catch (err) {
     if (err.status === 404) state.server = false;

@@ -524,6 +524,29 @@ def test_the_history_panel_lists_the_servers_changes_and_undoes_one(seeds, new_p
     assert undone == [{"version": 1}]
 
 
+def test_the_history_panel_reads_the_servers_change_log_and_undoes_through_it(seeds, new_page):
+    project, _article, layer = seeds
+    page = new_page()
+    log_in(page, "annotator1", PASSWORD)
+    page.goto(f"/admin/workspace/{project.slug}/layers/{layer.pk}/")
+    wait_ready(page)
+    click_text(page, "trainers")
+    page.keyboard.press("q")
+    wait_saved(page)
+
+    open_history(page)
+    entries = page.locator("#wb-history-list .wb-history-entry")
+    entries.first.wait_for()
+    assert entries.locator(".wb-history-summary").all_inner_texts() == ["added QUANTITY “trainers”"]
+    entries.first.locator("button").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#wb-message')?.textContent.startsWith('Undone')")
+
+    assert layer_state(page)["mentions"] == []
+    layer.refresh_from_db()
+    assert layer.mentions.count() == 0
+
+
 def test_without_a_server_history_the_panel_shows_this_sessions_changes(seeds, new_page):
     project, _article, layer = seeds
     page = new_page()
