@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from annotations.models import Event, Layer
+from annotations.selectors import queue_progress
 from tests.browser.conftest import PASSWORD
 from tests.browser.helpers import (
     api_get,
@@ -446,9 +447,12 @@ def with_page_data(page, extra: str) -> None:
 
 def test_the_progress_line_shows_the_queue_position_and_the_undecided_suggestions(seeds, new_page):
     project, _article, layer = seeds
+    progress = queue_progress(layer=layer)
     plain = open_layer(new_page, project, layer)
-    assert plain.locator("#wb-progress").is_hidden()  # the page data has no progress: no line
-    assert plain.locator("#wb-undecided").inner_text() == "4 suggestion(s) undecided"
+    assert plain.locator("#wb-progress").inner_text() == (
+        f"article {progress['position']} of {progress['queue_size']} in your queue, {progress['done']} done"
+    )
+    assert plain.locator("#wb-undecided").inner_text() == "· 4 suggestion(s) undecided"
 
     page = new_page()
     log_in(page, "annotator1", PASSWORD)
