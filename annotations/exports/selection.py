@@ -106,6 +106,16 @@ class Selection:
     empty: bool = False
 
 
+def latest_model_version(project: Project) -> str | None:
+    """The model version of the project's most recently written machine layer (`machine:latest`)."""
+    return (
+        Layer.objects.filter(article__project=project, kind=Layer.Kind.MACHINE)
+        .order_by("-created_at", "-id")
+        .values_list("model_version", flat=True)
+        .first()
+    )
+
+
 def selection_resolve(
     *, project: Project, layer: LayerSelector, statuses: tuple[str, ...] = (), since: datetime | None = None
 ) -> Selection:
@@ -118,12 +128,7 @@ def selection_resolve(
     if layer.kind == "machine":
         version = layer.name
         if version == "latest":
-            version = (
-                Layer.objects.filter(article__project=project, kind=Layer.Kind.MACHINE)
-                .order_by("-created_at", "-id")
-                .values_list("model_version", flat=True)
-                .first()
-            ) or ""
+            version = latest_model_version(project) or ""
         return Selection(project, layer, statuses, since, model_version=version, empty=not version)
     return Selection(project, layer, statuses, since)
 

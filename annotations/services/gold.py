@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotations.errors import InvalidAnnotation, with_article
+from annotations.exports.selection import latest_model_version
 from annotations.models import Article, Change, Event, Layer, Mention, Project, Stance
 from annotations.review import (
     KINDS,
@@ -187,16 +188,6 @@ class PromoteResult:
             "skipped": self.skipped,
             "counts": dict(sorted(self.counts.items())),
         }
-
-
-def latest_model_version(project: Project) -> str | None:
-    """The model version of the project's most recently written machine layer."""
-    return (
-        Layer.objects.filter(article__project=project, kind=Layer.Kind.MACHINE)
-        .order_by("-created_at", "-id")
-        .values_list("model_version", flat=True)
-        .first()
-    )
 
 
 def gold_promote(
