@@ -39,6 +39,28 @@ class Project(models.Model):
         default=MergeStrategy.UNANIMOUS,
         help_text="What pre-fills an article's gold layer when a reviewer first opens it.",
     )
+
+    class QueueOrder(models.TextChoices):
+        ARTICLE = "article", "Article order"
+        UNCERTAIN = "uncertain", "Most uncertain first"
+
+    queue_order = models.CharField(
+        max_length=16,
+        choices=QueueOrder.choices,
+        default=QueueOrder.ARTICLE,
+        help_text="The order of each annotator's queue: by article, or the active model's least sure articles "
+        "first (smallest decision margin of its suggestions).",
+    )
+    retrain_after = models.PositiveIntegerField(
+        default=0,
+        help_text="Queue a training job after this many newly adjudicated articles (0: only when asked).",
+    )
+    train_min_articles = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Adjudicated articles needed to train (empty: the site default)."
+    )
+    train_min_events = models.PositiveIntegerField(
+        null=True, blank=True, help_text="…or adjudicated events needed to train (empty: the site default)."
+    )
     # Annotated: the stubs cannot infer a many-to-many to AUTH_USER_MODEL through a model named by string.
     members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workbench_projects", blank=True
@@ -198,6 +220,9 @@ class Layer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="adjudicated_layers"
     )
     adjudicated_at = models.DateTimeField(null=True, blank=True)
+    # Machine layers run with trained components: the smallest decision margin of their suggestions
+    # (0 = a coin toss), what "most uncertain first" orders the queue by.
+    margin = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -394,6 +419,7 @@ class Job(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -592,3 +618,86 @@ class DatasetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.slug} {self.name} ({self.format})"
+
+
+class TrainedModel(models.Model):
+    """One training run's result in the model registry: its stored file, data, dev scores and state.
+
+    Its components (`ModelComponent`) are activated one by one by the gate; the model is `active`
+    while one of them is, `candidate` when none ever won, `retired` once every active one is gone.
+    """
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="trained_models")
+    version = models.CharField(max_length=64, help_text="Registry name, e.g. m3: names the parts of a pipeline.")
+    language = models.CharField(max_length=16, default="en")
+    base_model = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CANDIDATE)
+    dataset = models.ForeignKey(
+        DatasetVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="trained_models"
+    )
+    dataset_sha256 = models.CharField(max_length=64, help_text="sha256 of the training data (a dataset version).")
+    schema_version = models.PositiveIntegerField()
+    file = models.CharField(max_length=500, help_text="Storage name of the model archive.")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    train_articles = models.PositiveIntegerField(default=0)
+    dev_articles = models.PositiveIntegerField(default=0)
+    dev_keys = models.JSONField(default=list, blank=True, help_text="The dev articles' keys (content hashes).")
+    seconds = models.FloatField(default=0.0, help_text="Training time.")
+    peak_memory_mb = models.FloatField(default=0.0)
+    job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="trained_models")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="trained_models"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["project", "version"], name="trained_model_unique_version")]
+
+    def __str__(self) -> str:
+        return f"{self.project.slug} {self.version} ({self.status})"
+
+
+class ModelComponent(models.Model):
+    """One trained component of a model and the gate's record of it: its dev scores, what it was
+    compared with on the same dev articles, and whether it runs."""
+
+    class Name(models.TextChoices):
+        MENTIONS = "mentions", "Entity mentions"
+        TRIGGERS = "triggers", "Event triggers"
+        ARGUMENTS = "arguments", "Event arguments"
+        STANCE = "stance", "Stance"
+
+    class Status(models.TextChoices):
+        SKIPPED = "skipped", "Not trained"
+        LOST = "lost", "Lost to the active pipeline"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    model = models.ForeignKey(TrainedModel, on_delete=models.CASCADE, related_name="components")
+    name = models.CharField(max_length=16, choices=Name.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    path = models.CharField(max_length=200, blank=True, help_text="Inside the model archive.")
+    labels = models.JSONField(default=list, blank=True)
+    retired_labels = models.JSONField(default=list, blank=True, help_text="Labels the schema no longer has.")
+    examples = models.PositiveIntegerField(default=0)
+    dev = models.JSONField(default=dict, blank=True, help_text="Dev P/R/F1 of the pipeline with this component.")
+    baseline = models.JSONField(default=dict, blank=True, help_text="Dev P/R/F1 of the pipeline it was compared with.")
+    compared_with = models.CharField(max_length=200, blank=True, help_text="rules, or the model it was compared with.")
+    details = models.JSONField(default=dict, blank=True)
+    decision = models.TextField(blank=True, help_text="Why it is (not) active.")
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["model_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["model", "name"], name="model_component_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.model.version} {self.name} ({self.status})"

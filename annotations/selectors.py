@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Case,
     Count,
@@ -20,7 +19,6 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -189,63 +187,6 @@ def project_annotators(*, project: Project) -> QuerySet[Any]:
         .objects.filter(memberships__project=project, memberships__role=Membership.Role.ANNOTATOR, is_active=True)
         .order_by("username", "pk")
     )
-
-
-def _count(model: type[Any]) -> Coalesce:
-    counted = model.objects.filter(layer=OuterRef("pk")).order_by().values("layer").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def annotator_queue(*, user: AbstractBaseUser, project: Project | None = None) -> QuerySet[Layer]:
-    """The user's own layers (their assignments) in projects they annotate in, with counts.
-
-    Ordered by project and article, which is also the order of next / previous on the annotate
-    page. Only projects where the user still has a role that annotates are listed.
-    """
-    roles = (Membership.Role.ANNOTATOR, Membership.Role.MANAGER, Membership.Role.REVIEWER)
-    layers = Layer.objects.filter(kind=Layer.Kind.ANNOTATOR, annotator_id=user.pk)
-    if not getattr(user, "is_superuser", False):
-        layers = layers.filter(
-            Q(article__project__memberships__user=user) & Q(article__project__memberships__role__in=roles)
-        )
-    if project is not None:
-        layers = layers.filter(article__project=project)
-    return (
-        layers.select_related("article__project")
-        .defer(
-            "article__text",
-            "article__metadata",
-            "article__project__label_schema",
-            "article__project__guidelines",
-            "article__project__description",
-        )
-        .annotate(mention_count=_count(Mention), event_count=_count(Event), stance_count=_count(Stance))
-        .order_by("article__project__slug", "article_id")
-    )
-
-
-def queue_neighbours(*, layer: Layer) -> tuple[Layer | None, Layer | None]:
-    """The previous and next layer of the same annotator in the same project (queue order)."""
-    own = Layer.objects.filter(
-        kind=Layer.Kind.ANNOTATOR, annotator_id=layer.annotator_id, article__project_id=layer.article.project_id
-    ).only("pk", "article_id", "status")
-    previous = own.filter(article_id__lt=layer.article_id).order_by("-article_id").first()
-    following = own.filter(article_id__gt=layer.article_id).order_by("article_id").first()
-    return previous, following
-
-
-def queue_progress(*, layer: Layer) -> dict[str, int]:
-    """Where the layer stands in its annotator's queue of the project (the queue order of
-    `annotator_queue`): `position` (1-based), `queue_size`, and how many of them are `done`."""
-    own = Layer.objects.filter(
-        kind=Layer.Kind.ANNOTATOR, annotator_id=layer.annotator_id, article__project_id=layer.article.project_id
-    )
-    counts = own.aggregate(
-        position=Count("pk", filter=Q(article_id__lte=layer.article_id)),
-        queue_size=Count("pk"),
-        done=Count("pk", filter=Q(status=Layer.Status.DONE)),
-    )
-    return {"position": counts["position"], "queue_size": counts["queue_size"], "done": counts["done"]}
 
 
 def layer_history(*, layer: Layer, limit: int) -> list[Change]:

@@ -20,6 +20,7 @@ from annotations.models import JobChunk
 from annotations.services import jobs
 from annotations.services.agreement import agreement_run
 from annotations.services.preannotation import preannotation_plan, preannotation_run_chunk
+from annotations.services.training_jobs import training_run
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +74,14 @@ def worker_check(self: Any, job_id: int) -> None:
 def agreement_job(self: Any, job_id: int) -> None:
     """Compute a project's agreement figures and store them on the job (the cache the API reads)."""
     _run(self, job_id, lambda: agreement_run(job_id=job_id))
+
+
+@shared_task(bind=True, ignore_result=True)
+def train_job(self: Any, job_id: int) -> None:
+    """Train a project's models. Never retried: a second delivery means the first worker died, and
+    `training_run` then fails the job (a half-done training leaves nothing behind to resume)."""
+    try:
+        training_run(job_id=job_id)
+    except Exception as exc:
+        logger.exception("training job %s failed", job_id)
+        jobs.job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")

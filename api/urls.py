@@ -18,6 +18,7 @@ from api.views.health import HealthView
 from api.views.history import ChangeUndoView, LayerHistoryView
 from api.views.jobs import JobViewSet
 from api.views.layers import EventViewSet, LayerItemViewSet, LayerView, MentionViewSet, StanceViewSet
+from api.views.models import ActivateView, ActivePipelineView, RollbackView, TrainedModelViewSet, TrainView
 from api.views.projects import ProjectViewSet
 from api.views.review import ArticleReviewView, GoldMergeView, GoldPickView, GoldPromoteView
 from api.views.suggestions import SuggestionAcceptView, SuggestionRejectView
@@ -79,6 +80,12 @@ project_urls = [
     path("export/", ExportView.as_view(), name="export"),
     path("deleted/", DeletionListView.as_view(), name="deleted"),
     path("agreement/", AgreementView.as_view(), name="agreement"),
+    path("models/", TrainedModelViewSet.as_view(READ_ONLY_LIST), name="model-list"),
+    path("models/active/", ActivePipelineView.as_view(), name="model-active"),
+    path("models/train/", TrainView.as_view(), name="model-train"),
+    path("models/<int:pk>/", TrainedModelViewSet.as_view(READ_ONLY_DETAIL), name="model-detail"),
+    path("models/<int:pk>/activate/", ActivateView.as_view(), name="model-activate"),
+    path("models/<int:pk>/rollback/", RollbackView.as_view(), name="model-rollback"),
 ]
 
 urlpatterns = [

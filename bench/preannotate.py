@@ -81,8 +81,9 @@ def main() -> None:
 
     from annotations.models import Job
     from annotations.nlp import load_spacy_model
+    from annotations.services.actors import actor_entries
     from annotations.services.articles import ArticleInput, articles_create
-    from annotations.services.preannotation import actor_entries, get_preannotator, preannotation_start
+    from annotations.services.preannotation import get_preannotator, preannotation_start
     from annotations.services.projects import project_create
 
     call_command("migrate", verbosity=0)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from annotations.models import Layer, Membership
-from annotations.selectors import annotator_queue, queue_neighbours
+from annotations.queue import annotator_queue, queue_neighbours
 from annotations.services.assignment import articles_assign
 from annotations.services.items import mention_create
 from tests.factories import ArticleFactory, LayerFactory, MembershipFactory, ProjectFactory, UserFactory

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
 from annotations.models import Actor, Article, Layer, Membership, Project
+from annotations.queue import annotator_queue
 from annotations.schema import load_default_schema
-from annotations.selectors import annotator_queue
 from tests.factories import ArticleFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -231,6 +231,12 @@ PREANNOTATE_BATCH_SIZE = env_int("PREANNOTATE_BATCH_SIZE", 16)
 # Agreement figures of projects with at most this many annotator layers are computed in the
 # request; larger projects get a Celery job (both are cached until a layer changes).
 AGREEMENT_INLINE_MAX_LAYERS = env_int("AGREEMENT_INLINE_MAX_LAYERS", 400)
+# The learning loop: how much adjudicated gold a training job needs (a project may ask for more or
+# less), how long the spaCy NER trains, and where workers keep the models they load.
+TRAIN_MIN_ARTICLES = env_int("TRAIN_MIN_ARTICLES", 10)
+TRAIN_MIN_EVENTS = env_int("TRAIN_MIN_EVENTS", 50)
+TRAIN_NER_ITERATIONS = env_int("TRAIN_NER_ITERATIONS", 20)
+TRAIN_USE_PLOVER = env_bool("TRAIN_USE_PLOVER", True)
 SEEDS_DIR = BASE_DIR / "seeds"
 DEFAULT_SCHEMA_PATH = SEEDS_DIR / "schema.json"
 # The actor registry a fresh install starts from (loaded with the first project, like the schema).

@@ -46,16 +46,17 @@ user's projects, with the rules of `annotations.access`:
 The package, by what each module shows: `base` (the per-request `Access` and the scoped
 ModelAdmin bases), `forms`, `filters`, `display` (HTML helpers), `projects` (projects, members,
 actors), `articles`, `layers` (layers and their items), `changes` (the change log), `jobs` (jobs,
-dataset versions, tokens), `workspace` (My queue, the annotate and review pages, the assign
-action) and `agreement` (the Agreement page). Importing this package registers every ModelAdmin (Django's autodiscovery
-imports `annotations.admin`) and adds the workspace's URLs to the admin site.
+dataset versions, tokens), `registry` (trained models and the gate's decisions), `workspace` (My
+queue, the annotate and review pages, the assign action) and `agreement` (the Agreement page).
+Importing this package registers every ModelAdmin (Django's autodiscovery imports
+`annotations.admin`) and adds the workspace's URLs to the admin site.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from annotations.admin import articles, changes, jobs, layers, projects  # noqa: F401 (they register the ModelAdmins)
+from annotations.admin import articles, changes, jobs, layers, projects, registry  # noqa: F401 (they register the ModelAdmins)
 from annotations.admin.agreement import urls as agreement_urls
 from annotations.admin.workspace import urls as workspace_urls
 

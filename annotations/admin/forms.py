@@ -55,7 +55,19 @@ class ProjectAdminForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = ("slug", "name", "description", "overlap", "merge_strategy", "label_schema", "guidelines")
+        fields = (
+            "slug",
+            "name",
+            "description",
+            "overlap",
+            "merge_strategy",
+            "label_schema",
+            "guidelines",
+            "queue_order",
+            "retrain_after",
+            "train_min_articles",
+            "train_min_events",
+        )
 
     def clean_label_schema(self) -> Any:
         document = self.cleaned_data["label_schema"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -15,8 +15,9 @@ from rest_framework.authtoken.models import TokenProxy
 
 from annotations.access import (
     CAN_EXPORT,
+    CAN_START_JOBS,
 )
-from annotations.admin.base import ACTIVE_JOB_STATUSES, ReadOnlyAdmin
+from annotations.admin.base import ACTIVE_JOB_STATUSES, ReadOnlyAdmin, access_of
 from annotations.admin.display import counts_summary, job_duration, pre_block, progress_bar
 from annotations.admin.filters import ProjectFilter
 from annotations.models import (
@@ -26,7 +27,7 @@ from annotations.models import (
     JobChunk,
 )
 from annotations.services.datasets import dataset_version_delete
-from annotations.services.jobs import job_delete
+from annotations.services.jobs import job_cancel, job_delete
 
 
 @admin.register(Job)
@@ -54,11 +55,25 @@ class JobAdmin(ReadOnlyAdmin):
     )
     readonly_fields = ("status_badge", "progress", "counts_text", "chunks", "duration", "error_block", "log_block")
 
+    actions = ("cancel_jobs",)
+
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         # Bulk delete would also take pending and running jobs away from their workers.
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    @admin.action(description="Cancel the selected pending or running jobs")
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        access = access_of(request)
+        for job in queryset.filter(status__in=ACTIVE_JOB_STATUSES).select_related("project"):
+            if not access.unrestricted and (
+                job.project_id is None or access.role(job.project_id) not in CAN_START_JOBS
+            ):
+                messages.error(request, f"Only a manager of the job's project can cancel job {job.pk}; skipped.")
+                continue
+            job_cancel(job_id=job.pk)
+            messages.success(request, f"Job {job.pk} cancelled; its worker stops at its next check.")
 
     def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         if isinstance(obj, Job) and obj.status in ACTIVE_JOB_STATUSES:

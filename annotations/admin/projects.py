@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from annotations.access import (
     MANAGER,
@@ -30,6 +31,7 @@ from annotations.admin.base import (
 from annotations.admin.display import render_schema_summary
 from annotations.admin.filters import ProjectFilter
 from annotations.admin.forms import ActorAdminForm, MembershipAdminForm, ProjectAdminForm
+from annotations.admin.registry import active_pipeline_html
 from annotations.models import (
     Actor,
     Article,
@@ -80,7 +82,14 @@ class ProjectAdmin(ProjectScopedAdmin):
     search_fields = ("slug", "name")
     list_defer = ("label_schema", "guidelines", "description")
     inlines = (MembershipInline,)
-    readonly_fields = ("schema_version", "schema_summary", "articles_link", "created_at", "updated_at")
+    readonly_fields = (
+        "schema_version",
+        "schema_summary",
+        "articles_link",
+        "active_pipeline",
+        "created_at",
+        "updated_at",
+    )
     actions = ("preannotate_projects", "assign_to_annotators")
     project_path = "pk"
     add_roles = None  # whoever may add a project becomes its manager
@@ -94,6 +103,13 @@ class ProjectAdmin(ProjectScopedAdmin):
     def assign_to_annotators(self, request: HttpRequest, queryset: QuerySet[Project]) -> Any:
         return assign_action(request, Article.objects.filter(project__in=queryset), "projects")
 
+    @admin.display(description="what pre-annotation runs")
+    def active_pipeline(self, obj: Project) -> SafeString:
+        url = reverse("admin:annotations_trainedmodel_changelist") + f"?project__id__exact={obj.pk}"
+        return format_html(
+            '{}<p><a href="{}">Trained models and the gate\'s decisions</a></p>', active_pipeline_html(obj), url
+        )
+
     def get_fieldsets(self, request: HttpRequest, obj: Project | None = None) -> Any:
         main = ("slug", "name", "description", "overlap", "merge_strategy")
         if obj is None:
@@ -104,6 +120,18 @@ class ProjectAdmin(ProjectScopedAdmin):
             )
         return (
             (None, {"fields": (*main, "articles_link")}),
+            (
+                "Learning loop",
+                {
+                    "fields": (
+                        "active_pipeline",
+                        "queue_order",
+                        "retrain_after",
+                        "train_min_articles",
+                        "train_min_events",
+                    )
+                },
+            ),
             ("Label schema", {"fields": ("schema_version", "schema_summary", "label_schema")}),
             ("Guidelines", {"fields": ("guidelines",)}),
             ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),

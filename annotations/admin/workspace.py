@@ -42,9 +42,10 @@ from annotations.access import (
 )
 from annotations.admin.workspace_data import page_data, review_data, review_state, workspace_state
 from annotations.models import Actor, Article, Layer, Project
+from annotations.queue import annotator_queue
 from annotations.schema import LabelSchema
 from annotations.search import SEARCH_PARAMETERS, ArticleSearch, articles_search
-from annotations.selectors import Stage, annotator_queue, articles_with_stage, gold_layer
+from annotations.selectors import Stage, articles_with_stage, gold_layer
 from annotations.services.layers import layer_for_annotator
 
 ACTOR_RESULTS = 20
@@ -107,10 +108,12 @@ def queue_view(request: HttpRequest) -> TemplateResponse:
             continue
         rows.append(layer)
     first_open = next((row for row in rows if row.status != Layer.Status.DONE), None)
+    uncertain = [p for p in projects if p.queue_order == Project.QueueOrder.UNCERTAIN]
     context = admin_context(
         request,
         "My queue",
         rows=rows,
+        uncertain_projects=uncertain,
         projects=projects,
         selected_project=slug,
         selected_status=status,

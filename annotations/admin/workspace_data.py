@@ -14,7 +14,8 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 
 from annotations.models import Article, Layer, Project, SuggestionDecision
-from annotations.selectors import layer_detail, layer_with_items, queue_neighbours, queue_progress, review_of
+from annotations.queue import queue_neighbours, queue_progress
+from annotations.selectors import layer_detail, layer_with_items, review_of
 
 # Token boundaries the annotate page snaps selections to (code-point offsets, as the API uses).
 TOKEN = re.compile(r"\w+|[^\w\s]")

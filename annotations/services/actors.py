@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -132,3 +133,11 @@ def actors_load_file(*, path: Path) -> ActorLoad:
     if errors:
         raise ImportFailed(errors)  # rolls back the lines that did load
     return ActorLoad(created=outcomes["created"], updated=outcomes["updated"], unchanged=outcomes["unchanged"])
+
+
+def actor_entries() -> tuple[Any, ...]:
+    """The actor registry as gazetteer entries (what the pipeline is built from)."""
+    from annotations.nlp import ActorEntry
+
+    rows = Actor.objects.order_by("name").values_list("name", "kind", "aliases")
+    return tuple(ActorEntry(name=name, kind=kind, aliases=tuple(aliases or ())) for name, kind, aliases in rows)

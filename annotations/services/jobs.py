@@ -37,8 +37,9 @@ class Task:
     PREANNOTATE_CHUNK = "annotations.tasks.preannotate_chunk"
     AGREEMENT_JOB = "annotations.tasks.agreement_job"
     WORKER_CHECK = "annotations.tasks.worker_check"
+    TRAIN_JOB = "annotations.tasks.train_job"
 
-    ALL = (PREANNOTATE_JOB, PREANNOTATE_CHUNK, AGREEMENT_JOB, WORKER_CHECK)
+    ALL = (PREANNOTATE_JOB, PREANNOTATE_CHUNK, AGREEMENT_JOB, WORKER_CHECK, TRAIN_JOB)
 
 
 def task_send(name: str, *args: Any) -> None:
@@ -78,7 +79,7 @@ def _broker_display() -> str:
     return url
 
 
-FINISHED = (Job.Status.SUCCEEDED, Job.Status.FAILED)
+FINISHED = (Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELLED)
 
 
 def job_create(
@@ -166,6 +167,31 @@ def job_fail(*, job_id: int, error: str) -> Job:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "finished_at"])
     return job
+
+
+@transaction.atomic
+def job_cancel(*, job_id: int) -> Job:
+    """Ask a pending or running job to stop: it is marked cancelled at once, and its worker stops at
+    its next check (a training job between iterations) without registering anything."""
+    job = Job.objects.select_for_update().get(pk=job_id)
+    if job.status in FINISHED:
+        raise ValidationError(
+            {"status": [f"job {job.pk} is {job.status}: only a pending or running job can be cancelled"]}
+        )
+    job.status = Job.Status.CANCELLED
+    job.error = "cancelled"
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    return job
+
+
+def job_cancelled(*, job_id: int) -> bool:
+    return Job.objects.filter(pk=job_id, status=Job.Status.CANCELLED).exists()
+
+
+def job_progress(*, job_id: int, done: int) -> None:
+    """Set a single-task job's progress (`done` out of its `total`)."""
+    Job.objects.filter(pk=job_id, total__gte=done).update(done=done)
 
 
 def chunked(ids: Sequence[int], size: int) -> list[list[int]]:

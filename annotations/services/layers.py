@@ -19,9 +19,11 @@ from annotations.models import (
     Article,
     Deletion,
     Layer,
+    Project,
 )
 from annotations.schema import LabelSchema
 from annotations.services.changes import change_record
+from annotations.services.training import training_maybe_retrain
 from annotations.validation import (
     validate_event_complete,
 )
@@ -123,6 +125,9 @@ def layer_set_status(
     change_record(
         layer=layer, item_kind="layer", action="status", before={"status": before}, after={"status": status}, user=by
     )
+    if adjudicated:  # a project that retrains automatically counts it
+        project_id = layer.article.project_id
+        transaction.on_commit(lambda: training_maybe_retrain(project=Project.objects.get(pk=project_id)))
     return layer
 
 

@@ -138,20 +138,39 @@ class _RowInsert:
 
 
 @transaction.atomic
+def suggestion_key(kind: str, label: str, snapshot: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What identifies a suggestion on its article across model versions (from a decision's
+    snapshot): a mention's label and span, an event's type and trigger span, a stance's label,
+    holder span (None: the author) and target span."""
+    try:
+        if kind == "mention":
+            return ("mention", label, snapshot["start"], snapshot["end"])
+        if kind == "event":
+            return ("event", label, snapshot["trigger"]["start"], snapshot["trigger"]["end"])
+        holder = snapshot.get("holder")
+        target = snapshot["target"]
+        return ("stance", label, (holder["start"], holder["end"]) if holder else None, (target["start"], target["end"]))
+    except (KeyError, TypeError):
+        return None
+
+
 def machine_layers_replace(
     *,
     results: Sequence[tuple[Article, DocumentSuggestions]],
     model_version: str,
     schema: LabelSchema,
     actor_ids: Mapping[str, int],
+    rejected: Mapping[int, set[tuple[Any, ...]]] | None = None,
 ) -> Counter[str]:
     """Replace these articles' machine layers for this model version with their suggestions.
 
     One transaction for the lot (each article's layer is replaced whole, never half), a handful
     of statements whatever the number of articles. Suggestions that don't fit the text or the
     schema are dropped and counted, never stored. A skipped article gets no layer (and loses an
-    old one of the same version).
+    old one of the same version). A suggestion annotators rejected on the article (`rejected`, keys
+    of `suggestion_key`) is left out and counted; an event keeps its other arguments.
     """
+    rejected = rejected or {}
     counts: Counter[str] = Counter()
     if not results:
         return counts
@@ -179,6 +198,11 @@ def machine_layers_replace(
     )
     layer_ids.update((layer.article_id, layer.pk) for layer in new_layers)
     written = [(article, s, layer_ids[article.pk]) for article, s in results if not s.skipped]
+    margins = [(layer_id, s.margin) for _, s, layer_id in written]
+    if margins:
+        Layer.objects.bulk_update(
+            [Layer(pk=layer_id, margin=margin) for layer_id, margin in margins], ["margin"], batch_size=500
+        )
 
     # Mentions first: events and stances point at them.
     mention_rows: list[tuple[Any, ...]] = []
@@ -187,8 +211,13 @@ def machine_layers_replace(
         text = article.text
         at: list[int | None] = []
         seen: set[tuple[int, int, str]] = set()
+        refused = rejected.get(article.pk, set())
         for s in suggestions.mentions:
             key = (s.start, s.end, s.label)
+            if ("mention", s.label, s.start, s.end) in refused:
+                at.append(None)
+                counts["rejected_before"] += 1
+                continue
             try:
                 if s.label not in schema.entity_types:
                     raise InvalidAnnotation("label", s.label)
@@ -221,8 +250,17 @@ def machine_layers_replace(
     event_arguments: list[list[tuple[str, int]]] = []
     incomplete_layers: set[int] = set()  # layers holding an event without a required role
     for (article, suggestions, layer_id), at in zip(written, positions, strict=True):
+        refused = rejected.get(article.pk, set())
         for e in suggestions.events:
-            rows = [(a.role, at[a.mention]) for a in e.arguments if 0 <= a.mention < len(at)]
+            if ("event", e.event_type, e.trigger_start, e.trigger_end) in refused:
+                counts["rejected_before"] += 1
+                continue
+            # an argument whose mention was rejected goes; one whose mention was invalid drops the event
+            kept = [a for a in e.arguments if 0 <= a.mention < len(at)]
+            kept = [
+                a for a in kept if at[a.mention] is not None or not _mention_refused(suggestions, a.mention, refused)
+            ]
+            rows = [(a.role, at[a.mention]) for a in kept]
             try:
                 if any(row is None for _, row in rows):
                     raise InvalidAnnotation("arguments", "argument points at a dropped mention")
@@ -282,7 +320,14 @@ def machine_layers_replace(
 
     stance_rows: list[tuple[Any, ...]] = []
     for (article, suggestions, layer_id), at in zip(written, positions, strict=True):
+        refused = rejected.get(article.pk, set())
         for st in suggestions.stances:
+            mentions = suggestions.mentions
+            holder_span = None if st.holder is None else (mentions[st.holder].start, mentions[st.holder].end)
+            target_span = (mentions[st.target].start, mentions[st.target].end)
+            if ("stance", st.label, holder_span, target_span) in refused:
+                counts["rejected_before"] += 1
+                continue
             holder = at[st.holder] if st.holder is not None and 0 <= st.holder < len(at) else None
             target = at[st.target] if 0 <= st.target < len(at) else None
             try:
@@ -313,3 +358,8 @@ def machine_layers_replace(
     )(stance_rows)
     counts["stances"] += len(stance_rows)
     return counts
+
+
+def _mention_refused(suggestions: DocumentSuggestions, index: int, refused: set[tuple[Any, ...]]) -> bool:
+    mention = suggestions.mentions[index]
+    return ("mention", mention.label, mention.start, mention.end) in refused

@@ -12,21 +12,24 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from annotations.models import Actor, Article, Job, JobChunk, Project
+from annotations.models import Actor, Article, Job, JobChunk, Project, SuggestionDecision
 from annotations.schema import LabelSchema
 from annotations.services import jobs
 
 if TYPE_CHECKING:
     from annotations.nlp import DocumentSuggestions, Preannotator
+from annotations.services.actors import actor_entries
 from annotations.services.jobs import BrokerUnavailable, Task, task_send
-from annotations.services.machine_layers import machine_layer_writer, machine_layers_replace
+from annotations.services.machine_layers import machine_layer_writer, machine_layers_replace, suggestion_key
+from annotations.services.registry import learned_of, pipeline_parts, pipeline_version
 
 logger = logging.getLogger(__name__)
 
@@ -103,38 +106,84 @@ def preannotation_resume(*, job_id: int) -> int:
     return len(pending)
 
 
-def actor_entries() -> tuple[Any, ...]:
-    """The actor registry as gazetteer entries (what the pipeline is built from)."""
-    from annotations.nlp import ActorEntry
-
-    rows = Actor.objects.order_by("name").values_list("name", "kind", "aliases")
-    return tuple(ActorEntry(name=name, kind=kind, aliases=tuple(aliases or ())) for name, kind, aliases in rows)
-
-
 def language_of(article: Article) -> str:
     """The article's language as the pipelines are keyed ("fr-FR" → "fr")."""
     return (article.language or "").strip().lower().split("-")[0]
 
 
 def get_preannotator(
-    *, schema: dict[str, Any], actors: tuple[Any, ...], model: str | None = None, language: str = "en"
+    *,
+    schema: dict[str, Any],
+    actors: tuple[Any, ...],
+    model: str | None = None,
+    language: str = "en",
+    parts: dict[str, tuple[str, Path, list[str]]] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Preannotator:
-    """The pipeline for this schema, actor registry and language, built once per worker process."""
+    """The pipeline for this schema, actor registry, language and trained parts (the registry's
+    active pipeline), built once per worker process. A trained part that fails to load is left out
+    (the rules run for it) and `log` says why."""
+    from annotations.learning import ModelLoadError
     from annotations.nlp import Preannotator
 
     # SPACY_MODEL stays the English knob; SPACY_MODELS names the others
     model = model or (settings.SPACY_MODEL if language == "en" else settings.SPACY_MODELS[language])
+    parts = dict(parts or {})
     key_source = json.dumps(
-        [schema, [(a.name, a.kind, list(a.aliases)) for a in actors], model, language], sort_keys=True
+        [
+            schema,
+            [(a.name, a.kind, list(a.aliases)) for a in actors],
+            model,
+            language,
+            sorted((name, version, str(path), retired) for name, (version, path, retired) in parts.items()),
+        ],
+        sort_keys=True,
     )
     key = hashlib.sha256(key_source.encode()).hexdigest()
     annotator = _PREANNOTATORS.get(key)
     if annotator is None:
+        learned = None
+        while parts:
+            try:
+                learned = learned_of(parts, schema)
+                break
+            except ModelLoadError as exc:
+                if log is not None:
+                    version = parts[exc.component][0]
+                    log(f"{exc.component} of model {version} can't be loaded ({exc}); the rules run for it")
+                parts.pop(exc.component)
         if len(_PREANNOTATORS) >= _MAX_CACHED:
             _PREANNOTATORS.pop(next(iter(_PREANNOTATORS)))
-        annotator = Preannotator(schema=schema, actors=actors, model=model, language=language)
+        annotator = Preannotator(
+            schema=schema,
+            actors=actors,
+            model=model,
+            language=language,
+            learned=learned,
+            learned_version=pipeline_version(parts),
+        )
         _PREANNOTATORS[key] = annotator
     return annotator
+
+
+def rejected_keys(article_ids: Sequence[int]) -> dict[int, set[tuple[Any, ...]]]:
+    """Per article, the suggestions annotators rejected there (their newest decision on each), as
+    the keys `machine_layers_replace` leaves out: no model version suggests them again."""
+    decisions = (
+        SuggestionDecision.objects.filter(layer__article_id__in=article_ids)
+        .order_by("created_at", "pk")
+        .values_list("layer__article_id", "item_kind", "decision", "label", "suggestion")
+    )
+    newest: dict[tuple[int, tuple[Any, ...]], str] = {}
+    for article_id, kind, decision, label, snapshot in decisions:
+        key = suggestion_key(kind, label, snapshot or {})
+        if key is not None:
+            newest[(article_id, key)] = decision
+    keys: dict[int, set[tuple[Any, ...]]] = {}
+    for (article_id, key), decision in newest.items():
+        if decision == SuggestionDecision.Decision.REJECT:
+            keys.setdefault(article_id, set()).add(key)
+    return keys
 
 
 def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
@@ -158,19 +207,30 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
     for article in articles:
         by_language.setdefault(language_of(article), []).append(article)
     actors = actor_entries()
+    rejected = rejected_keys([a.pk for a in articles])
     model_version = ""
+    logged: set[str] = set()
+
+    def log(line: str) -> None:
+        if line not in logged:  # once per chunk
+            logged.add(line)
+            jobs.job_log(job_id=job.pk, line=line)
+
     for language, group_articles in sorted(by_language.items()):
         if language not in settings.SPACY_MODELS:
             for article in group_articles:
                 counts["skipped"] += 1
                 jobs.job_log(job_id=job.pk, line=f"article {article.pk} skipped: no pipeline for {article.language!r}")
             continue
-        annotator = get_preannotator(schema=project.label_schema, actors=actors, language=language)
+        parts = pipeline_parts(project=project, language=language, log=log)
+        annotator = get_preannotator(
+            schema=project.label_schema, actors=actors, language=language, parts=parts, log=log
+        )
         model_version = model_version or annotator.model_version
         if chunk.index == 0 or chunk.attempts > 0:
             for line in annotator.log:
                 jobs.job_log(job_id=job.pk, line=line)
-        _annotate_and_write(annotator, group_articles, schema, actor_ids, batch_size, job.pk, counts)
+        _annotate_and_write(annotator, group_articles, schema, actor_ids, rejected, batch_size, job.pk, counts)
     counts["articles"] += len(articles)
     jobs.job_chunk_finish(chunk_id=chunk_id, counts=+counts, model_version=model_version)
     return counts
@@ -181,6 +241,7 @@ def _annotate_and_write(
     articles: list[Article],
     schema: LabelSchema,
     actor_ids: dict[str, int],
+    rejected: dict[int, set[tuple[Any, ...]]],
     batch_size: int,
     job_id: int,
     counts: Counter[str],
@@ -189,7 +250,11 @@ def _annotate_and_write(
 
     def write(group: list[tuple[Article, DocumentSuggestions]]) -> Counter[str]:
         return machine_layers_replace(
-            results=group, model_version=annotator.model_version, schema=schema, actor_ids=actor_ids
+            results=group,
+            model_version=annotator.model_version,
+            schema=schema,
+            actor_ids=actor_ids,
+            rejected=rejected,
         )
 
     # Written a batch at a time: one transaction and a handful of statements per batch.

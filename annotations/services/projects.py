@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 from annotations.models import Membership, Project
 from annotations.schema import LabelSchema, load_default_schema, validate_label_schema
 from annotations.services.actors import actors_load_default
+from annotations.services.registry import models_schema_changed
 
 
 def check_project_schema(*, label_schema: Any) -> None:
@@ -118,6 +119,7 @@ def project_set_schema(*, project: Project, label_schema: dict[str, Any]) -> Pro
     project.schema_version = F("schema_version") + 1
     project.save(update_fields=["label_schema", "schema_version", "updated_at"])
     project.refresh_from_db(fields=["schema_version"])
+    models_schema_changed(project=project)  # trained components stop naming labels the schema lost
     return project
 
 
@@ -145,7 +147,19 @@ def project_schema(project: Project) -> LabelSchema:
     return LabelSchema(project.label_schema)
 
 
-PROJECT_EDITABLE = ("slug", "name", "description", "overlap", "merge_strategy", "label_schema", "guidelines")
+PROJECT_EDITABLE = (
+    "slug",
+    "name",
+    "description",
+    "overlap",
+    "merge_strategy",
+    "label_schema",
+    "guidelines",
+    "queue_order",
+    "retrain_after",
+    "train_min_articles",
+    "train_min_events",
+)
 
 
 @transaction.atomic

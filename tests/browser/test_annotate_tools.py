@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from annotations.models import Event, Layer
-from annotations.selectors import queue_progress
+from annotations.queue import queue_progress
 from tests.browser.conftest import PASSWORD
 from tests.browser.helpers import (
     api_get,
