@@ -382,14 +382,33 @@ def test_annotators_have_no_access_to_dataset_versions(corpus, consumer):
     assert DatasetVersion.objects.count() == 1
 
 
-def test_download_of_a_missing_file_is_404(corpus, consumer):
+def test_download_of_a_missing_file_is_410_naming_the_version(corpus, consumer):
     created = consumer.post(url(corpus, "dataset-versions/"), {"name": "v1", "format": "jsonl"}).data
     Path(DatasetVersion.objects.get().file.path).unlink()
 
     response = consumer.get(created["download_url"])
 
-    assert response.status_code == 404
-    assert response.data["detail"] == "The stored file of dataset version 'v1' is missing."
+    assert response.status_code == 410
+    assert response.data["detail"] == (
+        "The stored file of dataset version 'v1' is gone from the storage; create the version again."
+    )
+    assert response.data["dataset_version"] == "v1"
+
+
+def test_download_of_a_changed_file_is_409_and_serves_nothing(corpus, consumer):
+    created = consumer.post(url(corpus, "dataset-versions/"), {"name": "v1", "format": "jsonl"}).data
+    stored = Path(DatasetVersion.objects.get().file.path)
+    stored.write_bytes(stored.read_bytes().replace(b"}", b"]", 1))  # same size, one byte changed
+    actual = hashlib.sha256(stored.read_bytes()).hexdigest()
+
+    response = consumer.get(created["download_url"])
+
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/json"
+    assert response.data["detail"] == (
+        f"The stored file of dataset version 'v1' no longer matches its sha256 (recorded {created['sha256']}, "
+        f"stored {actual}): not served. Create the version again."
+    )
 
 
 def test_another_projects_dataset_version_is_404(corpus, consumer):

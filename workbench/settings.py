@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -133,13 +135,52 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+
+# --- Stored files ---------------------------------------------------------------------------
+# Every stored file (dataset versions, trained models, kept export archives) goes through the
+# "default" storage by annotations/storage.py: the local data directory MEDIA_ROOT unless
+# WORKBENCH_STORAGE=s3://bucket/prefix selects an S3-compatible store (django-storages, boto3).
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+
+def storage_backend(url: str) -> dict[str, Any]:
+    """The STORAGES["default"] entry for WORKBENCH_STORAGE: empty → MEDIA_ROOT, s3://bucket/prefix → S3.
+
+    Keys come from boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an
+    instance role); a name never overwrites a stored file (a taken name gets a suffix, as locally).
+    """
+    if not url.strip():
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    parsed = urlsplit(url.strip())
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ImproperlyConfigured(f"WORKBENCH_STORAGE must be empty or s3://bucket/prefix, got {url!r}")
+    endpoint = os.environ.get("WORKBENCH_S3_ENDPOINT_URL") or None
+    options: dict[str, Any] = {
+        "bucket_name": parsed.netloc,
+        "location": parsed.path.strip("/"),
+        "endpoint_url": endpoint,
+        "region_name": os.environ.get("WORKBENCH_S3_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+        "file_overwrite": False,
+        "default_acl": None,  # the bucket's own policy (private)
+        # MinIO and most S3-compatible servers want path-style URLs; AWS takes either.
+        "addressing_style": os.environ.get("WORKBENCH_S3_ADDRESSING_STYLE") or ("path" if endpoint else None),
+        "signature_version": "s3v4",
+        # Stored files are opaque bytes: without this, a .tar.gz would get Content-Encoding: gzip
+        # (from its suffix) and HTTP clients of a presigned URL would unpack it on the way.
+        "object_parameters": {"ContentType": "application/octet-stream"},
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+WORKBENCH_STORAGE = os.environ.get("WORKBENCH_STORAGE", "")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_backend(WORKBENCH_STORAGE),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-
-MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))  # stored dataset versions
+# Where a worker keeps its local copies of stored models (annotations.storage.local_copy): one
+# folder per machine or container, never shared storage; safe to delete (fetched again).
+MODEL_CACHE_DIR = Path(os.environ.get("WORKBENCH_MODEL_CACHE") or VAR_DIR / "model-cache")
 
 LOGIN_URL = "admin:login"
 

@@ -6,16 +6,12 @@ split, label and language, what the format left out and any split left empty.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
+import secrets
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
@@ -24,6 +20,7 @@ from annotations.models import (
     DatasetVersion,
     Project,
 )
+from annotations.storage import stored_delete, stored_save
 
 
 def dataset_counts(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +48,8 @@ def dataset_version_create(
     strict: bool = False,
     created_by: AbstractBaseUser | None = None,
 ) -> DatasetVersion:
-    """Run the export to a file under MEDIA_ROOT/datasets/<project>/ and record it immutably.
+    """Run the export, streamed to the storage as datasets/<project>/<name>-<random>.<ext>, and record
+    it immutably with the sha256 and size computed on the way (annotations.storage).
 
     A requested split left empty is a warning in the counts; with `strict` an EmptySplitsError
     (nothing stored). `params["until"]` is the export's as-of time (the next sync's `since`).
@@ -77,24 +75,10 @@ def dataset_version_create(
     )
     run = export_run(request)
     check_export_splits(run.manifest, strict=strict)
-    folder = f"datasets/{project.slug}"
-    directory = Path(default_storage.path(folder))
-    directory.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    with tempfile.NamedTemporaryFile(dir=directory, prefix=".partial-", delete=False) as handle:
-        try:
-            for data in run.stream():
-                handle.write(data)
-                digest.update(data)
-                size += len(data)
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
-    sha256 = digest.hexdigest()
     extension = ".zip" if request.is_archive else f".{request.format.extension}"
-    stored = default_storage.get_available_name(f"{folder}/{slugify(name) or 'dataset'}-{sha256[:12]}{extension}")
-    os.replace(handle.name, default_storage.path(stored))
+    # A random part keeps two names that slugify alike apart (a bucket would otherwise overwrite).
+    token = secrets.token_hex(6)
+    stored = stored_save(f"datasets/{project.slug}/{slugify(name) or 'dataset'}-{token}{extension}", run.stream())
     params = {
         "layer": str(request.selection.layer),
         "split": list(request.splits),
@@ -115,13 +99,13 @@ def dataset_version_create(
                 format=request.format.name,
                 params=params,
                 counts=dataset_counts(run.manifest.as_json()),
-                sha256=sha256,
-                size=size,
-                file=stored,
+                sha256=stored.sha256,
+                size=stored.size,
+                file=stored.name,
                 created_by_id=created_by.pk if created_by is not None else None,
             )
     except IntegrityError:
-        default_storage.delete(stored)  # another request took the name meanwhile
+        stored_delete(stored.name)  # another request took the name meanwhile
         raise ValidationError({"name": [taken]}) from None
 
 
@@ -131,4 +115,4 @@ def dataset_version_delete(*, version: DatasetVersion) -> None:
     name = version.file.name
     version.delete()
     if name:
-        transaction.on_commit(lambda: default_storage.delete(name))
+        transaction.on_commit(lambda: stored_delete(name))
