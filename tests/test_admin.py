@@ -30,9 +30,11 @@ from annotations.models import (
     Layer,
     Membership,
     Mention,
+    ModelComponent,
     Project,
     Stance,
     SuggestionDecision,
+    TrainedModel,
 )
 from annotations.services.items import event_create, mention_create, stance_create
 from tests.factories import (
@@ -94,6 +96,10 @@ def corpus(db):
     )  # fmt: skip
     DatasetVersion.objects.create(project=project, name="v1", format="jsonl", sha256="0" * 64, file="datasets/v1.jsonl")
     Deletion.objects.create(project=project, key="0" * 64, kind="gold", what="layer")
+    model = TrainedModel.objects.create(
+        project=project, version="m1", base_model="en", dataset_sha256="0" * 64, schema_version=1, file="m1.tar.gz"
+    )
+    ModelComponent.objects.create(model=model, name="triggers", status="lost", dev={"f1": 0.5}, baseline={"f1": 0.6})
     return {"project": project, "article": article, "layer": layer, "russia": russia, "event": event, "job": job}
 
 
@@ -129,6 +135,8 @@ def test_every_changelist_and_change_page_renders(admin_client, corpus):
         "DatasetVersion",
         "Deletion",
         "Change",
+        "TrainedModel",
+        "ModelComponent",
     }
 
     assert admin_client.get(reverse("admin:index")).status_code == 200
@@ -176,6 +184,8 @@ def project_form_data(project: Project, **changes: object) -> dict[str, object]:
         "description": project.description,
         "overlap": project.overlap,
         "merge_strategy": project.merge_strategy,
+        "queue_order": project.queue_order,
+        "retrain_after": project.retrain_after,
         "guidelines": project.guidelines,
         "label_schema": json.dumps(project.label_schema),
         "memberships-TOTAL_FORMS": "0",

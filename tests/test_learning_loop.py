@@ -10,8 +10,6 @@ import os
 import signal
 from pathlib import Path
 
-from annotations.storage import stored_open
-
 from annotations.models import Article, Job, Layer, ModelComponent, Project, SuggestionDecision, TrainedModel
 from annotations.services.annotated_import import annotated_import
 from annotations.services.layers import layer_for_annotator
@@ -20,6 +18,7 @@ from annotations.services.projects import project_create
 from annotations.services.registry import active_components, component_activate
 from annotations.services.suggestions import SuggestionRef, suggestions_decide
 from annotations.services.training import training_start
+from annotations.storage import stored_open
 from tests.conftest import require_service
 from tests.factories import UserFactory
 from tests.workers import wait_for

@@ -92,11 +92,8 @@ def active_pipeline_html(project: Project) -> SafeString:
     )
 
 
-class ModelComponentInline(ReadOnlyInline):
-    model = ModelComponent
-    fields = ("name", "status", "dev_f1", "baseline_f1", "compared_with", "examples", "decision")
-    readonly_fields = fields
-    show_change_link = False
+class ComponentFigures:
+    """The two F1 columns of a component: its own on dev, and what it was compared with."""
 
     @admin.display(description="dev F1")
     def dev_f1(self, obj: ModelComponent) -> str:
@@ -107,6 +104,13 @@ class ModelComponentInline(ReadOnlyInline):
     def baseline_f1(self, obj: ModelComponent) -> str:
         value = f1_of(obj.baseline)
         return "—" if value is None else f"{value:.3f}"
+
+
+class ModelComponentInline(ComponentFigures, ReadOnlyInline):
+    model = ModelComponent
+    fields = ("name", "status", "dev_f1", "baseline_f1", "compared_with", "examples", "decision")
+    readonly_fields = fields
+    show_change_link = False
 
 
 @admin.register(TrainedModel)
@@ -196,3 +200,30 @@ class TrainedModelAdmin(ReadOnlyAdmin):
                 before = component_rollback(component=component, by=str(request.user))
                 runs = before.model.version if before is not None else RULES
                 messages.success(request, f"{model.version} {component.name} rolled back: {runs} runs.")
+
+
+@admin.register(ModelComponent)
+class ModelComponentAdmin(ComponentFigures, ReadOnlyAdmin):
+    """Each component's gate record on its own, to filter across models (e.g. every active one)."""
+
+    read_roles = CAN_READ_ALL_LAYERS
+    project_path = "model__project"
+    list_display = ("model", "name", "status", "dev_f1", "baseline_f1", "compared_with", "activated_at")
+    list_filter = ("name", "status")
+    list_select_related = ("model__project",)
+    fields = (
+        "model",
+        "name",
+        "status",
+        "dev_f1",
+        "baseline_f1",
+        "compared_with",
+        "decision",
+        "labels",
+        "retired_labels",
+        "examples",
+        "details",
+        "activated_at",
+        "retired_at",
+    )
+    readonly_fields = fields

@@ -56,6 +56,16 @@ class TrainedModelOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TrainInput(serializers.Serializer):
+    fraction = serializers.FloatField(
+        required=False,
+        default=1.0,
+        min_value=0.01,
+        max_value=1.0,
+        help_text="Train on this share of the train split's stories (a learning curve); dev stays the same.",
+    )
+
+
 class ComponentInput(serializers.Serializer):
     component = serializers.ChoiceField(choices=ModelComponent.Name.values)
 

@@ -20,7 +20,7 @@ from annotations.services.registry import COMPONENTS, RULES, active_components, 
 from annotations.services.training import TrainingBusy, training_start
 from api.permissions import CAN_READ_ALL_LAYERS, CAN_START_JOBS, require_role
 from api.serializers.jobs import JobDetailOutput
-from api.serializers.models import ActivePartOutput, ComponentInput, TrainBusyOutput, TrainedModelOutput
+from api.serializers.models import ActivePartOutput, ComponentInput, TrainBusyOutput, TrainedModelOutput, TrainInput
 from api.views.base import SLUG, PagePagination, ProjectScopedMixin, error_responses, validated
 
 
@@ -80,7 +80,7 @@ class TrainView(ProjectScopedMixin):
         description="Queues a training job (202). It trains on the gold's train split, evaluates on dev, and the "
         "gate activates each component only where it beats the active pipeline on the same dev articles.",
         parameters=[SLUG],
-        request=None,
+        request=TrainInput,
         responses={
             202: JobDetailOutput,
             **error_responses(400, 403),
@@ -90,8 +90,9 @@ class TrainView(ProjectScopedMixin):
     def post(self, request: Request, slug: str) -> Response:
         project = self.get_project()
         require_role(request, project, CAN_START_JOBS, "Training")
+        data = validated(TrainInput, request.data)
         try:
-            job = training_start(project=project, created_by=self.user)
+            job = training_start(project=project, created_by=self.user, fraction=data["fraction"])
         except TrainingBusy as busy:
             return Response({"detail": str(busy), "job": busy.job.pk}, status=status.HTTP_409_CONFLICT)
         return Response(JobDetailOutput(job).data, status=status.HTTP_202_ACCEPTED)
