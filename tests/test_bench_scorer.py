@@ -1,4 +1,4 @@
-"""bench/scoring.py: the suggestion-quality scorer on small hand-made gold / predicted documents."""
+"""annotations/learning/scoring.py: the suggestion-quality scorer on small hand-made gold / predicted documents."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from annotations.nlp import (
     MentionSuggestion,
     StanceSuggestion,
 )
-from bench.scoring import (
+from annotations.learning.scoring import (
     Argument,
     Counts,
     Document,
