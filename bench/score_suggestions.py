@@ -47,8 +47,8 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from annotations.nlp import Preannotator, load_actor_seeds
     from annotations.learning.scoring import gold_document, predicted_document, required_roles, score_documents
+    from annotations.nlp import Preannotator, load_actor_seeds
 
     schema = json.loads((ROOT / "seeds" / "schema.json").read_text(encoding="utf-8"))
     rows = [json.loads(line) for line in args.corpus.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -4,13 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from annotations.nlp import (
-    ArgumentSuggestion,
-    DocumentSuggestions,
-    EventSuggestion,
-    MentionSuggestion,
-    StanceSuggestion,
-)
 from annotations.learning.scoring import (
     Argument,
     Counts,
@@ -22,6 +15,13 @@ from annotations.learning.scoring import (
     predicted_document,
     required_roles,
     score_documents,
+)
+from annotations.nlp import (
+    ArgumentSuggestion,
+    DocumentSuggestions,
+    EventSuggestion,
+    MentionSuggestion,
+    StanceSuggestion,
 )
 
 TEXT = "Russia sent jets to Mali. Mali welcomed them. France condemned it."
