@@ -5,7 +5,7 @@
 Runs the same `Preannotator` a pre-annotation job builds (the configured spaCy model, the default
 schema seeds/schema.json and the actor registry seeds/actors.jsonl) over the article texts of a
 native-JSONL gold file (`export_corpus --format jsonl`; ../shared/corpus/README.md) and scores the
-suggestions against its gold layer with `bench/scoring.py`: exact mention P/R/F1; event triggers
+suggestions against its gold layer with `annotations/learning/scoring.py`: exact mention P/R/F1; event triggers
 (type + overlapping trigger); arguments (role + overlapping span, inside matched events); stance
 (label + holder + target); the share of suggested events lacking a required role. `--by-type` adds
 trigger scores per event type and argument scores per role. Articles in a language the pipeline
@@ -47,8 +47,8 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
+    from annotations.learning.scoring import gold_document, predicted_document, required_roles, score_documents
     from annotations.nlp import Preannotator, load_actor_seeds
-    from bench.scoring import gold_document, predicted_document, required_roles, score_documents
 
     schema = json.loads((ROOT / "seeds" / "schema.json").read_text(encoding="utf-8"))
     rows = [json.loads(line) for line in args.corpus.read_text(encoding="utf-8").splitlines() if line.strip()]

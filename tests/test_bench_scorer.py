@@ -1,17 +1,10 @@
-"""bench/scoring.py: the suggestion-quality scorer on small hand-made gold / predicted documents."""
+"""annotations/learning/scoring.py: the suggestion-quality scorer on small hand-made gold / predicted documents."""
 
 from __future__ import annotations
 
 import pytest
 
-from annotations.nlp import (
-    ArgumentSuggestion,
-    DocumentSuggestions,
-    EventSuggestion,
-    MentionSuggestion,
-    StanceSuggestion,
-)
-from bench.scoring import (
+from annotations.learning.scoring import (
     Argument,
     Counts,
     Document,
@@ -22,6 +15,13 @@ from bench.scoring import (
     predicted_document,
     required_roles,
     score_documents,
+)
+from annotations.nlp import (
+    ArgumentSuggestion,
+    DocumentSuggestions,
+    EventSuggestion,
+    MentionSuggestion,
+    StanceSuggestion,
 )
 
 TEXT = "Russia sent jets to Mali. Mali welcomed them. France condemned it."

@@ -11,7 +11,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import spacy
@@ -25,6 +25,9 @@ from annotations.nlp.labels import SchemaView
 from annotations.nlp.mentions import MentionIndex, build_mentions, build_ruler
 from annotations.nlp.stance import StanceRules
 from annotations.nlp.types import ActorEntry, DocumentSuggestions, EventSuggestion, StanceSuggestion
+
+if TYPE_CHECKING:  # the learning loop's components are handed in; this package never imports them
+    from annotations.learning.runtime import LearnedComponents
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +148,11 @@ class Preannotator:
         model: str | None = None,
         patterns: dict[str, Any] | None = None,
         language: str = "en",
+        learned: LearnedComponents | None = None,
+        learned_version: str = "",
     ):
         self.language = language
+        self.learned = learned
         self.model_name = model or DEFAULT_MODELS.get(language, DEFAULT_MODEL)
         self.log: list[str] = []
         self.nlp, self.trained = load_spacy_model(self.model_name)
@@ -171,6 +177,11 @@ class Preannotator:
                 "types and roles it lacks are skipped"
             )
         self.scores = {**DEFAULT_SCORES, **self.patterns.get("scores", {})}
+        self.ner_scores = self.scores
+        if learned is not None and learned.ner_pipe is not None:
+            # the learned ner speaks the schema's codes, whatever the base model's labels were
+            self.schema.label_map = {code: code for code in self.schema.entity_codes}
+            self.ner_scores = {**self.scores, "model": learned.ner_score}
         entities = self.patterns.get("entities", {})
         actors = list(actors)
         self.actor_names = frozenset(a.name for a in actors)
@@ -196,6 +207,8 @@ class Preannotator:
                 "parsed": self.parsed,
             }
         )
+        if learned_version:
+            self.model_version += "+" + learned_version
 
     def _cue_words(self) -> tuple[dict[int, list[tuple[str, str]]], np.ndarray]:
         """Every single-word cue (lemma or lower form) → its groups: ("ctx", "military"), ("stance", "AGAINST")."""
@@ -246,6 +259,11 @@ class Preannotator:
     def annotate_one(self, text: str, language: str = "en") -> DocumentSuggestions:
         return next(self.annotate([(text, language)]))
 
+    def parse(self, texts: Sequence[str], *, batch_size: int = 16) -> Iterator[tuple[Doc, DocumentSuggestions]]:
+        """Each text's parsed doc with what is suggested on it (the learning loop trains on both)."""
+        for doc, text in zip(self.nlp.pipe(texts, batch_size=batch_size), texts, strict=True):
+            yield doc, self._suggest(doc, text)
+
     def _skip_reason(self, text: str, language: str | None) -> str | None:
         lang = (language or "").strip().lower()
         if lang.split("-")[0] != self.language:
@@ -264,6 +282,9 @@ class Preannotator:
             return DocumentSuggestions([], [], [], skipped=f"pre-annotation failed: {type(exc).__name__}: {exc}")
 
     def _suggest_unchecked(self, doc: Doc, text: str) -> DocumentSuggestions:
+        learned = self.learned
+        if learned is not None:
+            learned.apply_ner(doc)
         new_spans, displaced = self.ruler.apply(doc)
         index = build_mentions(
             doc,
@@ -273,7 +294,7 @@ class Preannotator:
             schema=self.schema,
             actor_names=self.actor_names,
             keep_containers=self.keep_containers,
-            scores=self.scores,
+            scores=self.ner_scores,
         )
         index.nominal_heads = self.nominal_heads
         index.nominal_score = self.scores["nominal"]
@@ -299,6 +320,11 @@ class Preannotator:
         if self.parsed:
             reported = view.positions(self.reported_hashes, lemma=True).tolist()
             stances += self.stance.from_reported(view, index, reported)
+        margins = []
+        if learned is not None and self.parsed:
+            # after the stance rules, on the rules' events (as in training); learned events make no stances
+            margins.append(learned.merge_stances(doc, text, index, events, stances))
+            margins.append(learned.merge_events(doc, text, index, events))
         stances = _compact_nominals(index, events, stances)
         # One stance per (holder, target, label) and piece of evidence: a quote's cue and the event
         # inside it ("“We welcome Mali's decision,” Lavrov said") say the same thing; the quote wins.
@@ -311,7 +337,10 @@ class Preannotator:
             (stance for group in kept.values() for stance in group),
             key=lambda s: (s.evidence_start, s.evidence_end, -1 if s.holder is None else s.holder, s.target, s.label),
         )
-        return DocumentSuggestions(mentions=index.mentions, events=events, stances=ordered)
+        known = [m for m in margins if m is not None]
+        return DocumentSuggestions(
+            mentions=index.mentions, events=events, stances=ordered, margin=min(known) if known else None
+        )
 
 
 def _compact_nominals(

@@ -65,9 +65,14 @@ class StanceSuggestion:
 
 @dataclass
 class DocumentSuggestions:
-    """Everything suggested for one article. `skipped` says why nothing was suggested (language, length…)."""
+    """Everything suggested for one article. `skipped` says why nothing was suggested (language, length…).
+
+    `margin`: the smallest top-1 minus top-2 probability of the learned components' decisions on the article
+    (its candidate triggers, trigger–mention and holder–target pairs); None without learned components.
+    """
 
     mentions: list[MentionSuggestion]
     events: list[EventSuggestion]
     stances: list[StanceSuggestion]
     skipped: str | None = None
+    margin: float | None = None

@@ -4,7 +4,7 @@ Plain data only (no Django, no spaCy): `gold_document` reads one row of the nati
 `predicted_document` reads a `DocumentSuggestions` (by attribute), and `score_documents` compares
 lists of both. Every count is micro-averaged over the whole corpus.
 
-Matching rules (what `bench/score_suggestions.py` reports):
+Matching rules (what `bench/score_suggestions.py` and `annotations.learning.evaluate` report):
 - mentions: label and exact character offsets;
 - events: same type and overlapping trigger spans, one-to-one (each gold event takes the unmatched
   predicted event whose trigger overlaps it most);
