@@ -166,7 +166,7 @@ class TrainedModelAdmin(ReadOnlyAdmin):
         return active_pipeline_html(obj.project)
 
     @admin.display(description="per label (dev)")
-    def per_label(self, obj: TrainedModel) -> SafeString:
+    def per_label(self, obj: TrainedModel) -> str:
         lines = []
         for component in obj.components.all():
             for label, scores in sorted((component.dev.get("per_label") or {}).items()):
