@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 
 from annotations.models import DatasetVersion, Job, Project, SuggestionDecision, TrainedModel
 from annotations.services import jobs
@@ -22,12 +21,14 @@ from annotations.services.actors import actor_entries
 from annotations.services.datasets import dataset_version_create
 from annotations.services.registry import model_register
 from annotations.services.training import check_training_data
+from annotations.storage import stored_open_verified
 
 logger = logging.getLogger(__name__)
 
 
 def _read_rows(version: DatasetVersion) -> list[dict[str, Any]]:
-    with default_storage.open(version.file.name, "rb") as handle:
+    """The training data as stored (its sha256 checked first): what the model's record names."""
+    with stored_open_verified(version.file.name, version.sha256) as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
