@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from annotations.storage import (
     StorageError,
@@ -27,6 +28,7 @@ from annotations.storage import (
     stored_size,
     stored_verify,
 )
+from workbench.settings import storage_backend
 
 DATA = os.urandom(300_000)
 SHA = hashlib.sha256(DATA).hexdigest()
@@ -228,3 +230,28 @@ def test_processes_fetching_at_once_each_get_a_complete_copy(backend, tmp_path):
     ]
     assert all((path / "ner" / "weights.bin").read_bytes() == DATA for path in paths)
     assert [p.name for p in shared.iterdir()] == [stored.sha256]
+
+
+def test_workbench_storage_selects_the_local_folder_or_a_bucket(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_S3_ENDPOINT_URL", "http://minio.internal:9000")
+    monkeypatch.setenv("WORKBENCH_S3_REGION", "eu-west-1")
+
+    local = storage_backend("")
+    bucket = storage_backend("s3://team-bucket/workbench/prod/")
+
+    assert local == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    assert bucket["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert {key: bucket["OPTIONS"][key] for key in ("bucket_name", "location", "endpoint_url", "region_name")} == {
+        "bucket_name": "team-bucket",
+        "location": "workbench/prod",
+        "endpoint_url": "http://minio.internal:9000",
+        "region_name": "eu-west-1",
+    }
+    assert bucket["OPTIONS"]["file_overwrite"] is False
+    assert bucket["OPTIONS"]["addressing_style"] == "path"
+
+
+@pytest.mark.parametrize("url", ["gs://bucket/prefix", "s3:///prefix-without-bucket", "/var/lib/workbench"])
+def test_a_workbench_storage_that_is_not_a_bucket_url_stops_the_process(url):
+    with pytest.raises(ImproperlyConfigured, match="WORKBENCH_STORAGE must be empty or s3://bucket/prefix"):
+        storage_backend(url)
