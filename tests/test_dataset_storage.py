@@ -17,6 +17,7 @@ from annotations.services.datasets import dataset_version_create
 from tests.factories import ArticleFactory, ProjectFactory
 from tests.test_api_helpers import ROLES, annotate_gold, client_for, member, url
 from tests.workers import run_manage
+from workbench.settings import storage_backend
 
 
 @pytest.fixture
@@ -178,3 +179,15 @@ def test_check_storage_lists_orphans_and_keeps_to_a_project(backend, corpus):
     assert lines[0] == "orphan  datasets/sahel/left-behind.jsonl (no row refers to it)"
     assert lines[1].startswith("checked 1 stored file(s) in ") and lines[1].endswith("(sha256): 0 problem(s)")
     assert kept.file.name not in out.getvalue()
+
+
+def test_a_storage_that_does_not_answer_is_503_not_a_missing_file(backend, corpus, settings, monkeypatch):
+    version = create(corpus)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("WORKBENCH_S3_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    settings.STORAGES = {**settings.STORAGES, "default": storage_backend("s3://workbench-unreachable/stored")}
+
+    response = download(corpus, version)
+
+    assert response.status_code == 503
+    assert response.data["detail"] == "The storage did not answer for dataset version 'v1'; try again later."

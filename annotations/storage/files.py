@@ -154,15 +154,17 @@ def copy_hashing(source: IO[bytes], target: IO[bytes] | None, name: str) -> tupl
     """Read `source` to its end in chunks (into `target` when given): its sha256 and size."""
     digest = hashlib.sha256()
     size = 0
-    try:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            if target is not None:
-                target.write(chunk)
-    except READ_ERRORS as exc:
-        raise storage_errors(name, exc) from exc
-    return digest.hexdigest(), size
+    while True:
+        try:
+            chunk = source.read(CHUNK)
+        except READ_ERRORS as exc:  # a write error (a full disk) is not the storage's
+            raise storage_errors(name, exc) from exc
+        if not chunk:
+            return digest.hexdigest(), size
+        digest.update(chunk)
+        size += len(chunk)
+        if target is not None:
+            target.write(chunk)
 
 
 def stored_hash(name: str) -> tuple[str, int]:
