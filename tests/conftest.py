@@ -77,3 +77,19 @@ def start_worker(transactional_db, worker_queue):
     for worker in started:
         worker.stop()
         worker.log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-compatible server (moto's, over HTTP on loopback) for the whole run."""
+    from tests.storage_backends import moto_s3_endpoint
+
+    yield from moto_s3_endpoint()
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request, settings, tmp_path, monkeypatch):
+    """Each test twice: stored files in a fresh local data directory, then in a fresh bucket."""
+    from tests.storage_backends import use_backend
+
+    return use_backend(request.param, request, settings, tmp_path, monkeypatch)

@@ -7,6 +7,7 @@ retry tests use httpx's MockTransport (a server that fails on purpose).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -22,6 +23,7 @@ from rest_framework.authtoken.models import Token
 from workbench_client import (
     BadRequest,
     ChecksumMismatch,
+    Conflict,
     ConnectionFailed,
     DatasetVersion,
     Forbidden,
@@ -205,11 +207,15 @@ def test_dataset_version_is_created_listed_and_downloaded_with_its_checksum(ml, 
 
 def test_a_download_that_does_not_match_the_recorded_sha256_is_refused(ml, tmp_path):
     created = ml.create_dataset_version("news", name="v1")
+    # The client checks what it received against the sha256 it was given (bytes changed on the way).
+    with pytest.raises(ChecksumMismatch, match="sha256 differs"):
+        ml.download_dataset_version("news", dataclasses.replace(created, sha256="0" * 64), tmp_path / "v1.jsonl")
     stored = StoredVersion.objects.get(pk=created.id)
     with open(stored.file.path, "ab") as handle:  # the stored file changed on disk
         handle.write(b'{"tampered": true}\n')
 
-    with pytest.raises(ChecksumMismatch, match="sha256 differs"):
+    # The server checks the stored bytes before sending any and refuses.
+    with pytest.raises(Conflict, match="no longer matches its sha256"):
         ml.download_dataset_version("news", created, tmp_path / "v1.jsonl")
 
     assert list(tmp_path.iterdir()) == [tmp_path / "media"]

@@ -138,7 +138,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else 
 
 # --- Stored files ---------------------------------------------------------------------------
 # Every stored file (dataset versions, trained models, kept export archives) goes through the
-# "default" storage by annotations/storage.py: the local data directory MEDIA_ROOT unless
+# "default" storage by annotations/storage/: the local data directory MEDIA_ROOT unless
 # WORKBENCH_STORAGE=s3://bucket/prefix selects an S3-compatible store (django-storages, boto3).
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))

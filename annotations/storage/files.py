@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from storages.backends.s3 import S3Storage
@@ -152,15 +154,17 @@ def copy_hashing(source: IO[bytes], target: IO[bytes] | None, name: str) -> tupl
     """Read `source` to its end in chunks (into `target` when given): its sha256 and size."""
     digest = hashlib.sha256()
     size = 0
-    try:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            if target is not None:
-                target.write(chunk)
-    except READ_ERRORS as exc:
-        raise storage_errors(name, exc) from exc
-    return digest.hexdigest(), size
+    while True:
+        try:
+            chunk = source.read(CHUNK)
+        except READ_ERRORS as exc:  # a write error (a full disk) is not the storage's
+            raise storage_errors(name, exc) from exc
+        if not chunk:
+            return digest.hexdigest(), size
+        digest.update(chunk)
+        size += len(chunk)
+        if target is not None:
+            target.write(chunk)
 
 
 def stored_hash(name: str) -> tuple[str, int]:
@@ -267,8 +271,15 @@ def chunks_of(handle: IO[bytes]) -> Iterator[bytes]:
 def stored_save(name: str, source: Source) -> StoredFile:
     """Store `source` (a file path, an open binary file, or byte chunks) under `name`, streaming.
 
-    The sha256 is computed while the bytes go to the storage. A taken name gets a suffix: keep
-    the returned StoredFile's name. A write that fails leaves nothing behind under that name.
+    The sha256 is computed while the bytes are read from `source`, which is read once, in this
+    thread. A taken name gets a suffix: keep the returned StoredFile's name. A write that fails
+    leaves nothing behind.
+
+    The local data directory is written as the bytes come. An upload to a bucket reads its source
+    from a pool of threads (boto3 sends large files in parallel parts), and the chunks of an export
+    come from a generator that reads the database on this thread's connection, so for a bucket the
+    bytes go to an unnamed local temporary file first (disk, not memory: FILE_UPLOAD_TEMP_DIR or
+    the system's temporary folder), which is then uploaded.
     """
     if isinstance(source, Path):
         with source.open("rb") as handle:
@@ -276,11 +287,22 @@ def stored_save(name: str, source: Source) -> StoredFile:
     chunks = chunks_of(cast(IO[bytes], source)) if hasattr(source, "read") else iter(source)
     storage = default_storage()
     reader = HashingReader(chunks)
+    if isinstance(storage, FileSystemStorage):
+        return save_read(storage, name, io.BufferedReader(reader, CHUNK), reader)
+    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as spooled:
+        shutil.copyfileobj(io.BufferedReader(reader, CHUNK), spooled, CHUNK)
+        spooled.seek(0)
+        return save_read(storage, name, spooled, reader)
+
+
+def save_read(storage: Storage, name: str, content: IO[bytes], reader: HashingReader) -> StoredFile:
+    """Save `content` (whose bytes `reader` hashed, or will have hashed by the end of the save)."""
     target = storage.get_available_name(clean_name(name))
     try:
-        stored = storage.save(target, File(io.BufferedReader(reader, CHUNK), name=target))
-        if storage.size(stored) != reader.size:
-            raise StorageError(stored, f"stored file {stored!r} is {storage.size(stored)} bytes, not {reader.size}")
+        stored = storage.save(target, File(content, name=target))
+        size = storage.size(stored)
+        if size != reader.size:
+            raise StorageError(stored, f"stored file {stored!r} is {size} bytes, not {reader.size}")
     except BaseException:
         # A local write that failed half-way leaves its partial file (an upload is all or nothing).
         storage.delete(target)
