@@ -24,6 +24,7 @@ from annotations.models import (
     DatasetVersion,
     Project,
 )
+from annotations.services.changes import changes_jsonl
 
 
 def dataset_counts(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -49,9 +50,13 @@ def dataset_version_create(
     seed: int | str | None = None,
     overlap: str | None = None,
     strict: bool = False,
+    changes: bool = False,
     created_by: AbstractBaseUser | None = None,
 ) -> DatasetVersion:
     """Run the export to a file under MEDIA_ROOT/datasets/<project>/ and record it immutably.
+
+    With `changes`, the project's change log up to the export's as-of time is stored next to it
+    (`<file>.changes.jsonl`, one change per line) and named in `params["changes"]` with its sha256.
 
     A requested split left empty is a warning in the counts; with `strict` an EmptySplitsError
     (nothing stored). `params["until"]` is the export's as-of time (the next sync's `since`).
@@ -107,6 +112,8 @@ def dataset_version_create(
         "filename": f"{slugify(name) or 'dataset'}-{request.filename}",
         "media_type": request.media_type,
     }
+    if changes:
+        params["changes"] = _changes_store(project=project, until=run.until, name=f"{stored}.changes.jsonl")
     try:
         with transaction.atomic():
             return DatasetVersion.objects.create(
@@ -122,6 +129,8 @@ def dataset_version_create(
             )
     except IntegrityError:
         default_storage.delete(stored)  # another request took the name meanwhile
+        if changes:
+            default_storage.delete(f"{stored}.changes.jsonl")
         raise ValidationError({"name": [taken]}) from None
 
 
@@ -129,6 +138,19 @@ def dataset_version_create(
 def dataset_version_delete(*, version: DatasetVersion) -> None:
     """Delete a dataset version and, once the row is gone, its stored file."""
     name = version.file.name
+    sidecar = (version.params or {}).get("changes", {}).get("file")
     version.delete()
     if name:
         transaction.on_commit(lambda: default_storage.delete(name))
+    if sidecar:
+        transaction.on_commit(lambda: default_storage.delete(sidecar))
+
+
+def _changes_store(*, project: Project, until: Any, name: str) -> dict[str, Any]:
+    digest, count = hashlib.sha256(), 0
+    with open(default_storage.path(name), "wb") as handle:
+        for line in changes_jsonl(project=project, until=until):
+            handle.write(line)
+            digest.update(line)
+            count += 1
+    return {"file": name, "sha256": digest.hexdigest(), "count": count}
