@@ -438,10 +438,13 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The sweep (services/jobs.py `jobs_sweep`): re-publishes in a row without progress, and the last.
+    resumes = models.PositiveSmallIntegerField(default=0, help_text="Times the sweep re-published its work.")
+    resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["project", "kind", "status"])]
+        indexes = [models.Index(fields=["project", "kind", "status"]), models.Index(fields=["status", "kind"])]
         constraints = [models.CheckConstraint(condition=Q(done__lte=models.F("total")), name="job_done_le_total")]
 
     def __str__(self) -> str:
@@ -461,6 +464,8 @@ class JobChunk(models.Model):
     done = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)
+    # When its latest delivery began: a chunk started long ago and not done lost its worker.
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

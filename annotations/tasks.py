@@ -19,6 +19,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from annotations.models import JobChunk
 from annotations.services import jobs
 from annotations.services.agreement import agreement_run
+from annotations.services.job_sweep import jobs_sweep as sweep
 from annotations.services.preannotation import preannotation_plan, preannotation_run_chunk
 from annotations.services.training_jobs import training_run
 
@@ -40,13 +41,15 @@ def load_model_once(**_: Any) -> None:
         logger.exception("could not load spaCy model %s", settings.SPACY_MODEL)
 
 
-def _run(task: Any, job_id: int, call: Any) -> None:
+def _run(task: Any, job_id: int, call: Any, chunk_id: int | None = None) -> None:
     try:
         call()
     except TRANSIENT_ERRORS as exc:
         if task.request.retries >= MAX_RETRIES:
             jobs.job_fail(job_id=job_id, error=f"gave up after {MAX_RETRIES} retries: {exc}")
             raise
+        if chunk_id is not None:  # else the retry would find the chunk begun and drop itself
+            jobs.job_chunk_release(chunk_id=chunk_id)
         raise task.retry(exc=exc, countdown=min(2**task.request.retries, 30)) from exc
     except Exception as exc:
         jobs.job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
@@ -61,7 +64,7 @@ def preannotate_job(self: Any, job_id: int) -> None:
 @shared_task(bind=True, ignore_result=True)
 def preannotate_chunk(self: Any, chunk_id: int) -> None:
     job_id = JobChunk.objects.values_list("job_id", flat=True).get(pk=chunk_id)
-    _run(self, job_id, lambda: preannotation_run_chunk(chunk_id=chunk_id))
+    _run(self, job_id, lambda: preannotation_run_chunk(chunk_id=chunk_id), chunk_id=chunk_id)
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -85,3 +88,10 @@ def train_job(self: Any, job_id: int) -> None:
     except Exception as exc:
         logger.exception("training job %s failed", job_id)
         jobs.job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(ignore_result=True)
+def jobs_sweep() -> None:
+    """Sent by Celery beat every JOB_SWEEP_INTERVAL seconds: resume stuck jobs, fail hopeless ones.
+    No retries: the next one comes soon."""
+    sweep()

@@ -68,8 +68,8 @@ def start_worker(transactional_db, worker_queue):
     require_service(broker_reachable(), "the Celery broker (CELERY_BROKER_URL)")
     started: list[WorkerProcess] = []
 
-    def start(concurrency: int = 1, **extra_env: str) -> WorkerProcess:
-        worker = WorkerProcess(worker_queue, concurrency=concurrency, extra_env=extra_env).start()
+    def start(concurrency: int = 1, beat: bool = False, **extra_env: str) -> WorkerProcess:
+        worker = WorkerProcess(worker_queue, concurrency=concurrency, extra_env=extra_env, beat=beat).start()
         started.append(worker)
         return worker
 

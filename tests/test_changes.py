@@ -3,13 +3,15 @@ before and after), the layer can be rebuilt from it, and a change can be undone 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from annotations.models import Change, Layer
+from annotations.models import Change, DatasetVersion, Layer
 from annotations.services.changes import changes_via, event_snapshot, mention_snapshot, stance_snapshot
 from annotations.services.items import (
     event_create,
@@ -277,3 +279,30 @@ def test_managers_read_the_change_log_in_the_admin_and_nobody_edits_it(client, p
     assert list(listing.context["cl"].result_list) == [change]
     assert page.status_code == 200 and "Russia" in page.content.decode()
     assert delete.status_code == 403
+
+
+def test_a_dataset_version_stores_the_change_log_on_request(project, layer, annotator, settings, tmp_path):
+    # Given a layer with a few changes, and a manager
+    settings.MEDIA_ROOT = tmp_path
+    russia = add_mention(layer, "Russia", "GPE")
+    mention_update(mention=russia, label="ORG")
+    manager = member(project, ROLES.MANAGER, "boss")
+
+    # When versions are created with and without the change log
+    client = client_for(manager)
+    plain = client.post(url(project, "dataset-versions/"), {"name": "v1", "format": "jsonl"},
+                        format="json")  # fmt: skip
+    logged_version = client.post(url(project, "dataset-versions/"),
+                                 {"name": "v2", "format": "jsonl", "changes": True}, format="json")  # fmt: skip
+
+    # Then only the second stores it, line per change, oldest first, with its sha256
+    assert (plain.status_code, logged_version.status_code) == (201, 201), plain.data
+    assert "changes" not in DatasetVersion.objects.get(name="v1").params
+    stored = DatasetVersion.objects.get(name="v2").params["changes"]
+    data = (tmp_path / stored["file"]).read_bytes()
+    lines = [json.loads(line) for line in data.splitlines()]
+    assert [(c["action"], c["item_kind"], c["user"], c["after"]["label"]) for c in lines] == [
+        ("create", "mention", None, "GPE"),
+        ("update", "mention", None, "ORG"),
+    ]
+    assert stored["count"] == 2 and stored["sha256"] == hashlib.sha256(data).hexdigest()

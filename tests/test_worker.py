@@ -66,15 +66,17 @@ def test_a_command_on_the_embedded_broker_logs_no_hostname_warning(transactional
     assert "hostname" not in result.stderr + result.stdout
 
 
-def test_serve_stops_its_worker_with_a_warm_shutdown_and_no_error(worker_queue, tmp_path):
-    # Given the worker `serve` starts, ready to take tasks
+def test_serve_stops_its_worker_and_beat_with_a_warm_shutdown_and_no_error(worker_queue, tmp_path, settings):
+    # Given the worker `serve` starts with beat inside (the stuck-job sweep), ready to take tasks
     from annotations.management.commands.serve import worker_start, worker_stop
     from tests.workers import wait_for
 
     log_path = tmp_path / "worker.log"
-    worker = worker_start(concurrency=2, log_path=log_path)
+    settings.CELERY_BEAT_SCHEDULE_FILENAME = str(tmp_path / "celerybeat-schedule")
+    worker = worker_start(concurrency=2, log_path=log_path, beat=True)
     try:
         wait_for(lambda: b" ready." in log_path.read_bytes(), timeout=60, what="the worker to be ready")
+        wait_for(lambda: b"beat: Starting" in log_path.read_bytes(), timeout=30, what="beat to start")
     finally:
         # When serve stops it (Ctrl-C, or SIGTERM to serve)
         worker_stop(worker)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -75,10 +76,13 @@ def run_manage(*args: str, timeout: float = 120, **env: str) -> subprocess.Compl
 class WorkerProcess:
     """One `celery worker` process; `start()` waits until it has answered a task."""
 
-    def __init__(self, queue: str, *, concurrency: int = 1, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self, queue: str, *, concurrency: int = 1, extra_env: dict[str, str] | None = None, beat: bool = False
+    ):
         self.queue = queue
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
+        self.beat = beat
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = BASE_DIR / "var" / f"test-worker-{queue}-{uuid.uuid4().hex[:6]}.log"
 
@@ -86,12 +90,13 @@ class WorkerProcess:
         env = service_env(CELERY_QUEUE=self.queue, **self.extra_env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
+        beat = ["--beat", "--schedule", str(self.log_path.with_suffix(".beat"))] if self.beat else []
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "workbench", "worker",
                 "-Q", self.queue, "-n", f"{self.queue}-{uuid.uuid4().hex[:6]}@%h",
                 "--concurrency", str(self.concurrency), "--pool", "prefork",
-                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO", *beat,
             ],
             cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
@@ -113,6 +118,49 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class RedisServer:
+    """A redis-server of the test's own (never the shared one): no persistence, so `restart()` is
+    Redis coming back without its data."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        wait_for(self.ping, timeout=10, interval=0.05, what=f"redis-server on port {self.port}")
+        return self
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        """Killed and started again on the same port, empty: every queued and unacked message is gone."""
+        self.stop()
+        self.start()
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition") -> None:  # type: ignore[no-untyped-def]

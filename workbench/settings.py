@@ -240,7 +240,7 @@ else:
     # A killed worker's unacknowledged tasks are redelivered once they are older than the
     # visibility timeout; kombu looks for them every interval × throttle seconds.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 0),  # 0: derived below
         "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 10),
         "unacked_restore_throttle": env_int("CELERY_RESTORE_THROTTLE", 10),
     }
@@ -269,6 +269,35 @@ SPACY_MODELS = {"en": SPACY_MODEL, "fr": os.environ.get("SPACY_MODEL_FR", "fr_co
 ARTICLE_MAX_CHARS = env_int("ARTICLE_MAX_CHARS", 1_000_000)
 PREANNOTATE_CHUNK_SIZE = env_int("PREANNOTATE_CHUNK_SIZE", 50)
 PREANNOTATE_BATCH_SIZE = env_int("PREANNOTATE_BATCH_SIZE", 16)
+
+# --- Stuck jobs (annotations/services/job_sweep.py) ----------------------------------------------
+# One worker process's pre-annotation rate, planned low: bench/README.md measured ~3,000 words/s
+# (~18,000 characters/s) on a quiet machine; a third of that leaves room for a busy one.
+PREANNOTATE_CHARS_PER_SECOND = env_int("PREANNOTATE_CHARS_PER_SECOND", 6000)
+# Celery beat sends the sweep this often; a job with no chunk begun or finished for JOB_STALE_AFTER
+# seconds (while none is running) has lost its messages and gets them again, at most
+# JOB_MAX_RESUMES times in a row before it fails. A begun chunk counts as lost after three times
+# its planned run (its characters at the rate above), at least JOB_STALE_AFTER.
+JOB_SWEEP_INTERVAL = env_int("JOB_SWEEP_INTERVAL", 30)
+JOB_STALE_AFTER = env_int("JOB_STALE_AFTER", 120)
+JOB_MAX_RESUMES = env_int("JOB_MAX_RESUMES", 3)
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {
+        "task": "annotations.tasks.jobs_sweep",
+        "schedule": float(JOB_SWEEP_INTERVAL),
+        # Behind a long queue the older sweeps would pile up: each is dropped when the next is due.
+        "options": {"expires": float(JOB_SWEEP_INTERVAL)},
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Redis redelivers a task unacknowledged this long (a killed worker's): four times a full chunk of
+# long news articles (5,000 characters) at the planned rate, rounded up to minutes: 180 s with the
+# defaults (it was 3,600). A redelivery while the first worker still runs the chunk is dropped
+# (`jobs.job_chunk_begin`), so a low value costs no double work; the sweep resumes a killed
+# worker's chunk sooner anyway (README: what a crash costs).
+PREANNOTATE_CHUNK_EXPECTED_SECONDS = PREANNOTATE_CHUNK_SIZE * 5000 / PREANNOTATE_CHARS_PER_SECOND
+if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout") == 0:
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = 60 * -(-int(4 * PREANNOTATE_CHUNK_EXPECTED_SECONDS) // 60)
 # Agreement figures of projects with at most this many annotator layers are computed in the
 # request; larger projects get a Celery job (both are cached until a layer changes).
 AGREEMENT_INLINE_MAX_LAYERS = env_int("AGREEMENT_INLINE_MAX_LAYERS", 400)

@@ -17,11 +17,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 from django.db.models import Q
 
-from annotations.models import Change, Event, EventArgument, Layer, Mention, Stance
+from annotations.models import Change, Event, EventArgument, Layer, Mention, Project, Stance
 
 
 @dataclass(frozen=True)
@@ -179,3 +181,15 @@ def mention_delete_logger(mention: Mention) -> Callable[[], None]:
         logged(layer, "mention", "delete", before=before)
 
     return record
+
+
+def changes_jsonl(*, project: Project, until: datetime) -> Iterator[bytes]:
+    """The change log of the project's layers up to `until`, oldest first, one JSON line per change
+    (what a dataset version stores next to its export when asked to)."""
+    fields = ("id", "created_at", "user__username", "path", "action", "item_kind", "item_id", "layer_id",
+              "article_id", "layer_version", "before", "after", "undoes_id")  # fmt: skip
+    keys = ("id", "at", "user", "path", "action", "item_kind", "item_id", "layer", "article", "layer_version",
+            "before", "after", "undoes")  # fmt: skip
+    rows = Change.objects.filter(article__project=project, created_at__lte=until).order_by("id").values_list(*fields)
+    for row in rows.iterator(chunk_size=2000):
+        yield orjson.dumps(dict(zip(keys, row, strict=True))) + b"\n"

@@ -20,6 +20,7 @@ from annotations.models import (
     DatasetVersion,
     Project,
 )
+from annotations.services.changes import changes_jsonl
 from annotations.storage import stored_delete, stored_save
 
 
@@ -46,10 +47,14 @@ def dataset_version_create(
     seed: int | str | None = None,
     overlap: str | None = None,
     strict: bool = False,
+    changes: bool = False,
     created_by: AbstractBaseUser | None = None,
 ) -> DatasetVersion:
     """Run the export, streamed to the storage as datasets/<project>/<name>-<random>.<ext>, and record
     it immutably with the sha256 and size computed on the way (annotations.storage).
+
+    With `changes`, the project's change log up to the export's as-of time is stored next to it
+    (`<file>.changes.jsonl`, one change per line) and named in `params["changes"]` with its sha256.
 
     A requested split left empty is a warning in the counts; with `strict` an EmptySplitsError
     (nothing stored). `params["until"]` is the export's as-of time (the next sync's `since`).
@@ -91,6 +96,8 @@ def dataset_version_create(
         "filename": f"{slugify(name) or 'dataset'}-{request.filename}",
         "media_type": request.media_type,
     }
+    if changes:
+        params["changes"] = _changes_store(project=project, until=run.until, name=f"{stored.name}.changes.jsonl")
     try:
         with transaction.atomic():
             return DatasetVersion.objects.create(
@@ -106,6 +113,8 @@ def dataset_version_create(
             )
     except IntegrityError:
         stored_delete(stored.name)  # another request took the name meanwhile
+        if changes:
+            stored_delete(params["changes"]["file"])
         raise ValidationError({"name": [taken]}) from None
 
 
@@ -113,6 +122,15 @@ def dataset_version_create(
 def dataset_version_delete(*, version: DatasetVersion) -> None:
     """Delete a dataset version and, once the row is gone, its stored file."""
     name = version.file.name
+    sidecar = (version.params or {}).get("changes", {}).get("file")
     version.delete()
     if name:
         transaction.on_commit(lambda: stored_delete(name))
+    if sidecar:
+        transaction.on_commit(lambda: stored_delete(sidecar))
+
+
+def _changes_store(*, project: Project, until: Any, name: str) -> dict[str, Any]:
+    lines = list(changes_jsonl(project=project, until=until))
+    saved = stored_save(name, iter(lines))
+    return {"file": saved.name, "sha256": saved.sha256, "count": len(lines)}

@@ -15,12 +15,12 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Concat, Length
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from annotations.models import Job, JobChunk, Project
+from annotations.models import Article, Job, JobChunk, Project
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,17 @@ class Task:
     AGREEMENT_JOB = "annotations.tasks.agreement_job"
     WORKER_CHECK = "annotations.tasks.worker_check"
     TRAIN_JOB = "annotations.tasks.train_job"
+    JOBS_SWEEP = "annotations.tasks.jobs_sweep"
 
-    ALL = (PREANNOTATE_JOB, PREANNOTATE_CHUNK, AGREEMENT_JOB, WORKER_CHECK, TRAIN_JOB)
+    ALL = (PREANNOTATE_JOB, PREANNOTATE_CHUNK, AGREEMENT_JOB, WORKER_CHECK, TRAIN_JOB, JOBS_SWEEP)
+
+
+# Job kinds split into chunks: the task that plans a job (given the job id) and the task that runs
+# one chunk (given the chunk id). The sweep re-publishes them; a new chunked kind adds one line.
+# Single-task kinds (agreement, worker check) are left to the broker's redelivery.
+CHUNKED_KINDS: dict[str, tuple[str, str]] = {
+    Job.Kind.PREANNOTATE: (Task.PREANNOTATE_JOB, Task.PREANNOTATE_CHUNK),
+}
 
 
 def task_send(name: str, *args: Any) -> None:
@@ -80,6 +89,7 @@ def _broker_display() -> str:
 
 
 FINISHED = (Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELLED)
+ACTIVE = (Job.Status.PENDING, Job.Status.RUNNING)
 
 
 def job_create(
@@ -115,6 +125,37 @@ def job_start(*, job_id: int, chunks: Sequence[Sequence[int]] = ()) -> bool:
     job.started_at = timezone.now()
     job.save(update_fields=["status", "started_at"])
     return True
+
+
+def chunk_timeout(chunk: JobChunk) -> float:
+    """Seconds after which a started chunk that is not done has lost its worker: three times its
+    planned run (its characters at PREANNOTATE_CHARS_PER_SECOND), at least JOB_STALE_AFTER."""
+    chars = Article.objects.filter(pk__in=chunk.article_ids).aggregate(n=Sum(Length("text")))["n"] or 0
+    return max(float(settings.JOB_STALE_AFTER), 3 * chars / settings.PREANNOTATE_CHARS_PER_SECOND)
+
+
+@transaction.atomic
+def job_chunk_begin(*, chunk_id: int) -> JobChunk | None:
+    """Record that a delivery of the chunk begins; None when it must not run: done already, its job
+    not running, or another delivery began it within its timeout (the broker redelivered a message
+    whose worker is still at it; if that worker dies, the sweep sends the chunk again)."""
+    chunk = JobChunk.objects.select_for_update().select_related("job__project").get(pk=chunk_id)
+    if chunk.done or chunk.job.status != Job.Status.RUNNING:
+        return None
+    now = timezone.now()
+    if chunk.started_at is not None and (now - chunk.started_at).total_seconds() < chunk_timeout(chunk):
+        logger.info("chunk %s of job %s is running elsewhere since %s: delivery dropped", chunk.index,
+                    chunk.job_id, chunk.started_at)  # fmt: skip
+        return None
+    chunk.attempts += 1
+    chunk.started_at = now
+    chunk.save(update_fields=["attempts", "started_at"])
+    return chunk
+
+
+def job_chunk_release(*, chunk_id: int) -> None:
+    """A delivery gave the chunk up (to be retried): the retry may begin it at once."""
+    JobChunk.objects.filter(pk=chunk_id, done=False).update(started_at=None)
 
 
 @transaction.atomic

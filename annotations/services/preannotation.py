@@ -97,13 +97,6 @@ def preannotation_plan(*, job_id: int) -> None:
             return
 
 
-def preannotation_resume(*, job_id: int) -> int:
-    """Re-enqueue the chunks of a running job that are not done (after a broker without redelivery
-    lost a killed worker's message). Running a chunk twice is harmless. Returns how many."""
-    pending = list(JobChunk.objects.filter(job_id=job_id, done=False).values_list("id", flat=True))
-    for chunk_id in pending:
-        task_send(Task.PREANNOTATE_CHUNK, chunk_id)
-    return len(pending)
 
 
 def language_of(article: Article) -> str:
@@ -188,16 +181,15 @@ def rejected_keys(article_ids: Sequence[int]) -> dict[int, set[tuple[Any, ...]]]
 
 def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
     """Annotate one chunk's articles with `nlp.pipe` and replace their machine layers."""
-    chunk = JobChunk.objects.select_related("job__project").get(pk=chunk_id)
-    job = chunk.job
     counts: Counter[str] = Counter()
-    if chunk.done or job.status != Job.Status.RUNNING:
+    chunk = jobs.job_chunk_begin(chunk_id=chunk_id)
+    if chunk is None:  # done, its job over, or running elsewhere
         return counts
-    JobChunk.objects.filter(pk=chunk_id).update(attempts=chunk.attempts + 1)
+    job = chunk.job
     project = job.project
     assert project is not None
-    if chunk.attempts > 0:
-        jobs.job_log(job_id=job.pk, line=f"chunk {chunk.index}: delivery {chunk.attempts + 1}, replacing its layers")
+    if chunk.attempts > 1:
+        jobs.job_log(job_id=job.pk, line=f"chunk {chunk.index}: delivery {chunk.attempts}, replacing its layers")
     articles = list(Article.objects.filter(pk__in=chunk.article_ids).order_by("pk").only("pk", "text", "language"))
     counts["missing"] = len(set(chunk.article_ids) - {a.pk for a in articles})
     schema = LabelSchema(project.label_schema)
@@ -227,7 +219,7 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
             schema=project.label_schema, actors=actors, language=language, parts=parts, log=log
         )
         model_version = model_version or annotator.model_version
-        if chunk.index == 0 or chunk.attempts > 0:
+        if chunk.index == 0 or chunk.attempts > 1:
             for line in annotator.log:
                 jobs.job_log(job_id=job.pk, line=line)
         _annotate_and_write(annotator, group_articles, schema, actor_ids, rejected, batch_size, job.pk, counts)

@@ -72,6 +72,11 @@ class ExportQuery(serializers.Serializer):
 
 class DatasetVersionCreateInput(ExportQuery):
     name = serializers.CharField(max_length=100, help_text="Unique in the project; a version is never changed.")
+    changes = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also store the project's change log up to the export (params.changes: file, sha256, count).",
+    )
 
 
 class DatasetCounts(serializers.Serializer):

@@ -1,4 +1,5 @@
-"""`manage.py serve`: what `make run` starts — a Celery worker, pre-annotation of new articles,
+"""`manage.py serve`: what `make run` starts — a Celery worker with Celery beat inside it (which
+sends the stuck-job sweep, `annotations/services/job_sweep.py`), pre-annotation of new articles,
 and the web server. Stopping it (Ctrl-C) stops the worker too."""
 
 from __future__ import annotations
@@ -61,18 +62,23 @@ class Command(BaseCommand):
     def _start_worker(self, concurrency: int) -> None:
         broker = settings.CELERY_BROKER_URL.split("@")[-1]
         log_path = settings.VAR_DIR / "worker.log"
-        self.stdout.write(f"starting a Celery worker ({concurrency} processes, broker {broker}); log: {log_path}")
-        worker = worker_start(concurrency=concurrency, log_path=log_path)
+        self.stdout.write(
+            f"starting a Celery worker ({concurrency} processes, broker {broker}) with beat (the stuck-job sweep "
+            f"every {settings.JOB_SWEEP_INTERVAL} s); log: {log_path}"
+        )
+        worker = worker_start(concurrency=concurrency, log_path=log_path, beat=True)
         atexit.register(worker_stop, worker)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
-def worker_start(*, concurrency: int, log_path: Path) -> subprocess.Popen[bytes]:
-    """A `celery worker` in a session of its own (Ctrl-C in the terminal reaches only `serve`)."""
+def worker_start(*, concurrency: int, log_path: Path, beat: bool = False) -> subprocess.Popen[bytes]:
+    """A `celery worker` in a session of its own (Ctrl-C in the terminal reaches only `serve`); with
+    `beat`, Celery beat runs inside it (one machine, one worker: no separate scheduler needed)."""
     log = log_path.open("ab")
+    embedded_beat = ["--beat", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME] if beat else []
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "workbench", "worker", "--loglevel", "INFO",
-         "--concurrency", str(concurrency), "-Q", settings.CELERY_TASK_DEFAULT_QUEUE],
+         "--concurrency", str(concurrency), "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, *embedded_beat],
         cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
 
