@@ -96,8 +96,10 @@ def dataset_version_create(
         "filename": f"{slugify(name) or 'dataset'}-{request.filename}",
         "media_type": request.media_type,
     }
+    sidecar: dict[str, Any] | None = None
     if changes:
-        params["changes"] = _changes_store(project=project, until=run.until, name=f"{stored.name}.changes.jsonl")
+        sidecar = _changes_store(project=project, until=run.until, name=f"{stored.name}.changes.jsonl")
+        params["changes"] = sidecar
     try:
         with transaction.atomic():
             return DatasetVersion.objects.create(
@@ -113,8 +115,8 @@ def dataset_version_create(
             )
     except IntegrityError:
         stored_delete(stored.name)  # another request took the name meanwhile
-        if changes:
-            stored_delete(params["changes"]["file"])
+        if sidecar is not None:
+            stored_delete(sidecar["file"])
         raise ValidationError({"name": [taken]}) from None
 
 

@@ -97,8 +97,6 @@ def preannotation_plan(*, job_id: int) -> None:
             return
 
 
-
-
 def language_of(article: Article) -> str:
     """The article's language as the pipelines are keyed ("fr-FR" → "fr")."""
     return (article.language or "").strip().lower().split("-")[0]
