@@ -1038,7 +1038,7 @@ def test_an_annotator_without_layers_gives_an_empty_but_valid_export(seeded, tmp
         (["--format", "xml"], "--format: unknown format 'xml'; formats: jsonl, spacy, conll, brat, dygie, hf"),
         (["--layer", "silver"], "--layer: 'silver' is not a layer selector; use gold, annotator:USERNAME,"),
         (["--layer", "annotator:"], "--layer: 'annotator:' is not a layer selector"),
-        (["--layer", "annotator:nobody"], "--layer: no user named 'nobody'"),
+        (["--layer", "annotator:nobody"], "--layer: no annotator named 'nobody' in project 'niger'"),
         (["--ratios", "0.5,0.5,0.5"], "--ratios: train, dev and test must add up to 1, they add up to 1.5"),
         (["--ratios", "1.1,-0.1,0"], "--ratios: the dev ratio must be a number from 0 to 1, got '-0.1'"),
         (["--ratios", "a,b,c"], "--ratios: the train ratio 'a' is not a number"),
