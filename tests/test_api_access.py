@@ -229,11 +229,16 @@ def test_annotator_cannot_export_import_or_start_jobs(project, article):
     )
 
 
+def admin_login(client: APIClient, username: str, password: str):
+    """Log in as a person does, through the admin's login form (django-axes needs the request)."""
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+
+
 def test_session_login_works_for_admin_users(project, article):
     admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
     gold = layer_gold(article=article)
     client = APIClient()
-    assert client.login(username="admin", password="pw-for-tests-only")
+    assert admin_login(client, "admin", "pw-for-tests-only").status_code == 302
 
     listed = client.get("/api/v1/projects/")
     written = client.post(url(project, f"layers/{gold.pk}/mentions/"), mention_body(gold), format="json")
@@ -247,8 +252,9 @@ def test_session_login_works_for_admin_users(project, article):
 def test_session_writes_need_the_csrf_token(project, article):
     UserFactory(username="admin", is_staff=True, is_superuser=True)
     gold = layer_gold(article=article)
-    client = APIClient(enforce_csrf_checks=True)
-    client.login(username="admin", password="pw-for-tests-only")
+    client = APIClient()
+    assert admin_login(client, "admin", "pw-for-tests-only").status_code == 302
+    client.handler.enforce_csrf_checks = True
 
     response = client.post(url(project, f"layers/{gold.pk}/mentions/"), mention_body(gold), format="json")
 

@@ -7,8 +7,10 @@ under var/broker/. With DEBUG off, a missing SECRET_KEY stops the process at sta
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
+import csp.constants as csp
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -63,6 +65,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
+    "workbench",
     "annotations",
     "api",
 ]
@@ -77,6 +82,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "workbench.middleware.ChangePathMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workbench.urls"
@@ -117,6 +125,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The API throttles count in the cache: CACHE_URL=redis://… shares the counts between processes.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -143,11 +161,62 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))  # stored dat
 
 LOGIN_URL = "admin:login"
 
+# --- Security -------------------------------------------------------------------------------
+# HTTPS=1 where the site is served over TLS: redirect to https, secure cookies, HSTS (then
+# `manage.py check --deploy` with DEBUG=0 reports nothing). BEHIND_TLS_PROXY=1 when a proxy ends TLS
+# and says so in X-Forwarded-Proto. Off by default: development, the tests and the benches speak
+# plain HTTP on loopback.
+HTTPS = env_bool("HTTPS", False)
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script,
+# no eval); inline style attributes stay allowed (the admin's, the charts' and label colours).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+
+# Login attempt limiting on /admin/login/ (django-axes): LOGIN_FAILURE_LIMIT failed passwords lock
+# that username (from any address) and that address (for any username) for LOGIN_LOCKOUT_MINUTES;
+# the right password fails too until then. Each lock is logged (logger `axes`, WARNING).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 20)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# The lock is logged with the username and address it locked (axes masks them by default).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# The client address is REMOTE_ADDR (django-ipware is not installed): behind a proxy, every
+# client shares its address, so set AXES_CLIENT_IP_CALLABLE to read the proxy's header there.
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "api.throttling.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -159,6 +228,15 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "PAGE_SIZE": 50,
+    # Per token (user) and per anonymous address; generous by default, so only a runaway client
+    # meets them (429 with Retry-After). Counted in the cache (CACHE_URL; per process without it).
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle", "api.throttling.AnonymousRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_THROTTLE_USER") or "6000/minute",
+        "anon": os.environ.get("API_THROTTLE_ANON") or "300/minute",
+    },
+    # The address of an anonymous client is REMOTE_ADDR, X-Forwarded-For only past TRUSTED_PROXY_COUNT proxies.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
     # Domain errors (invalid annotation, stale layer version, bad export option) → 400 / 409.
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
 }

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from annotations.models import Event, Layer, Mention, Project, Stance
 from api.permissions import authenticated_user, project_for, role_in
 from api.serializers.base import ConflictOutput, ErrorOutput, ValidationErrorOutput
+from api.throttling import ThrottledTokenAuthentication
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
@@ -59,7 +60,7 @@ class ProjectScopedMixin(APIView):
     view's bases, it comes before the generic views and viewsets in the method resolution order.
     """
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]  # token first: 401, not 403
+    authentication_classes = [ThrottledTokenAuthentication, SessionAuthentication]  # token first: 401, not 403
     permission_classes = [IsAuthenticated]
     _project: Project | None = None
 
