@@ -17,6 +17,8 @@ class ArticleOutput(serializers.ModelSerializer):
         "or adjudicated (the gold layer is).",
     )
     layers = LayerOutput(source="visible_layers", many=True, read_only=True, help_text="The layers you may read.")
+    # A plain string: often empty, which a `format: uri` would call invalid.
+    url = serializers.CharField(read_only=True, help_text="Where the article was published, or empty.")
 
     class Meta:
         model = Article

@@ -36,7 +36,11 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         400: OpenApiResponse(ValidationErrorOutput, "Bad input; every message names its field."),
         401: OpenApiResponse(ErrorOutput, "Not authenticated (session or `Authorization: Token …`)."),
         403: OpenApiResponse(ErrorOutput, "Your role in the project does not allow this."),
-        404: OpenApiResponse(ErrorOutput, "No such project (or you are not a member), or no such object in it."),
+        404: OpenApiResponse(
+            ErrorOutput,
+            "No such project (or you are not a member), or no such object in it; on a list, a `page` that is "
+            "not there (0 or less, or past the last page).",
+        ),
         409: OpenApiResponse(ConflictOutput, "The layer version is stale: nothing was changed."),
     }
     return {code: described[code] for code in (401, 404, *codes)}
