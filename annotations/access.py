@@ -213,6 +213,19 @@ def layers_readable(user: Any, role: str | None, layers: QuerySet[Layer]) -> Que
     return layers.filter(Q(kind=Layer.Kind.MACHINE) | Q(kind=Layer.Kind.ANNOTATOR, annotator=user))
 
 
+def annotators_readable(user: Any, role: str | None, project: Project) -> QuerySet[User]:
+    """The users whose annotator layers in the project this user may read: anyone who is a member or
+    has an annotator layer there (roles that read all layers), else only the user. A filter by
+    annotator looks names up here only, so an unknown name and one you may not read answer alike."""
+    users = User.objects.all()
+    if role in CAN_READ_ALL_LAYERS:
+        layers = Layer.objects.filter(article__project=project, kind=Layer.Kind.ANNOTATOR)
+        return users.filter(Q(memberships__project=project) | Q(pk__in=layers.values("annotator_id"))).distinct()
+    if role is None:
+        return users.none()
+    return users.filter(pk=user.pk)
+
+
 def layer_scope(user: Any, roles: dict[int, str], prefix: str = "") -> Q:
     """The layers, across the user's projects, whose contents the user may read (`roles` as `roles_of`).
 

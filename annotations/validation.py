@@ -92,9 +92,13 @@ def validate_event(
         raise InvalidAnnotation("realis", f"unknown realis {realis!r}; allowed: {', '.join(schema.realis)}")
     if not isinstance(contexts, (list, tuple)):
         raise InvalidAnnotation("contexts", "must be a list of context names")
+    listed: set[str] = set()  # each context of the schema at most once: as many as the schema has
     for context in contexts:
         if not isinstance(context, str) or context not in schema.contexts:
             raise InvalidAnnotation("contexts", f"unknown context {context!r}; allowed: {', '.join(schema.contexts)}")
+        if context in listed:
+            raise InvalidAnnotation("contexts", f"context {context!r} is listed twice")
+        listed.add(context)
     counts: Counter[str] = Counter()
     seen: set[tuple[str, int]] = set()
     for role, mention in arguments:

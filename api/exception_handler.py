@@ -2,7 +2,8 @@
 
 Every 400 has the same shape, `{"detail": "...", "errors": {field: [messages]}}`, whatever raised
 it: a serializer (DRF ValidationError), a service (django ValidationError / InvalidAnnotation),
-an export option (ExportOptionError), a label schema (SchemaError) or an import (ImportFailed).
+an export option (ExportOptionError), a label schema (SchemaError), an import (ImportFailed) or a
+body that doesn't parse (ParseError, under `errors.body`).
 Nested serializer errors are flattened to dotted paths (`arguments[1].mention`) so that every
 message names its field. A stale layer version is a 409 with the version to reload; a strict
 export with a requested split left empty (EmptySplitsError) is a 409 naming the splits.
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -85,10 +88,22 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response = bad_request(errors, f"nothing was imported: {len(exc.errors)} error(s) in the file")
     elif isinstance(exc, SchemaError):
         response = bad_request({"label_schema": list(exc.errors)})
+    elif isinstance(exc, RequestDataTooBig):  # a JSON body or form fields past DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        size = int(context["request"].META.get("CONTENT_LENGTH") or 0) if "request" in context else 0
+        response = Response(
+            {
+                "detail": f"The request body is {size:,} bytes, over the limit of {limit:,} "
+                "(DATA_UPLOAD_MAX_MEMORY_SIZE): send less in one request."
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     elif isinstance(exc, DjangoValidationError):  # InvalidAnnotation, ExportOptionError, service checks
         response = bad_request(django_errors(exc))
     elif isinstance(exc, exceptions.ValidationError):
         response = bad_request(flatten_errors(exc.detail))
+    elif isinstance(exc, exceptions.ParseError):  # a malformed (or too deeply nested) body: api.parsers
+        response = bad_request({"body": [str(exc.detail)]})
     else:
         return drf_exception_handler(exc, context)
     # DRF's handler does this for its own exceptions: undo what ATOMIC_REQUESTS would commit.

@@ -5,7 +5,9 @@
   articles with an annotator layer in that status, and `not_started` also articles without one.
   The layer looked at is the one by `annotator` when that is given, else (for an annotator) the
   requesting user's own layer, else any annotator's layer.
-- `annotator=<username>` — articles with an annotator layer by that user.
+- `annotator=<username>` — articles with an annotator layer by that user, among the users whose
+  layers the reader may read (an annotator: only themselves); any other name is a 400, the same
+  for a name that doesn't exist.
 - `q=<text>` — full-text search in title and text (PostgreSQL: `websearch` syntax with English
   stemming; SQLite: case-insensitive substring).
 - `mention_text=`, `label=`, `event_type=`, `incomplete=true|false` — what the searched layers hold:
@@ -33,7 +35,7 @@ from drf_spectacular.utils import extend_schema_field
 from annotations.models import Article, Layer, Membership, Project
 from annotations.search import SEARCH_PARAMETERS, ArticleSearch, articles_search
 from annotations.selectors import Stage, articles_with_stage
-from api.permissions import role_in
+from api.permissions import annotators_readable, role_in
 
 if TYPE_CHECKING:
     from annotations.selectors import StagedArticle
@@ -56,10 +58,11 @@ class ArticleFilter(django_filters.FilterSet):
         "(not_started also matches articles without such a layer).",
     )
     annotator = UsernameFilter(
-        queryset=get_user_model().objects.all(),
+        queryset=get_user_model().objects.none(),  # per request: `annotators_readable`
         to_field_name="username",
-        error_messages={"invalid_choice": "no user named %(value)r"},
-        help_text="Username: articles with an annotator layer by this user.",
+        error_messages={"invalid_choice": "no annotator %(value)r whose layers you may read in this project"},
+        help_text="Username: articles with an annotator layer by this user. Annotators may name only themselves; "
+        "an unknown name and one whose layers you may not read answer the same 400.",
     )
     q = django_filters.CharFilter(
         help_text="Full-text search in the title and the text (PostgreSQL: web search syntax (words, "
@@ -97,6 +100,9 @@ class ArticleFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, project: Project | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.project = project
+        if project is not None and self.request is not None:
+            role = role_in(self.request, project)
+            self.filters["annotator"].queryset = annotators_readable(self.request.user, role, project)
 
     def filter_queryset(self, queryset: QuerySet[Article]) -> QuerySet[Article]:
         data: dict[str, Any] = self.form.cleaned_data

@@ -26,6 +26,7 @@ from annotations.access import (
     CONSUMER,
     MANAGER,
     REVIEWER,
+    annotators_readable,
     authenticated_user,
     role_in,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "CONSUMER",
     "MANAGER",
     "REVIEWER",
+    "annotators_readable",
     "authenticated_user",
     "check_layer_read",
     "check_layer_write",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import ArticleFactory, LayerFactory, ProjectFactory, UserFactory
 
@@ -29,6 +30,12 @@ def require_service(available: bool, what: str) -> None:
 def fast_password_hashing(settings):
     # The default PBKDF2 hasher makes every user a factory creates cost ~0.3 s.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    # The API throttles count requests in the cache (per process): each test starts from none.
+    cache.clear()
 
 
 @pytest.fixture

@@ -229,11 +229,16 @@ def test_annotator_cannot_export_import_or_start_jobs(project, article):
     )
 
 
+def admin_login(client: APIClient, username: str, password: str):
+    """Log in as a person does, through the admin's login form (django-axes needs the request)."""
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+
+
 def test_session_login_works_for_admin_users(project, article):
     admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
     gold = layer_gold(article=article)
     client = APIClient()
-    assert client.login(username="admin", password="pw-for-tests-only")
+    assert admin_login(client, "admin", "pw-for-tests-only").status_code == 302
 
     listed = client.get("/api/v1/projects/")
     written = client.post(url(project, f"layers/{gold.pk}/mentions/"), mention_body(gold), format="json")
@@ -247,8 +252,9 @@ def test_session_login_works_for_admin_users(project, article):
 def test_session_writes_need_the_csrf_token(project, article):
     UserFactory(username="admin", is_staff=True, is_superuser=True)
     gold = layer_gold(article=article)
-    client = APIClient(enforce_csrf_checks=True)
-    client.login(username="admin", password="pw-for-tests-only")
+    client = APIClient()
+    assert admin_login(client, "admin", "pw-for-tests-only").status_code == 302
+    client.handler.enforce_csrf_checks = True
 
     response = client.post(url(project, f"layers/{gold.pk}/mentions/"), mention_body(gold), format="json")
 
@@ -265,3 +271,61 @@ def test_invalid_token_is_401(project):
 
     assert response.status_code == 401
     assert response.data["detail"] == "Invalid token."
+
+
+# --- Names that must not leak ------------------------------------------------------------------
+
+
+def test_an_export_answers_alike_for_an_unknown_name_and_a_user_of_another_project(project, article):
+    consumer = client_for(member(project, ROLES.CONSUMER))
+    member(ProjectFactory(), ROLES.ANNOTATOR, "elsewhere")  # has an account, not in this project
+    mine = member(project, ROLES.ANNOTATOR, "mine")
+    add_mention(layer_for_annotator(article=article, annotator=mine), "Russia", "GPE")
+
+    answers = {
+        name: consumer.get(url(project, f"export/?format=jsonl&layer=annotator:{name}"))
+        for name in ("nobody", "elsewhere", "mine")
+    }
+
+    assert answers["mine"].status_code == 200
+    for name in ("nobody", "elsewhere"):
+        assert answers[name].status_code == 400
+        assert answers[name].data["errors"] == {"layer": [f"no annotator named {name!r} in project {project.slug!r}"]}
+
+
+def test_an_annotator_cannot_filter_articles_by_another_annotator(project, article):
+    me, other = member(project, ROLES.ANNOTATOR, "me"), member(project, ROLES.ANNOTATOR, "other")
+    layer_for_annotator(article=article, annotator=other)
+    layer_for_annotator(article=ArticleFactory(project=project), annotator=me)
+    client = client_for(me)
+
+    answers = {
+        name: client.get(url(project, f"articles/?annotator={name}&status=not_started"))
+        for name in ("other", "nobody", "me")
+    }
+
+    assert [a["id"] for a in answers["me"].data["results"]] == list(
+        Layer.objects.filter(annotator=me).values_list("article_id", flat=True)
+    )
+    for name in ("other", "nobody"):
+        assert answers[name].status_code == 400
+        assert answers[name].data["errors"] == {
+            "annotator": [f"no annotator {name!r} whose layers you may read in this project"]
+        }
+
+
+def test_a_reviewer_filters_by_any_annotator_of_the_project_but_not_by_outsiders(project, article):
+    reviewer = client_for(member(project, ROLES.REVIEWER))
+    annotator = member(project, ROLES.ANNOTATOR, "ann")
+    layer_for_annotator(article=article, annotator=annotator)
+    member(ProjectFactory(), ROLES.ANNOTATOR, "outsider")
+
+    found = reviewer.get(url(project, "articles/?annotator=ann"))
+    outsider = reviewer.get(url(project, "articles/?annotator=outsider"))
+    unknown = reviewer.get(url(project, "articles/?annotator=nobody"))
+
+    assert [a["id"] for a in found.data["results"]] == [article.pk]
+    assert outsider.status_code == unknown.status_code == 400
+    assert outsider.data["errors"]["annotator"][0].replace("outsider", "X") == unknown.data["errors"]["annotator"][
+        0
+    ].replace("nobody", "X")

@@ -272,6 +272,7 @@ def test_malformed_argument_names_the_nested_field(client, layer):
         ({"event_type": "INVADE"}, "event_type", "unknown event type 'INVADE'"),
         ({"mode": "sing"}, "mode", "mode 'sing' is not allowed for AID (allowed: military, economic, humanitarian)"),
         ({"realis": "maybe"}, "realis", "unknown realis 'maybe'; allowed: actual, future, hypothetical, negated"),
+        ({"contexts": ["military"] * 100_000}, "contexts", "context 'military' is listed twice"),
         ({"trigger_end": 10_000}, "trigger_end", "10000 is past the end of the article text ({length} characters)"),
         (
             {"trigger_text": "gave"},

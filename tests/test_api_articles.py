@@ -122,7 +122,7 @@ def test_status_adjudicated_looks_at_the_gold_layer(project):
             "status",
             "unknown layer status 'bogus'; allowed: not_started, in_progress, done, adjudicated",
         ),
-        ("annotator=nobody", "annotator", "no user named 'nobody'"),
+        ("annotator=nobody", "annotator", "no annotator 'nobody' whose layers you may read in this project"),
     ],
 )
 def test_malformed_filter_is_400_naming_the_parameter(project, query, field, message):

@@ -140,7 +140,7 @@ def test_export_ignores_the_accept_header(corpus, consumer):
         ("", "format", f"is required; formats: {FORMAT_LIST}"),
         ("format=", "format", f"is empty; formats: {FORMAT_LIST}"),
         ("format=jsonl&layer=silver", "layer", "'silver' is not a layer selector"),
-        ("format=jsonl&layer=annotator:nobody", "layer", "no user named 'nobody'"),
+        ("format=jsonl&layer=annotator:nobody", "layer", "no annotator named 'nobody' in project"),
         ("format=jsonl&split=validation", "split", "unknown split 'validation'; use train, dev, test or all"),
         ("format=jsonl&ratios=0.5,0.5", "ratios", "expected three numbers train,dev,test"),
         ("format=jsonl&ratios=0.9,0.9,0.1", "ratios", "train, dev and test must add up to 1"),

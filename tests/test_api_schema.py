@@ -87,10 +87,15 @@ def test_swagger_ui_works_offline_with_local_assets():
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
     assert not re.search(r"https?://", html), "the page must not load anything from the network"
+    start_up = "/api/docs/?script="  # Swagger UI's start-up script, a file of its own (no inline script: CSP)
+    assert start_up in assets
     for asset in assets:
-        assert asset.startswith("/static/"), asset
-        assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a local static file"
-    assert '"/api/schema/"' in html
+        if asset != start_up:
+            assert asset.startswith("/static/"), asset
+            assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a local static file"
+    script = APIClient().get(start_up).content.decode()
+    assert '"/api/schema/"' in script
+    assert not re.search(r"https?://", script)
 
 
 def test_the_schema_uses_an_before_a_vowel():
@@ -100,3 +105,21 @@ def test_the_schema_uses_an_before_a_vowel():
     wrong = sorted(set(re.findall(r"\b[Aa] (?!one)(?:[aeioAEIO]\w*)", schema)))
 
     assert wrong == []
+
+
+def test_the_schema_tells_the_truth_about_formats_urls_media_types_and_errors():
+    schema = yaml.safe_load(APIClient().get("/api/schema/").content)
+    paths = schema["paths"]
+    export = paths["/api/v1/projects/{slug}/export/"]["get"]
+    download = paths["/api/v1/projects/{slug}/dataset-versions/{id}/download/"]["get"]
+    article = schema["components"]["schemas"]["ArticleOutput"]["properties"]
+
+    format_parameter = next(p for p in export["parameters"] if p["name"] == "format")
+    assert format_parameter["schema"]["enum"] == ["jsonl", "spacy", "conll", "brat", "dygie", "hf"]
+    assert "format" not in article["url"]  # an empty url is no uri
+    for operation in (export, download):
+        assert "application/x-ndjson" in operation["responses"]["200"]["content"]
+    jobs = paths["/api/v1/projects/{slug}/jobs/"]["post"]["responses"]["400"]["content"]["application/json"]
+    assert jobs["schema"]["$ref"].endswith("/ValidationErrorOutput")  # a malformed body too: errors.body
+    assert "errors" in schema["components"]["schemas"]["ValidationErrorOutput"]["required"]
+    assert "404" in paths["/api/v1/projects/"]["get"]["responses"]  # page=0 or past the last

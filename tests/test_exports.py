@@ -39,7 +39,7 @@ from annotations.services.imports import import_paths
 from annotations.services.items import event_create, mention_create, stance_create
 from annotations.services.layers import layer_for_annotator, layer_gold, layer_set_status
 from annotations.services.projects import project_create
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -1008,7 +1008,7 @@ def test_command_unpacks_archives_into_a_folder(seeded, tmp_path):
 
 
 def test_an_annotator_without_layers_gives_an_empty_but_valid_export(seeded, tmp_path):
-    UserFactory(username="bob")
+    MembershipFactory(project=seeded, user=UserFactory(username="bob"), role="annotator")
     assert stream(seeded, format="jsonl", layer="annotator:bob") == b""
     conll = members(stream(seeded, format="conll", layer="annotator:bob"))
     manifest = orjson.loads(conll.pop("manifest.json"))
@@ -1038,7 +1038,7 @@ def test_an_annotator_without_layers_gives_an_empty_but_valid_export(seeded, tmp
         (["--format", "xml"], "--format: unknown format 'xml'; formats: jsonl, spacy, conll, brat, dygie, hf"),
         (["--layer", "silver"], "--layer: 'silver' is not a layer selector; use gold, annotator:USERNAME,"),
         (["--layer", "annotator:"], "--layer: 'annotator:' is not a layer selector"),
-        (["--layer", "annotator:nobody"], "--layer: no user named 'nobody'"),
+        (["--layer", "annotator:nobody"], "--layer: no annotator named 'nobody' in project 'niger'"),
         (["--ratios", "0.5,0.5,0.5"], "--ratios: train, dev and test must add up to 1, they add up to 1.5"),
         (["--ratios", "1.1,-0.1,0"], "--ratios: the dev ratio must be a number from 0 to 1, got '-0.1'"),
         (["--ratios", "a,b,c"], "--ratios: the train ratio 'a' is not a number"),

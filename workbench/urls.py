@@ -16,3 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]
+
+# A path under /api/ that matches no route (a slug with a space) answers JSON like every API error.
+handler404 = "api.views.errors.not_found"

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
@@ -119,11 +119,21 @@ def latest_model_version(project: Project) -> str | None:
 def selection_resolve(
     *, project: Project, layer: LayerSelector, statuses: tuple[str, ...] = (), since: datetime | None = None
 ) -> Selection:
-    """Look up the annotator or the latest model version; an unknown username is an error."""
+    """Look up the annotator or the latest model version.
+
+    The annotator is looked up among the project's members and the users with an annotator layer (or
+    a deleted one) in it: any other name, an unknown one or a user of other projects alike, is an
+    error, so the answer tells nothing about who has an account."""
     if layer.kind == "annotator":
-        user_id = get_user_model().objects.filter(username=layer.name).values_list("pk", flat=True).first()
+        in_project = (
+            Q(memberships__project=project)
+            | Q(pk__in=Layer.objects.filter(article__project=project, kind="annotator").values("annotator_id"))
+            | Q(pk__in=Deletion.objects.filter(project_id=project.pk, kind="annotator").values("annotator_id"))
+        )
+        users = get_user_model().objects.filter(in_project, username=layer.name)
+        user_id = users.values_list("pk", flat=True).first()
         if user_id is None:
-            raise ExportOptionError("layer", f"no user named {layer.name!r}")
+            raise ExportOptionError("layer", f"no annotator named {layer.name!r} in project {project.slug!r}")
         return Selection(project, layer, statuses, since, annotator_id=user_id)
     if layer.kind == "machine":
         version = layer.name

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Field, Model
 
 from annotations.errors import ImportFailed
+from annotations.json_limits import JSONTooDeep, json_loads_bounded
 from annotations.services.articles import ArticleInput, check_article
 
 # Past this many problems a file is clearly not the format it claims; stop listing them.
@@ -78,9 +79,12 @@ def json_lines(path: Path, errors: list[str]) -> Iterator[tuple[int, dict[str, A
             errors.append(f"{path}:{number}: stopped reading after {MAX_ERRORS_PER_FILE} errors")
             return
         try:
-            value = json.loads(line)
+            value = json_loads_bounded(line)
         except json.JSONDecodeError as exc:
             errors.append(f"{path}:{number}: malformed JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except JSONTooDeep as exc:
+            errors.append(f"{path}:{number}: JSON {exc}")
             continue
         if not isinstance(value, dict):
             errors.append(f"{path}:{number}: expected a JSON object, got {json_type_name(value)}")

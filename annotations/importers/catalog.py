@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from annotations.importers import annotated_jsonl, brat, doccano, jsonl, labelstudio, txt
 from annotations.importers.annotated import AnnotatedFile, ReadOptions
+from annotations.json_limits import json_loads_bounded
 from annotations.services.articles import ArticleInput
 
 ArticleReader = Callable[[Path], list[ArticleInput]]
@@ -47,7 +47,7 @@ def annotated_format_for(path: Path) -> str | None:
         try:
             with path.open("rb") as handle:
                 first = next((line for line in handle if line.strip()), b"")
-            record = json.loads(first)
+            record = json_loads_bounded(first)
         except (OSError, ValueError):
             return "jsonl"  # the reader reports what is wrong with it
         if isinstance(record, dict) and "mentions" not in record and {"label", "labels", "entities"} & set(record):

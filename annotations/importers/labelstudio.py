@@ -22,6 +22,7 @@ from annotations.errors import ImportFailed
 from annotations.importers.annotated import AnnotatedFile, ReadOptions, Relation, Span, from_spans
 from annotations.importers.base import read_text
 from annotations.importers.doccano import article_of
+from annotations.json_limits import JSONTooDeep, check_json_depth, max_depth
 
 
 def tasks(text: str, name: str) -> list[tuple[int, Any]]:
@@ -44,6 +45,12 @@ def tasks(text: str, name: str) -> list[tuple[int, Any]]:
             value, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
             raise ImportFailed([f"{name}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno})"]) from None
+        except RecursionError:
+            raise ImportFailed([f"{name}:{line}: JSON {JSONTooDeep(max_depth())}"]) from None
+        try:
+            check_json_depth(value)
+        except JSONTooDeep as exc:
+            raise ImportFailed([f"{name}:{line}: JSON {exc}"]) from None
         found.append((line, value))
 
 

@@ -7,6 +7,7 @@ so every article gets its content hash, its story key and its anchors.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotations.json_limits import JSONTooDeep, check_json_depth, json_size
 from annotations.language import detect_language
 from annotations.models import (
     Article,
@@ -69,20 +71,50 @@ def check_article(*, article: ArticleInput) -> None:
         raise ValidationError({"metadata": ["must be a JSON object"]})
     if len(article.url) > 2000:
         raise ValidationError({"url": ["is longer than 2000 characters"]})
+    if article.metadata:
+        check_metadata(article.metadata)
     for name in ("title", "text", "source", "url", "language", "metadata"):
-        if _holds_nul(getattr(article, name)):
-            raise ValidationError({name: ["contains a NUL character (U+0000), which the database can't store"]})
+        problem = _unstorable_character(getattr(article, name))
+        if problem:
+            raise ValidationError({name: [problem]})
 
 
-def _holds_nul(value: Any) -> bool:
-    """A NUL anywhere in a string, or in a key or string of a JSON value (PostgreSQL refuses both)."""
+def check_metadata(metadata: dict[str, Any]) -> None:
+    """An article's metadata nests at most JSON_MAX_DEPTH levels (the exports can write it) and takes
+    at most ARTICLE_METADATA_MAX_BYTES as JSON (it is read with every article)."""
+    try:
+        check_json_depth(metadata)
+    except JSONTooDeep as exc:
+        raise ValidationError({"metadata": [f"is {exc}"]}) from None
+    size, limit = json_size(metadata), settings.ARTICLE_METADATA_MAX_BYTES
+    if size > limit:
+        raise ValidationError(
+            {"metadata": [f"takes {size:,} bytes as JSON, over the limit of {limit:,} (ARTICLE_METADATA_MAX_BYTES)"]}
+        )
+
+
+# A surrogate code point on its own (from a JSON escape such as "\\ud800") is no character: it can't be
+# encoded as UTF-8, so neither hashed nor stored.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unstorable_character(value: Any) -> str:
+    """Why a string, or a key or string of a JSON value, can't be stored: a NUL (PostgreSQL refuses it)
+    or a lone surrogate (not valid Unicode); "" when it can."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return "contains a NUL character (U+0000), which the database can't store"
+        if found := _LONE_SURROGATE.search(value):
+            return (
+                f"contains a lone surrogate (U+{ord(found.group()):04X}) at position {found.start()}, "
+                "which is not a Unicode character: fix the escape or the encoding"
+            )
+        return ""
     if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+        return next(filter(None, (_unstorable_character(k) or _unstorable_character(v) for k, v in value.items())), "")
     if isinstance(value, list):
-        return any(map(_holds_nul, value))
-    return False
+        return next(filter(None, map(_unstorable_character, value)), "")
+    return ""
 
 
 @dataclass

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from annotations.demo_accounts import DemoUser
 from annotations.errors import ImportFailed
 from annotations.models import Membership, Project
 from annotations.services.actors import ActorLoad, actors_load_file
@@ -26,15 +27,6 @@ DEMO_ACTORS_FILE = "actors.jsonl"
 DEMO_GUIDELINES_FILE = "guidelines.md"
 # Every seed article goes to this many of the demo annotators, so the demo opens on work.
 DEMO_OVERLAP = 2
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    password: str
-    role: str
-    is_staff: bool = True
-    is_superuser: bool = False
-    api_token: bool = False
 
 
 @transaction.atomic

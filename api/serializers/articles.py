@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from annotations.json_limits import JSONTooDeep, json_loads_bounded
 from annotations.models import Article
 from api.serializers.layers import LayerOutput
 
@@ -16,6 +17,8 @@ class ArticleOutput(serializers.ModelSerializer):
         "or adjudicated (the gold layer is).",
     )
     layers = LayerOutput(source="visible_layers", many=True, read_only=True, help_text="The layers you may read.")
+    # A plain string: often empty, which a `format: uri` would call invalid.
+    url = serializers.CharField(read_only=True, help_text="Where the article was published, or empty.")
 
     class Meta:
         model = Article
@@ -68,16 +71,23 @@ class AnnotatedImportOptions(serializers.Serializer):
         help_text="jsonl (native export lines), brat (a .zip of .txt + .ann), doccano (JSONL), labelstudio "
         "(JSON export). Default: told from the file name.",
     )
-    label_map = serializers.JSONField(
-        binary=True,  # a form field or query parameter: the JSON text
+    label_map = serializers.CharField(  # a form field or query parameter: the JSON text
         required=False,
+        allow_blank=True,
         default=None,
+        trim_whitespace=False,
         help_text='Their labels to ours, a JSON object such as {"Country": "GPE", "agent": "actor"}.',
     )
 
-    def validate_label_map(self, value: object) -> dict[str, str] | None:
-        if value is None or value == "":
+    def validate_label_map(self, text: str | None) -> dict[str, str] | None:
+        if text is None or text == "":
             return None
+        try:
+            value = json_loads_bounded(text)
+        except JSONTooDeep as exc:
+            raise serializers.ValidationError(f"is {exc}") from None
+        except ValueError:
+            raise serializers.ValidationError("Value must be valid JSON.") from None
         if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise serializers.ValidationError('is not a JSON object of label names, such as {"Country": "GPE"}')
         return value

@@ -14,10 +14,19 @@ from annotations.models import DatasetVersion
 FORMAT_HELP = "One of: " + ", ".join(f"{name} ({f.description})" for name, f in FORMATS.items())
 
 
+# What an export answers with: each format's own type, or a zip of several files.
+EXPORT_MEDIA_TYPES = sorted({f.media_type for f in FORMATS.values()} | {"application/zip"})
+
+
+@extend_schema_field({"type": "string", "enum": list(FORMATS)})
+class FormatField(serializers.CharField):
+    """A format of the catalog: an enum in the schema; an unknown one is a 400 listing them."""
+
+
 class ExportQuery(serializers.Serializer):
     """The export options (query parameters of the export; fields of a dataset version)."""
 
-    format = serializers.CharField(
+    format = FormatField(
         help_text=FORMAT_HELP,
         error_messages={
             "required": f"is required; formats: {', '.join(FORMATS)}",

@@ -6,7 +6,6 @@ layers are listed there too, and POSTing to them gets or creates your layer (or 
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import BaseParser, DataAndFiles, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +33,7 @@ from annotations.services.gold import gold_open
 from annotations.services.imports import articles_import_jsonl
 from annotations.services.layers import layer_for_annotator
 from api.filters import ArticleFilter, ProjectFilterBackend
+from api.parsers import JSONLinesParser, JSONLParser, RequestTooLarge, content_length
 from api.permissions import CAN_ANNOTATE, CAN_IMPORT, CAN_WRITE_GOLD, layers_readable, require_role
 from api.serializers.articles import (
     AnnotatedImportOptions,
@@ -86,24 +86,6 @@ class ArticleViewSet(ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
         return ArticleDetailOutput if self.action == "retrieve" else ArticleOutput
 
 
-class JSONLinesParser(BaseParser):
-    """A raw JSON Lines body, spooled to disk past FILE_UPLOAD_MAX_MEMORY_SIZE; read as `file`."""
-
-    media_type = "application/x-ndjson"
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> DataAndFiles:
-        # Not a context manager: the file is the request's data and lives as long as the request.
-        spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
-        if stream is not None:
-            shutil.copyfileobj(stream, spool, 64 * 1024)
-        spool.seek(0)
-        return DataAndFiles({}, {"file": File(spool, name="request body")})
-
-
-class JSONLParser(JSONLinesParser):
-    media_type = "application/jsonl"
-
-
 class ImportNegotiation(DefaultContentNegotiation):
     """The parser by Content-Type as usual, but `?format=` is the import format, not a renderer."""
 
@@ -149,6 +131,13 @@ class ArticleImportView(ProjectScopedMixin, APIView):
     def post(self, request: Request, slug: str) -> Response:
         project = self.get_project()
         require_role(request, project, CAN_IMPORT, "Importing articles")
+        size, limit = content_length(request), settings.IMPORT_MAX_BYTES
+        if size > limit:  # before reading a byte of it: Django reads no further than Content-Length
+            raise RequestTooLarge(
+                f"The upload is {size:,} bytes, over the limit of {limit:,} (IMPORT_MAX_BYTES). Split the file into "
+                f"parts under {limit:,} bytes and send each in a request of its own (each part is imported all or "
+                "nothing), or import it on the server with `manage.py import_articles`."
+            )
         upload = request.data.get("file")
         if not isinstance(upload, File):  # an upload (multipart) or the spooled body (JSON Lines)
             raise serializers.ValidationError(

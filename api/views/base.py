@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from annotations.models import Event, Layer, Mention, Project, Stance
 from api.permissions import authenticated_user, project_for, role_in
 from api.serializers.base import ConflictOutput, ErrorOutput, ValidationErrorOutput
+from api.throttling import ThrottledTokenAuthentication
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
@@ -35,7 +36,11 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         400: OpenApiResponse(ValidationErrorOutput, "Bad input; every message names its field."),
         401: OpenApiResponse(ErrorOutput, "Not authenticated (session or `Authorization: Token …`)."),
         403: OpenApiResponse(ErrorOutput, "Your role in the project does not allow this."),
-        404: OpenApiResponse(ErrorOutput, "No such project (or you are not a member), or no such object in it."),
+        404: OpenApiResponse(
+            ErrorOutput,
+            "No such project (or you are not a member), or no such object in it; on a list, a `page` that is "
+            "not there (0 or less, or past the last page).",
+        ),
         409: OpenApiResponse(ConflictOutput, "The layer version is stale: nothing was changed."),
     }
     return {code: described[code] for code in (401, 404, *codes)}
@@ -59,7 +64,7 @@ class ProjectScopedMixin(APIView):
     view's bases, it comes before the generic views and viewsets in the method resolution order.
     """
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]  # token first: 401, not 403
+    authentication_classes = [ThrottledTokenAuthentication, SessionAuthentication]  # token first: 401, not 403
     permission_classes = [IsAuthenticated]
     _project: Project | None = None
 

@@ -34,7 +34,12 @@ from annotations.services.datasets import dataset_version_create
 from annotations.storage import StorageError, StoredFileCorrupt, StoredFileMissing, stored_open_verified
 from api.permissions import CAN_EXPORT, require_role
 from api.serializers.base import ErrorOutput
-from api.serializers.datasets import DatasetVersionCreateInput, DatasetVersionOutput, ExportQuery
+from api.serializers.datasets import (
+    EXPORT_MEDIA_TYPES,
+    DatasetVersionCreateInput,
+    DatasetVersionOutput,
+    ExportQuery,
+)
 from api.views.base import SLUG, PagePagination, ProjectScopedMixin, error_responses, validated
 
 
@@ -137,7 +142,10 @@ class DatasetVersionDownloadView(ProjectScopedMixin, APIView):
             OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Dataset version id."),
         ],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, "The stored export."),
+            **{
+                (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, "The stored export.")
+                for media_type in EXPORT_MEDIA_TYPES
+            },
             **error_responses(403),
             409: OpenApiResponse(ErrorOutput, "The stored file no longer matches its sha256: not served."),
             410: OpenApiResponse(ErrorOutput, "The stored file is gone from the storage."),
@@ -224,9 +232,13 @@ class ExportView(ProjectScopedMixin, APIView):
         "Managers, reviewers and consumers.",
         parameters=[SLUG, ExportQuery, *EXPORT_HEADERS],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, "The export; Content-Disposition names the file."
-            ),
+            **{
+                (200, media_type): OpenApiResponse(
+                    OpenApiTypes.BINARY,
+                    "The export (JSON Lines: application/x-ndjson); Content-Disposition names the file.",
+                )
+                for media_type in EXPORT_MEDIA_TYPES
+            },
             **error_responses(400, 403),
             409: OpenApiResponse(ErrorOutput, "strict=true and a requested split would be empty: nothing exported."),
         },

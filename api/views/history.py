@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +16,7 @@ from annotations.selectors import layer_history
 from annotations.services.history import UndoConflict, change_undo
 from api.permissions import check_layer_read, check_layer_write, project_for
 from api.serializers.history import HistoryOutput, UndoInput, UndoOutput
+from api.throttling import ThrottledTokenAuthentication
 from api.views.base import LAYER_ID, SLUG, error_responses, layer_in, validated
 
 HISTORY_LIMIT = 50
@@ -26,7 +27,7 @@ class HistoryView(APIView):
     """As the other project views (`ProjectScopedMixin`): token or session, the URL's project
     resolved first (404 for non-members)."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]  # token first: 401, not 403
+    authentication_classes = [ThrottledTokenAuthentication, SessionAuthentication]  # token first: 401, not 403
     permission_classes = [IsAuthenticated]
 
     def layer(self, request: Request, slug: str, pk: int) -> tuple[Project, Layer]:

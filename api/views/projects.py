@@ -14,7 +14,9 @@ from api.views.base import PagePagination, ProjectScopedMixin, error_responses
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your projects (superusers: all)", responses={200: ProjectOutput}),
+    list=extend_schema(
+        summary="Your projects (superusers: all)", responses={200: ProjectOutput(many=True), **error_responses()}
+    ),
     retrieve=extend_schema(
         summary="A project with its label schema and guidelines",
         responses={200: ProjectDetailOutput, **error_responses()},

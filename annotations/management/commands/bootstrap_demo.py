@@ -10,20 +10,17 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotations.models import Membership
-from annotations.services.demo import DEMO_ACTORS_FILE, DemoUser, demo_bootstrap
+from annotations.demo_accounts import DEMO_USERS
+from annotations.services.demo import DEMO_ACTORS_FILE, demo_bootstrap
 
 PROJECT_SLUG = "seeds"
 PROJECT_NAME = "Seed articles — Russia–Niger military cooperation"
 
-# Public on purpose: this is a demo. The command refuses to run with DEBUG off unless --force.
-DEMO_USERS: dict[str, DemoUser] = {
-    "admin": DemoUser("admin-demo-pass", Membership.Role.MANAGER, is_superuser=True),
-    "annotator1": DemoUser("annotator1-demo-pass", Membership.Role.ANNOTATOR),
-    "annotator2": DemoUser("annotator2-demo-pass", Membership.Role.ANNOTATOR),
-    "reviewer": DemoUser("reviewer-demo-pass", Membership.Role.REVIEWER),
-    "ml": DemoUser("ml-demo-pass", Membership.Role.CONSUMER, is_staff=False, api_token=True),
-}
+DEMO_PASSWORDS_WARNING = (
+    "WARNING: DEBUG is off and these demo accounts have public passwords. Change each one "
+    "(manage.py changepassword NAME) or deactivate it: until then the system check workbench.E001 "
+    "stops migrate and `check --database default`."
+)
 
 
 class Command(BaseCommand):
@@ -67,5 +64,7 @@ class Command(BaseCommand):
         write(f"API docs: http://{host}:{port}/api/docs/")
         for error in report.errors:
             self.stderr.write(error)
+        if not settings.DEBUG:
+            self.stderr.write(DEMO_PASSWORDS_WARNING)
         if report.errors:
             raise CommandError(f"{len(report.errors)} error(s) while loading the seeds; see above")
