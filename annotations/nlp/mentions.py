@@ -38,13 +38,17 @@ class GazetteerRuler(EntityRuler):
     window_matcher: Matcher | None = None
     window_anchors: np.ndarray
     window_size: int = 0
+    window_tail: int = 0
+    # Lower forms the model takes for a one-word name but the rules file says are common nouns ("État").
+    not_names: frozenset[str] = frozenset()
 
     def add_window_patterns(self, patterns: Sequence[dict[str, Any]]) -> None:
-        """Token patterns (WEAPON, QUANTITY…) matched only in a few tokens before an anchor word.
+        """Token patterns (WEAPON, QUANTITY, DATE…) matched only in short windows around an anchor word.
 
-        Each pattern must end with a required token whose LEMMA is given (the head noun: "system",
-        "helicopter", "soldier"). Running the Matcher over those short windows instead of the whole
-        article finds the same spans at a fraction of the cost.
+        Each pattern needs a required token whose LEMMA is given (the head noun: "system", "helicopter",
+        "soldier", "juillet"): the last such token is the anchor; the tokens after it (a year after the
+        month: "10 avril 2023") are its tail. Running the Matcher over those short windows instead of the
+        whole article finds the same spans at a fraction of the cost.
         """
         if not patterns:
             return
@@ -52,13 +56,21 @@ class GazetteerRuler(EntityRuler):
         anchors: set[str] = set()
         for entry in patterns:
             pattern = entry["pattern"]
-            last = pattern[-1] if pattern else {}
-            lemma = last.get("LEMMA")
-            if last.get("OP") not in (None, "!", "1") or lemma is None:
-                raise ValueError(f"entity pattern {entry!r}: the last token must be a required LEMMA test")
+            at = max(
+                (
+                    i
+                    for i, node in enumerate(pattern)
+                    if node.get("LEMMA") is not None and node.get("OP") in (None, "1")
+                ),
+                default=None,
+            )
+            if at is None:
+                raise ValueError(f"entity pattern {entry!r}: needs a required LEMMA test (the anchor)")
+            lemma = pattern[at]["LEMMA"]
             anchors.update(lemma["IN"] if isinstance(lemma, dict) else [lemma])
-            unbounded = sum(1 for node in pattern if node.get("OP") in ("*", "+"))
-            self.window_size = max(self.window_size, len(pattern) + 3 * unbounded)
+            before, tail = pattern[: at + 1], pattern[at + 1 :]
+            self.window_size = max(self.window_size, len(before) + 3 * _unbounded(before))
+            self.window_tail = max(self.window_tail, len(tail) + 3 * _unbounded(tail))
             self.window_matcher.add(entry["label"], [pattern])
         strings = self.nlp.vocab.strings
         self.window_anchors = np.array(sorted(strings.add(a) for a in anchors), dtype=np.uint64)
@@ -69,9 +81,22 @@ class GazetteerRuler(EntityRuler):
             lemmas = doc.to_array(LEMMA)
             for anchor in np.flatnonzero(is_member(lemmas, self.window_anchors)).tolist():
                 low = max(0, anchor - self.window_size)
-                for m_id, start, end in self.window_matcher(doc[low : anchor + 1]):
+                for m_id, start, end in self.window_matcher(doc[low : anchor + 1 + self.window_tail]):
                     found.add((m_id, low + start, low + end))
         return sorted(found, key=lambda m: (m[2] - m[1], -m[1]), reverse=True)
+
+    def _drop_non_names(self, doc: Doc) -> None:
+        """A model name needs a token of two letters or digits ("s’", "n’" are elisions) and must not be a
+        listed noun."""
+        ents = doc.ents
+        kept = [
+            ent
+            for ent in ents
+            if any(sum(ch.isalnum() for ch in token.text) >= 2 for token in ent)
+            and not (len(ent) == 1 and ent[0].lower_ in self.not_names)
+        ]
+        if len(kept) != len(ents):
+            doc.ents = kept
 
     def __call__(self, doc: Doc) -> Doc:
         self.apply(doc)
@@ -79,6 +104,7 @@ class GazetteerRuler(EntityRuler):
 
     def apply(self, doc: Doc) -> tuple[list[Span], list[Span]]:
         """Set doc.ents; return (the ruler's spans, the model entities they displaced)."""
+        self._drop_non_names(doc)
         matches = self.match(doc)
         taken = bytearray(len(doc))
         new_spans: list[Span] = []
@@ -105,12 +131,28 @@ class GazetteerRuler(EntityRuler):
         return new_spans, displaced
 
 
+def _unbounded(nodes: Sequence[dict[str, Any]]) -> int:
+    return sum(1 for node in nodes if node.get("OP") in ("*", "+"))
+
+
+APOSTROPHES = ("'", "\u2019")
+
+
+def _spellings(surface: str) -> list[str]:
+    """The name as written, and with the other apostrophe (French texts use ’: "Côte d’Ivoire")."""
+    out = [surface]
+    for a, b in (APOSTROPHES, APOSTROPHES[::-1]):
+        if a in surface:
+            out.append(surface.replace(a, b))
+    return out
+
+
 def gazetteer_patterns(actors: Iterable[ActorEntry]) -> tuple[list[dict[str, Any]], list[str]]:
     """Phrase patterns (exact spelling) for every name and alias; an alias shared by two actors is dropped."""
     owners: dict[str, set[tuple[str, str]]] = {}
     for actor in actors:
-        for surface in (actor.name, *actor.aliases):
-            surface = surface.strip()
+        surfaces = {spelling for written in (actor.name, *actor.aliases) for spelling in _spellings(written.strip())}
+        for surface in surfaces:
             if surface:
                 owners.setdefault(surface, set()).add((actor.name, actor.kind))
     patterns: list[dict[str, Any]] = []
@@ -127,10 +169,15 @@ def gazetteer_patterns(actors: Iterable[ActorEntry]) -> tuple[list[dict[str, Any
 
 
 def build_ruler(
-    nlp: Language, actors: Sequence[ActorEntry], entity_patterns: Sequence[dict[str, Any]]
+    nlp: Language,
+    actors: Sequence[ActorEntry],
+    entity_patterns: Sequence[dict[str, Any]],
+    not_names: Iterable[str] = (),
 ) -> tuple[GazetteerRuler, list[str]]:
-    """The gazetteer (actor names, exact spelling) plus the token patterns of the rules file (WEAPON…)."""
+    """The gazetteer (actor names, exact spelling) plus the token patterns of the rules file (WEAPON…);
+    `not_names` (lower forms) are one-word model names the rules file says are nouns ("État")."""
     ruler = GazetteerRuler(nlp, name="gazetteer", phrase_matcher_attr="ORTH", overwrite_ents=True)
+    ruler.not_names = frozenset(word.lower() for word in not_names)
     patterns, notes = gazetteer_patterns(actors)
     # Phrase patterns only need the tokenizer: keep the trained components out of it.
     with nlp.select_pipes(disable=nlp.pipe_names):
@@ -147,6 +194,8 @@ NAME_FIRST_LABELS = frozenset({"ORG", "PERSON"})
 # The model's spans keep "the" ("the National Assembly"); the annotation guidelines never do, except
 # in dates and amounts ("the past decade", "a dozen").
 LEADING_DETERMINERS = frozenset({"the", "a", "an"})
+# French articles, trimmed only when written in lower case ("la Défense"; "Le Monde" keeps its "Le").
+LOWER_CASE_DETERMINERS = frozenset({"le", "la", "les", "l'", "l’", "un", "une", "des", "du", "de", "d'", "d’"})
 UNTRIMMED_LABELS = frozenset({"DATE", "QUANTITY", "MONEY"})
 
 
@@ -317,7 +366,10 @@ def _trimmed(doc: Doc, start: int, end: int, code: str) -> tuple[int, int]:
     """A model name without its article or a stray preposition: "the National Assembly (on)"."""
     if code in UNTRIMMED_LABELS:
         return start, end
-    while end - start > 1 and doc[start].lower_ in LEADING_DETERMINERS:
+    while end - start > 1 and (
+        doc[start].lower_ in LEADING_DETERMINERS
+        or (doc[start].text in LOWER_CASE_DETERMINERS and doc[start].pos_ in ("DET", "ADP"))
+    ):
         start += 1
     while end - start > 1 and doc[end - 1].pos_ in ("ADP", "PUNCT", "CCONJ"):
         end -= 1
