@@ -78,3 +78,47 @@ def test_elisions_and_state_as_a_common_noun_are_no_names(french):
     result = annotate(french, "Après le coup d’État, il s’agit de savoir si la junte n’a pas menti.")
 
     assert not any(m.text in ("État", "s’", "n’") for m in result.mentions)
+
+
+def roles_of(result: DocumentSuggestions, trigger: str) -> dict[str, list[str]]:
+    (event,) = [e for e in result.events if e.trigger_text == trigger]
+    out: dict[str, list[str]] = {}
+    for argument in event.arguments:
+        out.setdefault(argument.role, []).append(result.mentions[argument.mention].text)
+    return out
+
+
+def test_signing_an_agreement_is_one_agree_event_on_the_verb(french):
+    result = annotate(french, "La Russie et le Niger ont signé un accord de défense à Niamey.")
+
+    assert [(e.event_type, e.trigger_text) for e in result.events if e.event_type == "AGREE"] == [("AGREE", "signé")]
+    assert roles_of(result, "signé") == {"actor": ["Russie", "Niger"], "place": ["Niamey"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger", "roles"),
+    [
+        # subject → actor, obj → recipient, "avec X" → recipient
+        ("Le Mali a rompu ses relations avec la France.", "rompu", {"actor": ["Mali"], "recipient": ["France"]}),
+        # passive: the passive subject → recipient, "par X" → actor
+        (
+            "Le Niger a été suspendu par la CEDEAO mercredi.",
+            "suspendu",
+            {"actor": ["CEDEAO"], "recipient": ["Niger"], "time": ["mercredi"]},
+        ),
+        # a pronominal verb is no passive
+        (
+            "Le général Tiani s’est entretenu avec Vladimir Poutine.",
+            "entretenu",
+            {"actor": ["général Tiani"], "recipient": ["Vladimir Poutine"]},
+        ),
+        # "au Mali" → recipient of a delivery, the object → artifact
+        (
+            "La Russie a livré des drones au Mali.",
+            "livré",
+            {"actor": ["Russie"], "recipient": ["Mali"], "artifact": ["drones"]},
+        ),
+    ],
+)
+def test_arguments_are_read_off_the_ud_parse(french, text, trigger, roles):
+    assert roles_of(annotate(french, text), trigger) == roles

@@ -241,7 +241,7 @@ class MentionIndex:
                 break
             start = min([i, *(self.token_starts[m] for m in owners)])
             i = start - 1
-        span = self.doc[start : head.i + 1]
+        span = self.doc[start : self._right_edge(head)]
         char_start, char_end = span.start_char, span.end_char
         if "\n\n" in self.text[char_start:char_end]:
             span = self.doc[head.i : head.i + 1]
@@ -256,6 +256,17 @@ class MentionIndex:
         for i in range(span.start, span.end):
             self.by_token.setdefault(i, []).append(index)
         return [index]
+
+    def _right_edge(self, head: Token) -> int:
+        """Adjectives after the noun belong to the phrase too (French: "régimes militaires", "autorités
+        nigériennes"); a name there ends it."""
+        end = head.i + 1
+        while end < len(self.doc) and self.doc[end].head.i == head.i and self.doc[end].dep_ == "amod":
+            owners = self.by_token.get(end, [])
+            if any(self.mentions[m].label not in NOMINAL_MODIFIER_LABELS for m in owners):
+                break
+            end = max([end + 1, *(self.token_ends[m] for m in owners)])
+        return end
 
     def compact(self, used: set[int]) -> dict[int, int]:
         """Drop the nominal mentions no suggestion uses, put the rest back in text order; old → new index."""
