@@ -86,14 +86,15 @@ class GazetteerRuler(EntityRuler):
         return sorted(found, key=lambda m: (m[2] - m[1], -m[1]), reverse=True)
 
     def _drop_non_names(self, doc: Doc) -> None:
-        """A model name needs a token of two letters or digits ("s’", "n’" are elisions) and must not be a
-        listed noun."""
+        """A model entity needs a token of two letters or digits ("s’", "n’" are elisions), a name a letter
+        ("2023-09-17" is no place), and it must not be a listed noun."""
         ents = doc.ents
         kept = [
             ent
             for ent in ents
             if any(sum(ch.isalnum() for ch in token.text) >= 2 for token in ent)
             and not (len(ent) == 1 and ent[0].lower_ in self.not_names)
+            and (ent.label_ not in NAME_LABELS or any(ch.isalpha() for ch in ent.text))
         ]
         if len(kept) != len(ents):
             doc.ents = kept
@@ -197,6 +198,7 @@ LEADING_DETERMINERS = frozenset({"the", "a", "an"})
 # French articles, trimmed only when written in lower case ("la Défense"; "Le Monde" keeps its "Le").
 LOWER_CASE_DETERMINERS = frozenset({"le", "la", "les", "l'", "l’", "un", "une", "des", "du", "de", "d'", "d’"})
 UNTRIMMED_LABELS = frozenset({"DATE", "QUANTITY", "MONEY"})
+NAME_LABELS = frozenset({"PER", "PERSON", "LOC", "GPE", "ORG", "MISC", "NORP", "FAC"})
 
 
 @dataclass
