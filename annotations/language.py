@@ -2,10 +2,10 @@
 
 Detection must not slow the import down (DESIGN.md §7: ≥ 2,000 articles/s), so it reads two short
 samples, the head and the tail of the text, with lingua's low-accuracy mode (trigrams only, reliable
-from about 120 characters; a shorter text is read with the full models) restricted to the languages in `settings.SPACY_MODELS`. When the samples
-disagree (the rare case) the first few thousand characters are split into language runs and the
-language with the most characters wins; the article is flagged as mixed. A text too short to tell is
-`und` (undetermined, ISO 639-2), with a note.
+from about 120 characters; a shorter text is read with the full models) restricted to the languages
+in `settings.SPACY_MODELS`. When the samples disagree (the rare case) the first few thousand
+characters are split into language runs and the language with the most characters wins; the article
+is flagged as mixed. A text too short to tell is `und` (undetermined, ISO 639-2), with a note.
 """
 
 from __future__ import annotations
