@@ -48,6 +48,7 @@ def dataset_version_create(
     status: str | Sequence[str] | None = None,
     seed: int | str | None = None,
     overlap: str | None = None,
+    language: str | None = None,
     strict: bool = False,
     created_by: AbstractBaseUser | None = None,
 ) -> DatasetVersion:
@@ -74,6 +75,7 @@ def dataset_version_create(
         status=status,
         seed=seed,
         overlap=overlap,
+        language=language,
     )
     run = export_run(request)
     check_export_splits(run.manifest, strict=strict)
@@ -101,6 +103,7 @@ def dataset_version_create(
         "ratios": str(request.ratios),
         "seed": request.seed,
         "overlap": request.overlap,
+        "language": request.selection.language or "all",
         "since": request.selection.since.isoformat() if request.selection.since else None,
         "status": list(request.selection.statuses),
         "until": run.until.isoformat(),
