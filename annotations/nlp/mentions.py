@@ -14,14 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-from spacy.attrs import LEMMA
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.pipeline import EntityRuler
 from spacy.tokens import Doc, Span, Token
 
-from annotations.nlp.docview import is_member
+from annotations.nlp.entity_windows import WindowPatterns
 from annotations.nlp.labels import SchemaView
 from annotations.nlp.types import ActorEntry, MentionSuggestion
 
@@ -35,54 +32,19 @@ class GazetteerRuler(EntityRuler):
     patterns run only in short windows before their anchor words (see `add_window_patterns`).
     """
 
-    window_matcher: Matcher | None = None
-    window_anchors: np.ndarray
-    window_size: int = 0
-    window_tail: int = 0
+    windows: WindowPatterns | None = None
     # Lower forms the model takes for a one-word name but the rules file says are common nouns ("État").
     not_names: frozenset[str] = frozenset()
 
     def add_window_patterns(self, patterns: Sequence[dict[str, Any]]) -> None:
-        """Token patterns (WEAPON, QUANTITY, DATE…) matched only in short windows around an anchor word.
-
-        Each pattern needs a required token whose LEMMA is given (the head noun: "system", "helicopter",
-        "soldier", "juillet"): the last such token is the anchor; the tokens after it (a year after the
-        month: "10 avril 2023") are its tail. Running the Matcher over those short windows instead of the
-        whole article finds the same spans at a fraction of the cost.
-        """
-        if not patterns:
-            return
-        self.window_matcher = Matcher(self.nlp.vocab, validate=True)
-        anchors: set[str] = set()
-        for entry in patterns:
-            pattern = entry["pattern"]
-            at = max(
-                (
-                    i
-                    for i, node in enumerate(pattern)
-                    if node.get("LEMMA") is not None and node.get("OP") in (None, "1")
-                ),
-                default=None,
-            )
-            if at is None:
-                raise ValueError(f"entity pattern {entry!r}: needs a required LEMMA test (the anchor)")
-            lemma = pattern[at]["LEMMA"]
-            anchors.update(lemma["IN"] if isinstance(lemma, dict) else [lemma])
-            before, tail = pattern[: at + 1], pattern[at + 1 :]
-            self.window_size = max(self.window_size, len(before) + 3 * _unbounded(before))
-            self.window_tail = max(self.window_tail, len(tail) + 3 * _unbounded(tail))
-            self.window_matcher.add(entry["label"], [pattern])
-        strings = self.nlp.vocab.strings
-        self.window_anchors = np.array(sorted(strings.add(a) for a in anchors), dtype=np.uint64)
+        """Token patterns (WEAPON, QUANTITY, DATE…) matched in short windows around their anchor words
+        (`entity_windows`)."""
+        self.windows = WindowPatterns(self.nlp.vocab, patterns) if patterns else None
 
     def match(self, doc: Doc) -> list[tuple[int, int, int]]:
         found = {(m_id, start, end) for m_id, start, end in self.phrase_matcher(doc) if start != end}
-        if self.window_matcher is not None and len(doc):
-            lemmas = doc.to_array(LEMMA)
-            for anchor in np.flatnonzero(is_member(lemmas, self.window_anchors)).tolist():
-                low = max(0, anchor - self.window_size)
-                for m_id, start, end in self.window_matcher(doc[low : anchor + 1 + self.window_tail]):
-                    found.add((m_id, low + start, low + end))
+        if self.windows is not None:
+            found |= self.windows.match(doc)
         return sorted(found, key=lambda m: (m[2] - m[1], -m[1]), reverse=True)
 
     def _drop_non_names(self, doc: Doc) -> None:
@@ -130,10 +92,6 @@ class GazetteerRuler(EntityRuler):
         doc.ents = sorted(kept + new_spans, key=lambda span: span.start)
         new_spans.sort(key=lambda span: span.start)
         return new_spans, displaced
-
-
-def _unbounded(nodes: Sequence[dict[str, Any]]) -> int:
-    return sum(1 for node in nodes if node.get("OP") in ("*", "+"))
 
 
 APOSTROPHES = ("'", "\u2019")
