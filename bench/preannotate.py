@@ -1,8 +1,9 @@
 """Pre-annotation throughput: bare `nlp.pipe` vs a full job (real workers + database), in one run.
 
-    .venv/bin/python bench/preannotate.py [--articles 500] [--database URL] [--broker URL]
+    .venv/bin/python bench/preannotate.py [--articles 500] [--language en|fr] [--database URL] [--broker URL]
 
-Prints words/s over the same texts, in this order:
+With `--language fr` the texts are French articles and everything runs the French pipeline
+(settings.SPACY_MODELS["fr"], seeds/event_patterns.fr.json). Prints words/s over the same texts, in this order:
 - bare `nlp.pipe`: the trained model alone;
 - the NLP the job runs, in this process without a database: the same `nlp.pipe` stream plus the
   gazetteer, event rules and stance cues (`Preannotator.annotate`), i.e. the same components;
@@ -22,6 +23,7 @@ printed too (it also counts the rules' own cost).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -34,11 +36,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def build_texts(n: int) -> list[str]:
-    """N article texts made from the seeds, each different (so no duplicate is skipped)."""
-    seeds = sorted((ROOT / "seeds").glob("*.txt"))
-    bodies = [p.read_text(encoding="utf-8") for p in seeds]
-    return [f"{bodies[i % len(bodies)]}\n\nReport {i}." for i in range(n)]
+FRENCH_CORPUS = ROOT.parent / "shared" / "corpus" / "fr_train.jsonl"
+
+
+def build_texts(n: int, language: str = "en") -> list[str]:
+    """N article texts, each different (so no duplicate is skipped): English from the seeds; French from
+    the French articles of ../shared/corpus/fr_train.jsonl (read, never copied), or without it the
+    French fixture articles of tests/fixtures/fr/."""
+    if language == "en":
+        bodies = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
+    elif language == "fr" and FRENCH_CORPUS.exists():
+        lines = FRENCH_CORPUS.read_text(encoding="utf-8").splitlines()
+        bodies = [json.loads(line)["text"] for line in lines if line.strip()]
+    elif language == "fr":
+        bodies = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests" / "fixtures" / "fr").glob("*.txt"))]
+    else:
+        raise SystemExit(f"no bench texts for {language!r}; use en or fr")
+    ending = "Rapport" if language == "fr" else "Report"
+    return [f"{bodies[i % len(bodies)]}\n\n{ending} {i}." for i in range(n)]
 
 
 def main() -> None:
@@ -46,6 +61,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=500)
     parser.add_argument("--database", help="DATABASE_URL for the bench (default: a fresh SQLite file).")
     parser.add_argument("--broker", help="CELERY_BROKER_URL (default: the configured one).")
+    parser.add_argument("--language", default="en", help="en (the seeds) or fr (French articles, French pipeline)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--chunk-size", type=int, default=25)
     parser.add_argument(
@@ -93,9 +109,11 @@ def main() -> None:
 
     actors_load_file(path=settings.BASE_DIR / "seeds" / "actors.jsonl")
 
-    texts = build_texts(args.articles)
+    language = args.language
+    texts = build_texts(args.articles, language)
     words = sum(len(t.split()) for t in texts)
-    print(f"{len(texts)} articles, {words:,} words; database {settings.DATABASES['default']['ENGINE'].split('.')[-1]}, "
+    engine = settings.DATABASES["default"]["ENGINE"].split(".")[-1]
+    print(f"{len(texts)} articles ({language}), {words:,} words; database {engine}, "
           f"broker {settings.CELERY_BROKER_URL.split('://')[0]}")  # fmt: skip
 
     print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
@@ -106,15 +124,20 @@ def main() -> None:
 
     # Warm, as in a worker: the model loaded, and the pipeline a worker builds for the project's
     # schema and the actor registry (model + gazetteer + event rules + stance cues).
-    nlp, _ = load_spacy_model(settings.SPACY_MODEL)
+    model = settings.SPACY_MODEL if language == "en" else settings.SPACY_MODELS[language]
+    nlp, trained = load_spacy_model(model)
+    if not trained:
+        raise SystemExit(f"spaCy model {model!r} is not installed")
+    print(f"model {model}")
     schema = project_create(slug=f"bench-nlp-{uuid.uuid4().hex[:6]}", name="nlp").label_schema
-    annotator = get_preannotator(schema=schema, actors=actor_entries())
-    list(annotator.annotate(((t, "en") for t in texts[:20]), batch_size=args.batch_size))
+    annotator = get_preannotator(schema=schema, actors=actor_entries(), language=language)
+    list(annotator.annotate(((t, language) for t in texts[:20]), batch_size=args.batch_size))
 
     from tests.workers import WorkerProcess
 
     project = project_create(slug=f"bench-{uuid.uuid4().hex[:6]}", name="bench")
-    articles_create(project=project, articles=[ArticleInput(title=f"A{i}", text=t) for i, t in enumerate(texts)])
+    inputs = [ArticleInput(title=f"A{i}", text=t, language=language) for i, t in enumerate(texts)]
+    articles_create(project=project, articles=inputs)
     article_ids = list(project.articles.order_by("id").values_list("id", flat=True))
     workers = {n: WorkerProcess(f"{os.environ['CELERY_QUEUE']}-{n}", concurrency=n).start() for n in (1, 2)}
 
@@ -142,7 +165,8 @@ def main() -> None:
     try:
         # Warm up: one small job per worker loads the model and builds the pipeline in every process.
         warm = project_create(slug=f"{project.slug}-warm", name="warm")
-        articles_create(project=warm, articles=[ArticleInput(title=f"W{i}", text=t) for i, t in enumerate(texts[:40])])
+        warm_inputs = [ArticleInput(title=f"W{i}", text=t, language=language) for i, t in enumerate(texts[:40])]
+        articles_create(project=warm, articles=warm_inputs)
         for n in workers:
             with on_queue(n):
                 wait(preannotation_start(project=warm, chunk_size=1).pk, Job)
@@ -156,7 +180,7 @@ def main() -> None:
                 pass
             add("bare", time.perf_counter() - started, time.process_time() - cpu_started)
             started, cpu_started = time.perf_counter(), time.process_time()
-            for _ in annotator.annotate(((t, "en") for t in part), batch_size=args.batch_size):
+            for _ in annotator.annotate(((t, language) for t in part), batch_size=args.batch_size):
                 pass
             add("rules", time.perf_counter() - started, time.process_time() - cpu_started)
             add("one", *run_job(1, ids))

@@ -146,6 +146,7 @@ def test_export_ignores_the_accept_header(corpus, consumer):
         ("format=jsonl&ratios=0.9,0.9,0.1", "ratios", "train, dev and test must add up to 1"),
         ("format=jsonl&since=last-week", "since", "'last-week' is not an ISO date or date-time"),
         ("format=jsonl&status=finished", "status", "unknown layer status 'finished'"),
+        ("format=jsonl&language=french", "language", "'french' is not a language code; use an ISO 639-1 code"),
     ],
 )
 def test_bad_export_option_is_400_naming_it(corpus, consumer, query, field, message):

@@ -29,6 +29,18 @@ def test_french_and_english_texts_are_told_apart():
     assert not detect_language(FRENCH, LANGUAGES).mixed
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Will Niger call the Wagner Group?", "en"),  # the trigram mode took it for French
+        ("Le Niger appelle-t-il Wagner à l’aide ?", "fr"),
+        ("Mali expels the French ambassador", "en"),
+    ],
+)
+def test_a_short_headline_is_read_with_the_full_models(text, code):
+    assert detect_language(text, LANGUAGES).code == code
+
+
 @pytest.mark.parametrize("text", ["", "   ", "OK", "Niger: 12"])
 def test_an_empty_or_very_short_text_is_undetermined_with_a_note(text):
     guess = detect_language(text, LANGUAGES)

@@ -131,7 +131,8 @@ def test_the_annotate_page_is_an_admin_page_with_the_article_schema_and_layer(br
     assert data["decided"] == [f"mention:{niger.pk}"]
     assert [e["code"] for e in data["schema"]["entity_types"]][:3] == ["PERSON", "ORG", "GPE"]
     assert data["urls"]["api"] == f"/api/v1/projects/{project.slug}/"
-    assert data["urls"]["guidelines"] == reverse("admin:workspace_guidelines", args=[project.slug])
+    assert data["urls"]["guidelines"] == reverse("admin:workspace_guidelines", args=[project.slug]) + "?language=en"
+    assert data["article"]["language"] == "en"
     assert data["tokens"][:4] == [0, 6, 7, 10]  # "Russia", "has"
     assert data["csrf_token"]
 
@@ -338,3 +339,59 @@ def test_actor_search_with_a_kind_lists_that_kind_first(browser, project):
 
 def test_token_offsets_are_code_points_of_words_and_punctuation():
     assert token_offsets("Niger's junta, 2023 🙂 ok") == [0, 5, 5, 6, 6, 7, 8, 13, 13, 14, 15, 19, 20, 21, 22, 24]
+
+
+def test_french_token_offsets_keep_elisions_with_their_apostrophe():
+    text = "L’armée s’est retirée aujourd’hui, jusqu’à Niamey."
+    pieces = token_offsets(text, "fr")
+    words = [text[pieces[i] : pieces[i + 1]] for i in range(0, len(pieces), 2)]
+
+    assert words == ["L’", "armée", "s’", "est", "retirée", "aujourd’hui", ",", "jusqu’", "à", "Niamey", "."]
+    # English rules (and unknown languages) keep words and punctuation marks apart
+    assert token_offsets("l’armée", "en") == token_offsets("l’armée", "und") == [0, 1, 1, 2, 2, 7]
+
+
+def test_the_annotate_page_shows_a_french_articles_language_and_snaps_to_french_tokens(browser, project, me):
+    article = ArticleFactory(project=project, title="Retrait", text="L’armée française quitte le Niger.", language="fr")
+    layer = Layer.objects.create(article=article, kind=Layer.Kind.ANNOTATOR, annotator=me)
+
+    response = browser.get(layer_url(layer))
+
+    data = page_data(response)
+    assert data["article"]["language"] == "fr"
+    assert data["tokens"][:4] == [0, 2, 2, 7]  # "L’", "armée"
+    assert data["urls"]["guidelines"].endswith("?language=fr")
+    assert re.search(r'id="wb-language"[^>]*lang="fr"[^>]*>FR</span>', response.content.decode())
+
+
+GUIDELINES = """# Guidelines
+
+Label **every** actor.
+
+## fr
+
+Ne pas inclure l’article élidé : « l’armée » → *armée*.
+
+## en
+
+Leave out a leading "the".
+
+## Events
+
+Triggers are single words.
+"""
+
+
+def test_guidelines_show_only_the_notes_for_the_articles_language(browser, project):
+    project.guidelines = GUIDELINES
+    project.save()
+    url = reverse("admin:workspace_guidelines", args=[project.slug])
+
+    french = browser.get(url, {"language": "fr"}).content.decode()
+    english = browser.get(url, {"language": "en"}).content.decode()
+    every = browser.get(url).content.decode()
+
+    assert "Notes for articles in fr" in french and "élidé" in french and "leading" not in french
+    assert "Notes for articles in en" in english and "leading" in english and "élidé" not in english
+    assert "Triggers are single words" in french and "Triggers are single words" in english
+    assert "élidé" in every and "leading" in every

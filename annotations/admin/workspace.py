@@ -40,7 +40,13 @@ from annotations.access import (
     project_of_member,
     projects_with_role,
 )
-from annotations.admin.workspace_data import page_data, review_data, review_state, workspace_state
+from annotations.admin.workspace_data import (
+    guidelines_for_language,
+    page_data,
+    review_data,
+    review_state,
+    workspace_state,
+)
 from annotations.models import Actor, Article, Layer, Project
 from annotations.queue import annotator_queue
 from annotations.schema import LabelSchema
@@ -290,12 +296,18 @@ def render_guidelines(text: str) -> SafeString:
 
 
 def guidelines_view(request: HttpRequest, slug: str) -> TemplateResponse:
+    """The project's guidelines; `?language=fr` (the workspace passes the article's) keeps only that
+    language's notes of the `## xx` sections, without it every section shows."""
     project, _ = project_of_member(request, slug)
+    language = request.GET.get("language", "").strip()
     context = admin_context(
         request,
         f"Guidelines — {project.name}",
         project=project,
-        guidelines=render_guidelines(project.guidelines) if project.guidelines.strip() else None,
+        guidelines=render_guidelines(guidelines_for_language(project.guidelines, language))
+        if project.guidelines.strip()
+        else None,
+        language=language,
         schema=project.label_schema,
         is_nav_sidebar_enabled=False,
     )

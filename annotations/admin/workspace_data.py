@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
@@ -17,18 +18,52 @@ from annotations.models import Article, Layer, Project, SuggestionDecision
 from annotations.queue import queue_neighbours, queue_progress
 from annotations.selectors import layer_detail, layer_with_items, review_of
 
-# Token boundaries the annotate page snaps selections to (code-point offsets, as the API uses).
+# Token boundaries the annotate page snaps selections to (code-point offsets, as the API uses): words and
+# punctuation marks. French, as spaCy's French tokenizer (the token exports' `spacy.blank("fr")`) cuts it:
+# an elided article, pronoun or conjunction keeps its apostrophe and is a token of its own ("l’", "d’",
+# "qu’", "s’": a selection of "l’armée" snaps to "l’" + "armée", never to a stray "’"), and "aujourd’hui"
+# is one word. Other languages use the first rules.
 TOKEN = re.compile(r"\w+|[^\w\s]")
+TOKENS_BY_LANGUAGE = {
+    "fr": re.compile(r"(?i:aujourd['’]hui|(?:jusqu|lorsqu|puisqu|quoiqu|presqu|qu|[cdjlmnst])['’](?=\w))|\w+|[^\w\s]"),
+}
+# A guidelines heading that is only a language code (`## fr`) starts that language's notes, up to the
+# next heading of level 1 or 2.
+LANGUAGE_HEADING = re.compile(r"^##\s+([a-z]{2,3})\s*$")
+SECTION_HEADING = re.compile(r"^#{1,2}\s")
 
 # --- Data for the annotate page -------------------------------------------------------------
 
 
-def token_offsets(text: str) -> list[int]:
-    """Token start and end offsets, flat: [start0, end0, start1, end1, …]."""
+def token_offsets(text: str, language: str = "en") -> list[int]:
+    """Token start and end offsets, flat: [start0, end0, start1, end1, …], by the language's rules."""
+    pattern = TOKENS_BY_LANGUAGE.get((language or "").split("-")[0].lower(), TOKEN)
     flat: list[int] = []
-    for match in TOKEN.finditer(text):
+    for match in pattern.finditer(text):
         flat += (match.start(), match.end())
     return flat
+
+
+def guidelines_for_language(text: str, language: str) -> str:
+    """The guidelines an annotator of a `language` article reads: everything but the other languages'
+    notes (`## xx` sections); that language's own section is kept, titled for the reader."""
+    wanted = (language or "").split("-")[0].lower()
+    if not wanted:
+        return text  # the Guidelines page on its own: every language's notes
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines(keepends=True):
+        heading = LANGUAGE_HEADING.match(line.rstrip("\n"))
+        if heading:
+            skipping = heading.group(1) != wanted
+            if not skipping:
+                kept.append(f"## Notes for articles in {wanted}\n")
+            continue
+        if skipping and SECTION_HEADING.match(line):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
 
 
 def workspace_state(layer: Layer) -> dict[str, Any]:
@@ -65,8 +100,9 @@ def article_data(request: HttpRequest, project: Project, article: Article) -> di
             "source": article.source,
             "url": article.url,
             "published": article.published.isoformat() if article.published else None,
+            "language": article.language,
         },
-        "tokens": token_offsets(article.text),
+        "tokens": token_offsets(article.text, article.language),
         "schema": {
             "entity_types": schema.get("entity_types", []),
             "event_types": schema.get("event_types", []),
@@ -80,12 +116,14 @@ def article_data(request: HttpRequest, project: Project, article: Article) -> di
     }
 
 
-def project_urls(project: Project) -> dict[str, str]:
-    """The URLs a workspace page calls: the project's API root, actor search, guidelines."""
+def project_urls(project: Project, language: str = "") -> dict[str, str]:
+    """The URLs a workspace page calls: the project's API root, actor search, guidelines (with the notes
+    for the article's language)."""
+    guidelines = reverse("admin:workspace_guidelines", args=[project.slug])
     return {
         "api": reverse("api:project-detail", args=[project.slug]),
         "actors": reverse("admin:workspace_actors", args=[project.slug]),
-        "guidelines": reverse("admin:workspace_guidelines", args=[project.slug]),
+        "guidelines": f"{guidelines}?{urlencode({'language': language})}" if language else guidelines,
     }
 
 
@@ -103,7 +141,7 @@ def page_data(request: HttpRequest, project: Project, layer: Layer) -> dict[str,
         "annotator": layer.annotator.get_username() if layer.annotator else None,
         "progress": queue_progress(layer=layer),
         "urls": {
-            **project_urls(project),
+            **project_urls(project, layer.article.language),
             "state": reverse("admin:workspace_layer_state", args=[project.slug, layer.pk]),
             "queue": reverse("admin:workspace_queue"),
             "previous": annotate_url(previous),
@@ -129,7 +167,7 @@ def review_data(request: HttpRequest, project: Project, article: Article, gold: 
         "mode": "review",
         "annotator": None,
         "urls": {
-            **project_urls(project),
+            **project_urls(project, article.language),
             "state": reverse("admin:workspace_review_state", args=[project.slug, article.pk]),
             "layers": reverse("api:article-layers", args=[project.slug, article.pk]),
             "queue": reverse("admin:workspace_review_queue"),

@@ -208,6 +208,9 @@ class WriterContext:
     # The requested splits, in SPLITS order.
     splits: tuple[str, ...]
     overlap: str = "longest"
+    # The article languages of the selection, sorted (known before the first document for the writers
+    # that split by language: spaCy's DocBins); empty when not looked up.
+    languages: tuple[str, ...] = ()
     # Filled by the writer as it goes: what it left out, for the manifest.
     notes: ExportNotes = field(default_factory=ExportNotes)
 

@@ -44,6 +44,7 @@ from annotations.exports.selection import (
     LayerSelector,
     Selection,
     entity_labels_in,
+    parse_language,
     parse_layer_selector,
     parse_since,
     parse_statuses,
@@ -135,6 +136,7 @@ def export_request(
     batch_size: int = BATCH_SIZE,
     seed: int | str | None = DEFAULT_SEED,
     overlap: str | None = "longest",
+    language: str | None = None,
 ) -> ExportRequest:
     """Check every option; raise ExportOptionError naming the first bad one."""
     chosen = export_format(format)
@@ -145,7 +147,11 @@ def export_request(
         project=project,
         format=chosen,
         selection=selection_resolve(
-            project=project, layer=selector, statuses=parse_statuses(status, layer=selector), since=parse_since(since)
+            project=project,
+            layer=selector,
+            statuses=parse_statuses(status, layer=selector),
+            since=parse_since(since),
+            language=parse_language(language),
         ),
         splits=parse_splits(split),
         ratios=parse_ratios(ratios),
@@ -176,6 +182,8 @@ def export_documents(request: ExportRequest, splits: SplitAssignment | None = No
 # label list). Finding labels outside the schema reads every selected mention, so the others skip
 # it: a JSONL export of 100,000 articles would otherwise wait seconds for its first byte.
 LISTS_ENTITY_LABELS = frozenset({"brat", "hf"})
+# Writers that put each language in its own part (one DocBin and config.cfg per language).
+SPLITS_BY_LANGUAGE = frozenset({"spacy"})
 
 
 def writer_context(request: ExportRequest, notes: ExportNotes | None = None) -> WriterContext:
@@ -184,7 +192,13 @@ def writer_context(request: ExportRequest, notes: ExportNotes | None = None) -> 
     extra: list[str] = []
     if request.format.name in LISTS_ENTITY_LABELS:
         extra = sorted(entity_labels_in(selected_layers(request.selection)) - set(known))
+    languages: tuple[str, ...] = ()
+    if request.format.name in SPLITS_BY_LANGUAGE:
+        languages = tuple(
+            sorted(set(selected_layers(request.selection).values_list("article__language", flat=True).distinct()))
+        )
     return WriterContext(
+        languages=languages,
         project_slug=request.project.slug,
         schema=schema,
         entity_labels=known + tuple(extra),
@@ -196,7 +210,7 @@ def writer_context(request: ExportRequest, notes: ExportNotes | None = None) -> 
 
 def _options(request: ExportRequest) -> dict[str, object]:
     selection = request.selection
-    return {
+    options: dict[str, object] = {
         "project": request.project.slug,
         "format": request.format.name,
         "layer": str(selection.layer),
@@ -208,6 +222,9 @@ def _options(request: ExportRequest) -> dict[str, object]:
         "overlap": request.overlap,
         "schema_version": request.project.schema_version,
     }
+    if selection.language:
+        options["language"] = selection.language
+    return options
 
 
 # Formats whose `since=` exports end with a tombstone line per article that left the selection.

@@ -14,6 +14,7 @@ from adjudicated, a layer set back from done).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +105,8 @@ class Selection:
     annotator_id: int | None = None
     model_version: str = ""
     empty: bool = False
+    # Only articles in this language (an ISO 639-1 code such as "fr", or "und"); "" for every language.
+    language: str = ""
 
 
 def latest_model_version(project: Project) -> str | None:
@@ -116,8 +119,28 @@ def latest_model_version(project: Project) -> str | None:
     )
 
 
+LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
+
+
+def parse_language(value: str | None) -> str:
+    """An export's language filter: an ISO 639-1 code ("en", "fr"), "und" (undetermined), or ""/"all"."""
+    language = (value or "").strip().lower()
+    if language in ("", "all"):
+        return ""
+    if not LANGUAGE_RE.fullmatch(language):
+        raise ExportOptionError(
+            "language", f"{value!r} is not a language code; use an ISO 639-1 code such as en or fr, und, or all"
+        )
+    return language
+
+
 def selection_resolve(
-    *, project: Project, layer: LayerSelector, statuses: tuple[str, ...] = (), since: datetime | None = None
+    *,
+    project: Project,
+    layer: LayerSelector,
+    statuses: tuple[str, ...] = (),
+    since: datetime | None = None,
+    language: str = "",
 ) -> Selection:
     """Look up the annotator or the latest model version.
 
@@ -134,13 +157,13 @@ def selection_resolve(
         user_id = users.values_list("pk", flat=True).first()
         if user_id is None:
             raise ExportOptionError("layer", f"no annotator named {layer.name!r} in project {project.slug!r}")
-        return Selection(project, layer, statuses, since, annotator_id=user_id)
+        return Selection(project, layer, statuses, since, annotator_id=user_id, language=language)
     if layer.kind == "machine":
         version = layer.name
         if version == "latest":
             version = latest_model_version(project) or ""
-        return Selection(project, layer, statuses, since, model_version=version, empty=not version)
-    return Selection(project, layer, statuses, since)
+        return Selection(project, layer, statuses, since, model_version=version, empty=not version, language=language)
+    return Selection(project, layer, statuses, since, language=language)
 
 
 def selected_layers(selection: Selection) -> QuerySet[Layer]:
@@ -155,6 +178,8 @@ def selected_layers(selection: Selection) -> QuerySet[Layer]:
         layers = layers.filter(status__in=selection.statuses)
     if selection.since is not None:
         layers = layers.filter(updated_at__gt=selection.since)
+    if selection.language:
+        layers = layers.filter(article__language=selection.language)
     return layers
 
 

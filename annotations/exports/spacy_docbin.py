@@ -5,7 +5,11 @@ of PART_DOCS documents: memory stays bounded and `spacy train` / `spacy debug da
 split's folder as the corpus path (`--paths.train out/train --paths.dev out/dev`). Every
 requested split has at least one part, empty if it has no articles.
 
-Per Doc: spaCy English tokens with sentence starts (see `tokens`), `doc.ents` = the
+An export of several languages (`WriterContext.languages`) has a folder per language, `fr/train/…`,
+`fr/config.cfg`, each trained on its own (`cd fr && python -m spacy train config.cfg`): a pipeline
+is one language, with that language's tokenizer.
+
+Per Doc: spaCy tokens of the article's language with sentence starts (see `tokens`), `doc.ents` = the
 non-overlapping mentions (by the export's `overlap` rule), `doc.spans["sc"]` = every mention,
 `doc.spans["triggers"]` = the event triggers labelled with their event type, and
 `doc.user_data["workbench"]` = the article key, story, title, split, layer, mentions (with token
@@ -34,7 +38,7 @@ from spacy.tokens import DocBin, Span
 from spacy.util import get_lang_class
 
 from annotations.exports.base import Chunk, ExportDocument, WriterContext
-from annotations.exports.tokens import AlignedDocument, aligned_documents
+from annotations.exports.tokens import AlignedDocument, aligned_documents, tokenizer_language
 
 PART_DOCS = 1000
 SPAN_KEY = "sc"
@@ -118,35 +122,53 @@ def to_doc(aligned: AlignedDocument) -> Any:
 
 
 def write(documents: Iterable[ExportDocument], context: WriterContext) -> Iterator[Chunk]:
-    bins = {split: DocBin(store_user_data=True) for split in context.splits}
-    parts = dict.fromkeys(context.splits, 0)
+    """One tokenizer language: `<split>/part-*.spacy` + `config.cfg` (+ `labels/`). Several
+    (context.languages): the same under a folder per language, `<lang>/…`, each with its own config."""
+    # Languages read by the same tokenizer ("und" by the English one) share a folder.
+    groups_wanted = sorted({tokenizer_language(language) for language in context.languages})
+    by_language = len(groups_wanted) > 1
+    folders = {group: f"{group}/" for group in groups_wanted} if by_language else {}
+    bins: dict[tuple[str, str], DocBin] = {}
+    parts: Counter[tuple[str, str]] = Counter()
 
-    def flush(split: str) -> Chunk:
-        chunk = Chunk(f"{split}/part-{parts[split]:05d}.spacy", bins[split].to_bytes())
-        parts[split] += 1
-        bins[split] = DocBin(store_user_data=True)
+    def folder(language: str) -> str:
+        return folders.setdefault(language, f"{language}/") if by_language else ""
+
+    def flush(key: tuple[str, str]) -> Chunk:
+        chunk = Chunk(f"{folder(key[0])}{key[1]}/part-{parts[key]:05d}.spacy", bins.pop(key).to_bytes())
+        parts[key] += 1
         return chunk
 
-    languages: Counter[str] = Counter()
-    labels: dict[str, set[str]] = {"ner": set(), "spancat": set()}
+    languages: dict[str, Counter[str]] = {}
+    labels: dict[str, dict[str, set[str]]] = {}
     untokened = 0
     wanted = (d for d in documents if d["split"] in context.splits)
     for aligned in aligned_documents(wanted, context, "doc.ents (doc.spans['sc'] has them)"):
-        split = aligned.document["split"]
+        language = aligned.document["language"]
+        group = tokenizer_language(language) if by_language else ""
+        key = (group, aligned.document["split"])
         doc = to_doc(aligned)
-        languages[aligned.document["language"]] += 1
-        labels["ner"].update(e.label_ for e in doc.ents)
-        labels["spancat"].update(s.label_ for s in doc.spans[TRIGGER_KEY])
+        languages.setdefault(group, Counter())[language] += 1
+        found = labels.setdefault(group, {"ner": set(), "spancat": set()})
+        found["ner"].update(e.label_ for e in doc.ents)
+        found["spancat"].update(s.label_ for s in doc.spans[TRIGGER_KEY])
         untokened += aligned.unaligned_triggers
-        bins[split].add(doc)
-        if len(bins[split]) >= PART_DOCS:
-            yield flush(split)
-    for split in context.splits:
-        if len(bins[split]) or parts[split] == 0:
-            yield flush(split)
+        bins.setdefault(key, DocBin(store_user_data=True)).add(doc)
+        if len(bins[key]) >= PART_DOCS:
+            yield flush(key)
+    groups = sorted(set(folders) | set(languages)) if by_language else [""]
+    for group in groups:
+        for split in context.splits:
+            key = (group, split)
+            if key in bins or parts[key] == 0:
+                bins.setdefault(key, DocBin(store_user_data=True))
+                yield flush(key)
     context.notes.add("triggers", untokened, "cover no token: left out of doc.spans['triggers'] (kept in user_data)")
-    config = training_config(config_language(languages), bool(labels["ner"]), bool(labels["spancat"]))
-    for member, data in label_files(labels).items():
-        if member in config:
-            yield Chunk(member, data)
-    yield Chunk(CONFIG_MEMBER, config.encode("utf-8"))
+    for group in groups:
+        found = labels.get(group, {"ner": set(), "spancat": set()})
+        counted = languages.get(group) or Counter({group or "en": 0})
+        config = training_config(config_language(counted), bool(found["ner"]), bool(found["spancat"]))
+        for member, data in label_files(found).items():
+            if member in config:
+                yield Chunk(f"{folder(group) if group else ''}{member}", data)
+        yield Chunk(f"{folder(group) if group else ''}{CONFIG_MEMBER}", config.encode("utf-8"))

@@ -3,9 +3,10 @@
 Every token-based format (spaCy, CoNLL, DyGIE++, Hugging Face) reads this one alignment, so they
 agree on tokens, sentence breaks and which mentions become non-overlapping entities.
 
-- Tokens: spaCy's English tokenizer (`spacy.blank("en")`, the rules the trained English models
-  use), so nothing has to be downloaded. White-space tokens stay in the spaCy Doc but are not
-  *words*: the column and list formats drop them.
+- Tokens: spaCy's tokenizer for the article's language (`spacy.blank("en")`, `spacy.blank("fr")`:
+  the rules the trained models of that language use; "l’armée" is two French tokens), so nothing
+  has to be downloaded; a language spaCy has no rules for (`und`) gets the English ones.
+  White-space tokens stay in the spaCy Doc but are not *words*: the column and list formats drop them.
 - Sentences: the rule-based sentencizer, plus a break after every line break (titles and
   datelines have no full stop), minus any break that would cut a mention or a trigger.
 - Spans: a character span is trimmed of white space and widened to whole tokens
@@ -27,14 +28,25 @@ import spacy
 from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import get_lang_class
 
 from annotations.exports.base import ExportDocument, WriterContext
 
 
+def tokenizer_language(language: str) -> str:
+    """The spaCy language whose tokenizer reads an article in `language` ("fr-FR" → "fr"; "und" → "en")."""
+    code = (language or "").split("-")[0].lower()
+    try:
+        get_lang_class(code)
+    except ImportError:
+        return "en"
+    return code
+
+
 @cache
-def segmenter() -> Language:
-    """Blank English tokenizer + sentencizer, built once per process."""
-    nlp = spacy.blank("en")
+def segmenter(language: str = "en") -> Language:
+    """Blank tokenizer of `language` (see `tokenizer_language`) + sentencizer, built once per process."""
+    nlp = spacy.blank(tokenizer_language(language))
     nlp.add_pipe("sentencizer")
     return nlp
 
@@ -215,13 +227,12 @@ def aligned_documents(
     With `entities` (where the format puts its non-overlapping entities, e.g. "doc.ents"), the
     mentions left out of them and those covering no token are counted in the context's notes.
     """
-    nlp = segmenter()
-    tokenizer, sentencizer = nlp.tokenizer, nlp.get_pipe("sentencizer")
     overlap = context.overlap if context is not None else "longest"
     rank = {label: i for i, label in enumerate(context.entity_labels)} if context is not None else None
     overlapped = unaligned = 0
     for document in documents:
-        doc = sentencizer(tokenizer(document["text"]))
+        nlp = segmenter(tokenizer_language(document.get("language") or "en"))
+        doc = nlp.get_pipe("sentencizer")(nlp.tokenizer(document["text"]))
         aligned = align(document, doc, overlap, rank)
         overlapped += len(aligned.mention_tokens) - len(aligned.entities)
         unaligned += aligned.unaligned_mentions

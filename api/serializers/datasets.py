@@ -71,6 +71,14 @@ class ExportQuery(serializers.Serializer):
         help_text="Which of overlapping mentions CoNLL, HF and spaCy's doc.ents keep: longest (default), first, "
         "or label-priority (the entity type listed first in the schema).",
     )
+    language = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        help_text="Only articles in this language: an ISO 639-1 code (en, fr), und (undetermined) or all "
+        "(default). Token formats tokenise each article with its own language's tokenizer either way.",
+    )
     strict = serializers.BooleanField(
         required=False,
         default=False,

@@ -40,6 +40,11 @@ class Command(BaseCommand):
             "(default longest; label-priority = the entity type earlier in the schema).",
         )
         parser.add_argument(
+            "--language",
+            default=None,
+            help="Only articles in this language: an ISO 639-1 code (en, fr), und, or all (default).",
+        )
+        parser.add_argument(
             "--strict", action="store_true", help="Fail, writing nothing, when a requested split would be empty."
         )
         parser.add_argument(
@@ -72,6 +77,7 @@ class Command(BaseCommand):
                 status=options["status"],
                 seed=options["seed"],
                 overlap=options["overlap"],
+                language=options["language"],
             )
             written = export_write(request, out, strict=options["strict"])
         except ExportOptionError as exc:
