@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import joblib
@@ -242,3 +244,10 @@ def test_rejected_triggers_lower_the_learned_probability_of_that_type(tmp_path):
 
     assert frame.doc[1].text == "visited"
     assert after < before - 0.05
+
+
+def test_the_web_process_may_import_the_package_without_loading_spacy():
+    code = "import sys, annotations.learning\nassert 'spacy' not in sys.modules, 'spacy was imported'\n"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
