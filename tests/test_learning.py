@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import joblib
@@ -18,6 +20,7 @@ from annotations.learning import (
     train_components,
 )
 from annotations.learning.corpus import hold_out, parse_rows, story_key
+from annotations.learning.datasets import NEGATIVE_WEIGHT, argument_samples
 from annotations.learning.features import trigger_features
 from annotations.nlp import Preannotator, load_actor_seeds
 from tests.conftest import require_service
@@ -242,3 +245,23 @@ def test_rejected_triggers_lower_the_learned_probability_of_that_type(tmp_path):
 
     assert frame.doc[1].text == "visited"
     assert after < before - 0.05
+
+
+def test_the_web_process_may_import_the_package_without_loading_spacy():
+    code = "import sys, annotations.learning\nassert 'spacy' not in sys.modules, 'spacy was imported'\n"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_rejected_arguments_of_a_row_without_gold_become_negative_pairs():
+    text = "Russia visited Mali on Monday."
+    rejected = {"text": text, "language": "en", "layer": None, "mentions": [], "events": [], "stances": [],
+                "negatives": [{"kind": "argument", "type": "CONSULT", "trigger_start": 7, "trigger_end": 14,
+                               "role": "recipient", "start": 15, "end": 19}]}  # fmt: skip
+    rules = Preannotator(schema=SCHEMA, actors=load_actor_seeds())
+
+    samples = argument_samples(parse_rows(rules, [rejected]))
+
+    assert samples.labels == ["NONE"] and samples.weights == [NEGATIVE_WEIGHT] and samples.scored == [False]
+    assert samples.features[0]["type=CONSULT"] == 1 and samples.features[0]["label=GPE"] == 1

@@ -179,6 +179,10 @@ def argument_samples(frames: Sequence[Frame]) -> Samples:
         for trigger, event_type, span, role in frame.negative_args:
             gold = {(t, m, r) for t, _, args in frame.events for m, r in args}
             found = [m for m, (s, e, _) in enumerate(frame.mentions) if s < span[1] and span[0] < e]
+            if not found:  # a row without gold: the rejected mention is known by its span only
+                label = next((x.label_ for x in frame.doc.ents if x.start < span[1] and span[0] < x.end), "")
+                frame.mentions.append((span[0], span[1], label))
+                found = [len(frame.mentions) - 1]
             for m in found[:1]:
                 if (trigger, m, role) not in gold:
                     _pair(samples, frame, trigger, event_type, m, NONE, NEGATIVE_WEIGHT, scored=False)

@@ -88,11 +88,14 @@ class LearnedComponents:
     # --- mentions ----------------------------------------------------------------------------
 
     def apply_ner(self, doc: Doc) -> bool:
-        """Replace doc.ents by the learned ner's (schema codes; retired and unknown labels dropped)."""
+        """Run the learned ner on the parsed doc. spaCy's ner keeps the entities already set (the base
+        model's), so it adds its own in the gaps: on the English dev stories that beat clearing the
+        base entities first (0.837 vs 0.827 mention F1). Its retired or unknown labels are dropped."""
         if self.ner_pipe is None:
             return False
+        before = {(e.start, e.end, e.label_) for e in doc.ents}
         self.ner_pipe(doc)
-        doc.ents = [e for e in doc.ents if e.label_ in self.mention_labels]
+        doc.ents = [e for e in doc.ents if (e.start, e.end, e.label_) in before or e.label_ in self.mention_labels]
         return True
 
     # --- triggers and arguments --------------------------------------------------------------

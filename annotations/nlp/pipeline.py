@@ -179,8 +179,8 @@ class Preannotator:
         self.scores = {**DEFAULT_SCORES, **self.patterns.get("scores", {})}
         self.ner_scores = self.scores
         if learned is not None and learned.ner_pipe is not None:
-            # the learned ner speaks the schema's codes, whatever the base model's labels were
-            self.schema.label_map = {code: code for code in self.schema.entity_codes}
+            # the learned ner speaks the schema's codes, the base model's entities keep their own map
+            self.schema.label_map = {**self.schema.label_map, **{code: code for code in self.schema.entity_codes}}
             self.ner_scores = {**self.scores, "model": learned.ner_score}
         entities = self.patterns.get("entities", {})
         actors = list(actors)
