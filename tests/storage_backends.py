@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from tests.conftest import require_service
-from workbench.settings import storage_backend
+from workbench.storages import storage_backend
 
 REGION = "us-east-1"
 KEYS = {"AWS_ACCESS_KEY_ID": "workbench-test", "AWS_SECRET_ACCESS_KEY": "workbench-test"}

@@ -17,7 +17,7 @@ from annotations.services.datasets import dataset_version_create
 from tests.factories import ArticleFactory, ProjectFactory
 from tests.test_api_helpers import ROLES, annotate_gold, client_for, member, url
 from tests.workers import run_manage
-from workbench.settings import storage_backend
+from workbench.storages import storage_backend
 
 
 @pytest.fixture

@@ -106,7 +106,9 @@ def test_twenty_bad_passwords_lock_the_account_until_the_cool_off_ends(settings,
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    keep = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "HTTPS", "DATABASE_URL"}}
+    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is for their process only (a deployment never sets it).
+    dropped = {"SECRET_KEY", "DEBUG", "HTTPS", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    keep = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=django_settings.BASE_DIR,

@@ -28,7 +28,7 @@ from annotations.storage import (
     stored_size,
     stored_verify,
 )
-from workbench.settings import storage_backend
+from workbench.storages import storage_backend
 
 DATA = os.urandom(300_000)
 SHA = hashlib.sha256(DATA).hexdigest()
