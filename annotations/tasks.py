@@ -19,6 +19,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from annotations.models import JobChunk
 from annotations.services import jobs
 from annotations.services.agreement import agreement_run
+from annotations.services.linking import link_events_run
 from annotations.services.preannotation import preannotation_plan, preannotation_run_chunk
 
 logger = logging.getLogger(__name__)
@@ -73,3 +74,9 @@ def worker_check(self: Any, job_id: int) -> None:
 def agreement_job(self: Any, job_id: int) -> None:
     """Compute a project's agreement figures and store them on the job (the cache the API reads)."""
     _run(self, job_id, lambda: agreement_run(job_id=job_id))
+
+
+@shared_task(bind=True, ignore_result=True)
+def link_events_job(self: Any, job_id: int) -> None:
+    """Propose cross-document event clusters for a project's selected layers."""
+    _run(self, job_id, lambda: link_events_run(job_id=job_id))

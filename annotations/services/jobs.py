@@ -37,8 +37,9 @@ class Task:
     PREANNOTATE_CHUNK = "annotations.tasks.preannotate_chunk"
     AGREEMENT_JOB = "annotations.tasks.agreement_job"
     WORKER_CHECK = "annotations.tasks.worker_check"
+    LINK_EVENTS_JOB = "annotations.tasks.link_events_job"
 
-    ALL = (PREANNOTATE_JOB, PREANNOTATE_CHUNK, AGREEMENT_JOB, WORKER_CHECK)
+    ALL = (PREANNOTATE_JOB, PREANNOTATE_CHUNK, AGREEMENT_JOB, WORKER_CHECK, LINK_EVENTS_JOB)
 
 
 def task_send(name: str, *args: Any) -> None:
