@@ -33,7 +33,7 @@ from annotations.models import DatasetVersion
 from annotations.services.datasets import dataset_version_create
 from api.permissions import CAN_EXPORT, require_role
 from api.serializers.base import ErrorOutput
-from api.serializers.datasets import DatasetVersionCreateInput, DatasetVersionOutput, ExportQuery
+from api.serializers.datasets import DatasetVersionCreateInput, DatasetVersionOutput, ExportStreamQuery
 from api.views.base import SLUG, PagePagination, ProjectScopedMixin, error_responses, validated
 
 
@@ -196,7 +196,7 @@ class ExportView(ProjectScopedMixin, APIView):
         "Headers: `X-Export-Until` (as-of time, the next `since`), `X-Export-Counts` (articles per split), "
         "`X-Export-Warning` (a requested split left empty; `strict=true` makes that a 409). "
         "Managers, reviewers and consumers.",
-        parameters=[SLUG, ExportQuery, *EXPORT_HEADERS],
+        parameters=[SLUG, ExportStreamQuery, *EXPORT_HEADERS],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
                 OpenApiTypes.BINARY, "The export; Content-Disposition names the file."
@@ -208,7 +208,7 @@ class ExportView(ProjectScopedMixin, APIView):
     def get(self, request: Request, slug: str) -> StreamingHttpResponse:
         project = self.get_project()
         require_role(request, project, CAN_EXPORT, "Exporting")
-        options = validated(ExportQuery, request.query_params)
+        options = validated(ExportStreamQuery, request.query_params)
         strict = bool(options.pop("strict"))
         run = export_run(export_request(project=project, **options))
         warnings = check_export_splits(run.manifest, strict=strict)

@@ -50,6 +50,17 @@ class Command(BaseCommand):
             '{"at": ..., "deleted": true, "key": ...} for articles that left the selection.',
         )
         parser.add_argument(
+            "--clusters",
+            default=None,
+            help="events, events-csv: confirmed (default) clusters only, or all (proposed and single events too).",
+        )
+        parser.add_argument(
+            "--sources",
+            default=None,
+            help="reliable: leave out articles whose source is flagged; default reliable for events and "
+            "events-csv, all for the other formats.",
+        )
+        parser.add_argument(
             "--status",
             default=None,
             help="Only layers with these statuses, comma-separated (e.g. done,adjudicated), or all. Default: "
@@ -72,6 +83,8 @@ class Command(BaseCommand):
                 status=options["status"],
                 seed=options["seed"],
                 overlap=options["overlap"],
+                clusters=options["clusters"],
+                sources=options["sources"],
             )
             written = export_write(request, out, strict=options["strict"])
         except ExportOptionError as exc:
