@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from annotations.models import Article
+from api.serializers.events import ArticleCheckOutput
 from api.serializers.layers import LayerOutput
 
 
@@ -16,6 +17,12 @@ class ArticleOutput(serializers.ModelSerializer):
         "or adjudicated (the gold layer is).",
     )
     layers = LayerOutput(source="visible_layers", many=True, read_only=True, help_text="The layers you may read.")
+    source_check = ArticleCheckOutput(
+        read_only=True,
+        allow_null=True,
+        help_text="The publication date check (published_suspect + reason, a reviewer's decision and its version) "
+        "and the source reliability flag; null: not checked, not flagged.",
+    )
 
     class Meta:
         model = Article
@@ -30,6 +37,7 @@ class ArticleOutput(serializers.ModelSerializer):
             "has_gold",
             "stage",
             "layers",
+            "source_check",
         ]
         read_only_fields = fields
 
