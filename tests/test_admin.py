@@ -21,15 +21,20 @@ from django.utils import timezone
 from annotations.models import (
     Actor,
     Article,
+    ArticleCheck,
+    ClusterMember,
     DatasetVersion,
     Deletion,
     Event,
     EventArgument,
+    EventCluster,
+    EventResolution,
     Job,
     JobChunk,
     Layer,
     Membership,
     Mention,
+    MentionDate,
     Project,
     Stance,
     SuggestionDecision,
@@ -94,6 +99,11 @@ def corpus(db):
     )  # fmt: skip
     DatasetVersion.objects.create(project=project, name="v1", format="jsonl", sha256="0" * 64, file="datasets/v1.jsonl")
     Deletion.objects.create(project=project, key="0" * 64, kind="gold", what="layer")
+    ArticleCheck.objects.create(article=article, published_suspect=True, published_suspect_reason="weekday")
+    MentionDate.objects.create(mention=russia, value="2023-12-04", granularity="day")
+    EventResolution.objects.create(event=event, date_value="2023-12-04", granularity="day", date_source="published")
+    cluster = EventCluster.objects.create(project=project, layer="gold", confidence=0.7, event_type="AID")
+    ClusterMember.objects.create(cluster=cluster, event=event)
     return {"project": project, "article": article, "layer": layer, "russia": russia, "event": event, "job": job}
 
 
@@ -129,6 +139,11 @@ def test_every_changelist_and_change_page_renders(admin_client, corpus):
         "DatasetVersion",
         "Deletion",
         "Change",
+        "ArticleCheck",
+        "MentionDate",
+        "EventResolution",
+        "EventCluster",
+        "ClusterMember",
     }
 
     assert admin_client.get(reverse("admin:index")).status_code == 200

@@ -87,7 +87,7 @@ def test_a_reviewer_starts_a_linking_job_and_an_annotator_may_not(project, djang
 
 def cluster_of_two(project):
     cluster = EventCluster.objects.create(project=project, layer="gold", confidence=0.8, event_type="AGREE")
-    for n in range(2):
+    for _ in range(2):
         layer = LayerFactory(article=ArticleFactory(project=project))
         event = layer.events.create(event_type="AGREE", trigger_start=0, trigger_end=5, trigger_text="Token")
         ClusterMember.objects.create(cluster=cluster, event=event)

@@ -28,6 +28,7 @@ from annotations.admin.base import (
     start_preannotation,
 )
 from annotations.admin.display import render_schema_summary
+from annotations.admin.events import link_events_action
 from annotations.admin.filters import ProjectFilter
 from annotations.admin.forms import ActorAdminForm, MembershipAdminForm, ProjectAdminForm
 from annotations.models import (
@@ -81,7 +82,7 @@ class ProjectAdmin(ProjectScopedAdmin):
     list_defer = ("label_schema", "guidelines", "description")
     inlines = (MembershipInline,)
     readonly_fields = ("schema_version", "schema_summary", "articles_link", "created_at", "updated_at")
-    actions = ("preannotate_projects", "assign_to_annotators")
+    actions = ("preannotate_projects", "assign_to_annotators", "link_events")
     project_path = "pk"
     add_roles = None  # whoever may add a project becomes its manager
 
@@ -93,6 +94,10 @@ class ProjectAdmin(ProjectScopedAdmin):
     @admin.action(description="Assign to annotators (overlap k)")
     def assign_to_annotators(self, request: HttpRequest, queryset: QuerySet[Project]) -> Any:
         return assign_action(request, Article.objects.filter(project__in=queryset), "projects")
+
+    @admin.action(description="Link events across articles (gold layers)")
+    def link_events(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        link_events_action(request, queryset)
 
     def get_fieldsets(self, request: HttpRequest, obj: Project | None = None) -> Any:
         main = ("slug", "name", "description", "overlap", "merge_strategy")
