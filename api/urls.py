@@ -20,6 +20,7 @@ from api.views.events import (
     EventClusterDecisionView,
     EventClusterListView,
     LinkEventsView,
+    MentionDateView,
 )
 from api.views.health import HealthView
 from api.views.history import ChangeUndoView, LayerHistoryView
@@ -57,6 +58,7 @@ project_urls = [
     path("articles/<int:pk>/review/", ArticleReviewView.as_view(), name="article-review"),
     path("articles/<int:pk>/published/", ArticlePublishedView.as_view(), name="article-published"),
     path("articles/<int:pk>/reliability/", ArticleReliabilityView.as_view(), name="article-reliability"),
+    path("mentions/<int:pk>/date/", MentionDateView.as_view(), name="mention-date"),
     path("link-events/", LinkEventsView.as_view(), name="link-events"),
     path("event-clusters/", EventClusterListView.as_view(), name="event-cluster-list"),
     path("event-clusters/<int:pk>/", EventClusterDecisionView.as_view(), name="event-cluster-decision"),

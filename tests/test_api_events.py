@@ -133,3 +133,23 @@ def test_a_cluster_is_split_and_merged_back(project):
         consumer.post(url(project, f"event-clusters/{cluster.pk}/"), {"action": "confirm", "version": 3}).status_code
         == 403
     )
+
+
+def test_an_annotator_sets_a_date_value_by_hand_in_their_layer_and_the_layer_shows_it(project):
+    annotator = member(project, "annotator", "ann")
+    article = ArticleFactory(project=project, text="The talks began on Monday December 4th in Niamey.")
+    layer = LayerFactory(article=article, annotator=annotator)
+    start = article.text.index("December 4th")
+    date_mention = layer.mentions.create(label="DATE", start=start, end=start + 12, text="December 4th")
+    client = client_for(annotator)
+
+    answer = client.post(url(project, f"mentions/{date_mention.pk}/date/"), {"value": "2023-12-04"})
+    bad = client.post(url(project, f"mentions/{date_mention.pk}/date/"), {"value": "2023-02-30"})
+    other = client_for(member(project, "annotator", "ann2"))
+
+    assert answer.status_code == 200, answer.data
+    assert (answer.data["value"], answer.data["granularity"], answer.data["manual"]) == ("2023-12-04", "day", True)
+    assert bad.status_code == 400 and "2023-02-30 is not a date" in bad.data["detail"]
+    assert other.post(url(project, f"mentions/{date_mention.pk}/date/"), {"value": "2023"}).status_code == 403
+    shown = client.get(url(project, f"layers/{layer.pk}/")).data["mentions"][0]["date"]
+    assert shown == {"value": "2023-12-04", "granularity": "day", "flag": "", "manual": True}

@@ -37,6 +37,21 @@ class ReliabilityInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class MentionDateInput(serializers.Serializer):
+    value = serializers.CharField(
+        allow_blank=True, help_text="YYYY, YYYY-MM, YYYY-MM-DD or START/END; empty: back to the resolved value."
+    )
+
+
+class MentionDateOutput(serializers.Serializer):
+    mention = serializers.IntegerField(source="mention_id")
+    value = serializers.CharField()
+    granularity = serializers.CharField()
+    flag = serializers.CharField()
+    note = serializers.CharField()
+    manual = serializers.BooleanField()
+
+
 class LinkEventsInput(serializers.Serializer):
     layer = serializers.CharField(required=False, default="gold", help_text="Layer selector, as in exports.")
     status = serializers.CharField(required=False, allow_null=True, default=None, help_text="As in exports.")

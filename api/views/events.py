@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.models import Article, ClusterMember, EventCluster
-from annotations.services.dates import article_published_set, article_reliability_set
+from annotations.models import Article, ClusterMember, EventCluster, Mention
+from annotations.services.dates import article_published_set, article_reliability_set, mention_date_set
 from annotations.services.linking import (
     cluster_confirm,
     cluster_detach,
@@ -19,12 +19,14 @@ from annotations.services.linking import (
     clusters_merge,
     link_events_start,
 )
-from api.permissions import CAN_READ_ALL_LAYERS, CAN_START_JOBS, CAN_WRITE_GOLD, require_role
+from api.permissions import CAN_READ_ALL_LAYERS, CAN_START_JOBS, CAN_WRITE_GOLD, check_layer_write, require_role
 from api.serializers.events import (
     ArticleCheckOutput,
     ClusterDecisionInput,
     EventClusterOutput,
     LinkEventsInput,
+    MentionDateInput,
+    MentionDateOutput,
     PublishedInput,
     ReliabilityInput,
 )
@@ -72,6 +74,23 @@ class ArticleReliabilityView(ProjectScopedMixin, APIView):
         data = validated(ReliabilityInput, request.data)
         check = article_reliability_set(article=article, reliability=data["reliability"], note=data["note"])
         return Response(ArticleCheckOutput(check).data)
+
+
+class MentionDateView(ProjectScopedMixin, APIView):
+    @extend_schema(
+        summary="Set a DATE mention's normalised value by hand",
+        description="Kept when the article's dates are resolved again; an empty value goes back to the resolved "
+        "one. Whoever may write the mention's layer.",
+        parameters=[SLUG],
+        request=MentionDateInput,
+        responses={200: MentionDateOutput, **error_responses(400, 403, 404)},
+    )
+    def post(self, request: Request, slug: str, pk: int) -> Response:
+        project = self.get_project()
+        mention = get_object_or_404(Mention.objects.select_related("layer"), layer__article__project=project, pk=pk)
+        check_layer_write(request, project, mention.layer)
+        data = validated(MentionDateInput, request.data)
+        return Response(MentionDateOutput(mention_date_set(mention=mention, value=data["value"])).data)
 
 
 class LinkEventsView(ProjectScopedMixin, APIView):
