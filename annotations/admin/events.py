@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from annotations.access import CAN_WRITE_GOLD, project_of_member
 from annotations.admin.base import ProjectScopedAdmin, ReadOnlyAdmin, access_of, managed_only
@@ -247,11 +247,11 @@ class EventClusterAdmin(ProjectScopedAdmin):
 
     @admin.display(description="evidence")
     def evidence_table(self, obj: EventCluster) -> str:
-        rows = member_rows(obj)
-        cells = "".join(
-            str(
-                format_html(
-                    "<tr><td>{}</td><td>{}</td><td>{} <b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        cells = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{} <b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
                     row["article"].title[:60],
                     row["article"].source,
                     row["event"].event_type,
@@ -260,14 +260,14 @@ class EventClusterAdmin(ProjectScopedAdmin):
                     row["place"],
                     row["evidence"],
                 )
-            )
-            for row in rows
+                for row in member_rows(obj)
+            ),
         )
         link = reverse("admin:workspace_event_clusters", args=[obj.project.slug])
         return format_html(
             '<table class="wb-table"><tr><th>article</th><th>outlet</th><th>event</th><th>date</th><th>place</th>'
             '<th>evidence</th></tr>{}</table><p><a href="{}">Review on the clusters page</a></p>',
-            format_html("".join(cells)) if cells else "",
+            cells,
             link,
         )
 
