@@ -169,6 +169,43 @@ class Article(models.Model):
         return self.title
 
 
+class ArticleCheck(models.Model):
+    """What reviewers and the date check say about an article's source: a publication date that
+    disagrees with the dated events it reports (`services.dates`), and a reliability flag. No row:
+    not checked, not flagged. Kept apart from Article, whose rows the import writes in bulk."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True, related_name="source_check")
+    # The publication date checked against the dates the article reports (services.dates).
+    published_suspect = models.BooleanField(
+        default=False, help_text="The publication date disagrees with the dated events the article reports."
+    )
+    published_suspect_reason = models.TextField(blank=True)
+    # A reviewer confirmed or corrected the date: the check leaves it alone from then on.
+    published_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_checked_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic concurrency for the reviewer's confirmation: a write names the version it read.
+    published_version = models.PositiveIntegerField(default=1)
+
+    class Reliability(models.TextChoices):
+        RELIABLE = "", "Reliable (not flagged)"
+        MACHINE_SPUN = "machine_spun", "Machine-spun / rewritten content"
+        UNRELIABLE = "unreliable", "Unreliable source"
+        TRANSLATION = "translation", "Translation of another report"
+
+    reliability = models.CharField(max_length=16, choices=Reliability.choices, default="", blank=True)
+    reliability_note = models.TextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["published_suspect"]), models.Index(fields=["reliability"])]
+
+    def __str__(self) -> str:
+        return f"article {self.article_id}: {'suspect date' if self.published_suspect else 'date ok'}"
+
+
 class ArticleAnchor(models.Model):
     """One of the content-word bigrams an article is found by when a report of its story arrives.
 
@@ -413,6 +450,7 @@ class Job(models.Model):
         TRAIN = "train", "Training"
         AGREEMENT = "agreement", "Agreement"
         HEALTHCHECK = "healthcheck", "Worker check"
+        LINK = "link", "Event linking"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -706,3 +744,96 @@ class ModelComponent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model.version} {self.name} ({self.status})"
+
+
+class MentionDate(models.Model):
+    """The normalised value of a DATE mention (`annotations.dates`): resolved against its article's
+    publication date, or set by hand (`manual`, then kept when the article's dates are resolved again)."""
+
+    mention = models.OneToOneField(Mention, on_delete=models.CASCADE, primary_key=True, related_name="date")
+    value = models.CharField(max_length=32, blank=True, help_text="YYYY-MM-DD, YYYY-MM, YYYY or START/END.")
+    granularity = models.CharField(max_length=8, blank=True, help_text="day, month, year or range.")
+    flag = models.CharField(max_length=20, blank=True, help_text="impossible, unparsed, no_anchor, weekday_conflict…")
+    absolute = models.BooleanField(default=False, help_text="Stands on its own (explicit year, weekday + date).")
+    note = models.TextField(blank=True)
+    manual = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}: {self.value or self.flag}"
+
+
+class EventResolution(models.Model):
+    """When and where one event happened: its date (with where the date came from) and place."""
+
+    class Source(models.TextChoices):
+        TIME_ARGUMENT = "time_argument", "The event's time argument"
+        SENTENCE = "sentence", "The nearest date of its sentence"
+        PUBLISHED = "published", "The article's publication date"
+        NONE = "none", "None"
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, primary_key=True, related_name="resolution")
+    date_value = models.CharField(max_length=32, blank=True)
+    granularity = models.CharField(max_length=8, blank=True)
+    date_source = models.CharField(max_length=16, choices=Source.choices, default=Source.NONE)
+    place_text = models.CharField(max_length=500, blank=True)
+    place_actor = models.ForeignKey(Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sentence_start = models.PositiveIntegerField(default=0)
+    sentence_end = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}: {self.date_value or '?'} {self.place_text}"
+
+
+class EventCluster(models.Model):
+    """A real-world event: the events of several articles (one layer selector) that report it."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        CONFIRMED = "confirmed", "Confirmed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="event_clusters")
+    layer = models.CharField(max_length=200, help_text="The layer selector the events were read from.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    confidence = models.FloatField(default=0.0)
+    event_type = models.CharField(max_length=32, blank=True)
+    date_value = models.CharField(max_length=32, blank=True)
+    granularity = models.CharField(max_length=8, blank=True)
+    place_text = models.CharField(max_length=500, blank=True)
+    place_actor = models.ForeignKey(Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    evidence = models.JSONField(default=dict, blank=True, help_text="Why the events were linked (pair scores).")
+    # A reviewer split, merged or detached it: a re-run keeps it as it is, like a confirmed one.
+    reviewed = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id", "-confidence", "id"]
+        indexes = [models.Index(fields=["project", "layer", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0) & Q(confidence__lte=1), name="event_cluster_confidence_0_1"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.date_value} {self.place_text} ({self.status})"
+
+
+class ClusterMember(models.Model):
+    """An event in a cluster: one cluster per event."""
+
+    cluster = models.ForeignKey(EventCluster, on_delete=models.CASCADE, related_name="members")
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="cluster_member")
+    score = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["cluster_id", "event_id"]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} in cluster {self.cluster_id}"

@@ -212,7 +212,7 @@ def layer_with_items(layer_id: int) -> Layer:
     """A layer with its mentions, events (+ arguments) and stances loaded in one query each."""
     return (
         Layer.objects.select_related("annotator", "adjudicated_by")
-        .prefetch_related("mentions__actor", "events__arguments", "stances__target_actor")
+        .prefetch_related("mentions__actor", "mentions__date", "events__arguments", "stances__target_actor")
         .get(pk=layer_id)
     )
 
@@ -234,6 +234,13 @@ def layer_json(layer: Layer) -> dict[str, Any]:
     }
 
 
+def _date_value(mention: Mention) -> dict[str, Any] | None:
+    found = getattr(mention, "date", None)
+    if found is None:
+        return None
+    return {"value": found.value, "granularity": found.granularity, "flag": found.flag, "manual": found.manual}
+
+
 def layer_detail(layer: Layer) -> dict[str, Any]:
     """A layer with every item (`layer_with_items` loads what it reads): the API's GET layers/<id>/
     and the workspace pages' state."""
@@ -251,6 +258,8 @@ def layer_detail(layer: Layer) -> dict[str, Any]:
                 "score": m.score,
                 "provenance": m.provenance,
                 "created_at": _iso(m.created_at),
+                # A DATE mention's normalised value (services.dates), shown and edited next to it.
+                **({"date": _date_value(m)} if m.label == "DATE" else {}),
             }
             for m in layer.mentions.all()
         ],

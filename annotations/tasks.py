@@ -20,6 +20,7 @@ from annotations.models import JobChunk
 from annotations.services import jobs
 from annotations.services.agreement import agreement_run
 from annotations.services.job_sweep import jobs_sweep as sweep
+from annotations.services.linking import link_events_run
 from annotations.services.preannotation import preannotation_plan, preannotation_run_chunk
 from annotations.services.training_jobs import training_run
 
@@ -95,3 +96,9 @@ def jobs_sweep() -> None:
     """Sent by Celery beat every JOB_SWEEP_INTERVAL seconds: resume stuck jobs, fail hopeless ones.
     No retries: the next one comes soon."""
     sweep()
+
+
+@shared_task(bind=True, ignore_result=True)
+def link_events_job(self: Any, job_id: int) -> None:
+    """Propose cross-document event clusters for a project's selected layers."""
+    _run(self, job_id, lambda: link_events_run(job_id=job_id))

@@ -24,6 +24,8 @@ from rest_framework.views import set_rollback
 from annotations.errors import ImportFailed, VersionConflict
 from annotations.exports.base import EmptySplitsError
 from annotations.schema import SchemaError
+from annotations.services.dates import PublishedConflict
+from annotations.services.linking import ClusterConflict
 
 NON_FIELD = "non_field_errors"
 
@@ -73,6 +75,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
                 "detail": str(exc),
                 "errors": {"version": [f"is {exc.expected}, but the layer is at version {exc.current}"]},
                 "layer": exc.layer_id,
+                "expected_version": exc.expected,
+                "current_version": exc.current,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, (PublishedConflict, ClusterConflict)):
+        field = "version"
+        response = Response(
+            {
+                "detail": str(exc),
+                "errors": {field: [f"is {exc.expected}, but it is at version {exc.current}"]},
                 "expected_version": exc.expected,
                 "current_version": exc.current,
             },

@@ -14,6 +14,14 @@ from api.views.agreement import AgreementView
 from api.views.articles import ArticleImportView, ArticleLayersView, ArticleViewSet
 from api.views.datasets import DatasetVersionDownloadView, DatasetVersionViewSet, ExportView
 from api.views.deletions import DeletionListView
+from api.views.events import (
+    ArticlePublishedView,
+    ArticleReliabilityView,
+    EventClusterDecisionView,
+    EventClusterListView,
+    LinkEventsView,
+    MentionDateView,
+)
 from api.views.health import HealthView
 from api.views.history import ChangeUndoView, LayerHistoryView
 from api.views.jobs import JobViewSet
@@ -49,6 +57,12 @@ project_urls = [
     path("articles/<int:pk>/", ArticleViewSet.as_view(READ_ONLY_DETAIL), name="article-detail"),
     path("articles/<int:pk>/layers/", ArticleLayersView.as_view(), name="article-layers"),
     path("articles/<int:pk>/review/", ArticleReviewView.as_view(), name="article-review"),
+    path("articles/<int:pk>/published/", ArticlePublishedView.as_view(), name="article-published"),
+    path("articles/<int:pk>/reliability/", ArticleReliabilityView.as_view(), name="article-reliability"),
+    path("mentions/<int:pk>/date/", MentionDateView.as_view(), name="mention-date"),
+    path("link-events/", LinkEventsView.as_view(), name="link-events"),
+    path("event-clusters/", EventClusterListView.as_view(), name="event-cluster-list"),
+    path("event-clusters/<int:pk>/", EventClusterDecisionView.as_view(), name="event-cluster-decision"),
     path("layers/<int:pk>/", LayerView.as_view(), name="layer-detail"),
     path("layers/<int:pk>/history/", LayerHistoryView.as_view(), name="layer-history"),
     path("layers/<int:pk>/history/<int:change_id>/undo/", ChangeUndoView.as_view(), name="change-undo"),

@@ -21,15 +21,20 @@ from django.utils import timezone
 from annotations.models import (
     Actor,
     Article,
+    ArticleCheck,
+    ClusterMember,
     DatasetVersion,
     Deletion,
     Event,
     EventArgument,
+    EventCluster,
+    EventResolution,
     Job,
     JobChunk,
     Layer,
     Membership,
     Mention,
+    MentionDate,
     ModelComponent,
     Project,
     Stance,
@@ -100,6 +105,11 @@ def corpus(db):
         project=project, version="m1", base_model="en", dataset_sha256="0" * 64, schema_version=1, file="m1.tar.gz"
     )
     ModelComponent.objects.create(model=model, name="triggers", status="lost", dev={"f1": 0.5}, baseline={"f1": 0.6})
+    ArticleCheck.objects.create(article=article, published_suspect=True, published_suspect_reason="weekday")
+    MentionDate.objects.create(mention=russia, value="2023-12-04", granularity="day")
+    EventResolution.objects.create(event=event, date_value="2023-12-04", granularity="day", date_source="published")
+    cluster = EventCluster.objects.create(project=project, layer="gold", confidence=0.7, event_type="AID")
+    ClusterMember.objects.create(cluster=cluster, event=event)
     return {"project": project, "article": article, "layer": layer, "russia": russia, "event": event, "job": job}
 
 
@@ -137,6 +147,11 @@ def test_every_changelist_and_change_page_renders(admin_client, corpus):
         "Change",
         "TrainedModel",
         "ModelComponent",
+        "ArticleCheck",
+        "MentionDate",
+        "EventResolution",
+        "EventCluster",
+        "ClusterMember",
     }
 
     assert admin_client.get(reverse("admin:index")).status_code == 200

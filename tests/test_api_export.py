@@ -23,7 +23,7 @@ from tests.test_api_helpers import ROLES, annotate_gold, client_for, member, url
 
 pytestmark = pytest.mark.django_db
 
-FORMAT_LIST = "jsonl, spacy, conll, brat, dygie, hf"
+FORMAT_LIST = "jsonl, spacy, conll, brat, dygie, hf, events, events-csv"
 
 
 @pytest.fixture(autouse=True)

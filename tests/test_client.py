@@ -42,7 +42,7 @@ from annotations.models import Job as JobRow
 from tests.factories import ArticleFactory, MembershipFactory, ProjectFactory
 from tests.test_api_helpers import ROLES, annotate_gold, member
 
-FORMAT_LIST = "jsonl, spacy, conll, brat, dygie, hf"
+FORMAT_LIST = "jsonl, spacy, conll, brat, dygie, hf, events, events-csv"
 
 
 @pytest.fixture(autouse=True)

@@ -58,9 +58,12 @@ from django.contrib import admin
 
 from annotations.admin import articles, changes, jobs, layers, projects, registry  # noqa: F401 (they register the ModelAdmins)
 from annotations.admin.agreement import urls as agreement_urls
+from annotations.admin.events import urls as event_urls
 from annotations.admin.workspace import urls as workspace_urls
 
 # --- The annotator workspace (My queue, the annotate page): admin URLs, admin login and look ---
 
 _admin_get_urls = admin.site.get_urls
-admin.site.get_urls = lambda: workspace_urls(admin.site) + agreement_urls(admin.site) + _admin_get_urls()  # type: ignore[method-assign]
+admin.site.get_urls = lambda: (  # type: ignore[method-assign]
+    workspace_urls(admin.site) + agreement_urls(admin.site) + event_urls(admin.site) + _admin_get_urls()
+)

@@ -23,6 +23,7 @@ from annotations.admin.base import (
     start_preannotation,
 )
 from annotations.admin.display import admin_link
+from annotations.admin.events import SourceCheckFilter, published_column, with_source_check
 from annotations.admin.filters import LayersFilter, ProjectFilter, StageFilter
 from annotations.admin.forms import ArticleAdminForm
 from annotations.models import (
@@ -94,6 +95,7 @@ class ArticleAdmin(ProjectScopedAdmin):
         "language",
         "layer_count",
         "stage_column",
+        "date_check",
         "created_at",
     )
     list_display_links = ("id", "title")
@@ -103,6 +105,7 @@ class ArticleAdmin(ProjectScopedAdmin):
         ("published", admin.DateFieldListFilter),
         LayersFilter,
         StageFilter,
+        SourceCheckFilter,
     )
     date_hierarchy = "published"
     search_fields = ("title", "text", "source", "url")
@@ -118,7 +121,7 @@ class ArticleAdmin(ProjectScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         access = access_of(request)
         readable = None if access.unrestricted else access.layer_scope("")
-        return articles_with_stage(super().get_queryset(request)).annotate(
+        return with_source_check(articles_with_stage(super().get_queryset(request))).annotate(
             layer_count=count_of(Layer, "article", readable)
         )
 
@@ -130,6 +133,10 @@ class ArticleAdmin(ProjectScopedAdmin):
         if stage in (Stage.ASSIGNED, Stage.ANNOTATED):
             return format_html('<span class="wb-stage wb-stage-{}">{} ({}/{} done)</span>', stage, stage, done, overlap)
         return format_html('<span class="wb-stage wb-stage-{}">{}</span>', stage, stage)
+
+    @admin.display(description="date / source")
+    def date_check(self, obj: Article) -> str:
+        return published_column(obj)
 
     @admin.action(description="Pre-annotate the selected articles")
     def preannotate_articles(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:

@@ -29,6 +29,7 @@ from annotations.admin.base import (
     start_preannotation,
 )
 from annotations.admin.display import render_schema_summary
+from annotations.admin.events import link_events_action
 from annotations.admin.filters import ProjectFilter
 from annotations.admin.forms import ActorAdminForm, MembershipAdminForm, ProjectAdminForm
 from annotations.admin.registry import active_pipeline_html
@@ -90,7 +91,7 @@ class ProjectAdmin(ProjectScopedAdmin):
         "created_at",
         "updated_at",
     )
-    actions = ("preannotate_projects", "assign_to_annotators")
+    actions = ("preannotate_projects", "assign_to_annotators", "link_events")
     project_path = "pk"
     add_roles = None  # whoever may add a project becomes its manager
 
@@ -109,6 +110,10 @@ class ProjectAdmin(ProjectScopedAdmin):
         return format_html(
             '{}<p><a href="{}">Trained models and the gate\'s decisions</a></p>', active_pipeline_html(obj), url
         )
+
+    @admin.action(description="Link events across articles (gold layers)")
+    def link_events(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        link_events_action(request, queryset)
 
     def get_fieldsets(self, request: HttpRequest, obj: Project | None = None) -> Any:
         main = ("slug", "name", "description", "overlap", "merge_strategy")

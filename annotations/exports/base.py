@@ -213,6 +213,8 @@ class WriterContext:
     languages: tuple[str, ...] = ()
     # Filled by the writer as it goes: what it left out, for the manifest.
     notes: ExportNotes = field(default_factory=ExportNotes)
+    # Format-specific options (the event formats' `clusters`).
+    options: dict[str, str] = field(default_factory=dict)
 
 
 Writer = Callable[[Iterable[ExportDocument], WriterContext], Iterator[Chunk]]

@@ -4,6 +4,7 @@
   holding a tab or line break becomes fragments (`start end;start end`), as brat needs its
   text on one line; the text field is the fragments' texts joined by one space.
 - E lines: `E1\tTYPE:T9 actor:T1 actor2:T2 place:T3` (a repeated role is numbered, as brat does).
+- `#` notes: `AnnotatorNotes T# value=2023-12-04 granularity=day [flag=…]` on DATE mentions;
 - A lines: `Realis` and `Mode` (multi-valued) and `Context_<name>` (binary) on events,
   `NotStated E# <role>` once per role the text does not state;
   `AuthorStance T# LABEL` when the article's author holds a stance toward a mention.
@@ -99,6 +100,15 @@ def standoff(document: ExportDocument) -> str:
         return f"T{number}"
 
     entity_ids = {m["id"]: t_line(m["label"], m["start"], m["end"]) for m in document["mentions"]}
+    # A DATE mention's normalised value (exports.event_data) as brat's annotator note on its span.
+    notes = 0
+    for mention in document["mentions"]:
+        found: dict[str, object] = mention  # type: ignore[assignment]
+        if "value" in found:
+            notes += 1
+            value = f"value={found['value'] or ''} granularity={found.get('granularity') or ''}"
+            flag = f" flag={found['date_flag']}" if found.get("date_flag") else ""
+            lines.append(f"#{notes}\tAnnotatorNotes {entity_ids[mention['id']]}\t{value}{flag}")
     triggers = {e["id"]: t_line(e["type"], e["trigger"]["start"], e["trigger"]["end"]) for e in document["events"]}
 
     attributes = 0

@@ -68,6 +68,17 @@ FORMATS: dict[str, ExportFormat] = {
             "zip",
             "application/zip",
         ),
+        ExportFormat(
+            "events",
+            "event dataset: one JSON line per real-world event (linked clusters, PLOVER field names)",
+            "events",
+            "file",
+            "jsonl",
+            "application/x-ndjson",
+        ),
+        ExportFormat(
+            "events-csv", "event dataset as CSV: one row per real-world event", "events_csv", "file", "csv", "text/csv"
+        ),
     )
 }
 

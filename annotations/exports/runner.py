@@ -38,6 +38,7 @@ from annotations.exports.base import (
     zip_stream,
 )
 from annotations.exports.catalog import FORMATS, ExportFormat, export_format
+from annotations.exports.event_data import parse_clusters, parse_sources, with_event_data
 from annotations.exports.manifest import MANIFEST_MEMBER, ExportManifest, brat_notes
 from annotations.exports.reading import BATCH_SIZE, export_documents_of
 from annotations.exports.selection import (
@@ -75,6 +76,8 @@ class ExportRequest:
     batch_size: int = BATCH_SIZE
     seed: int = DEFAULT_SEED
     overlap: str = "longest"
+    clusters: str = "confirmed"  # the event formats: confirmed clusters, or all (proposed, single events)
+    sources: str = "all"  # all, or reliable (articles whose source is not flagged)
 
     @property
     def is_archive(self) -> bool:
@@ -92,6 +95,10 @@ class ExportRequest:
     @property
     def media_type(self) -> str:
         return "application/zip" if self.is_archive else self.format.media_type
+
+
+# The formats of real-world events (linked clusters): they count only reliable sources unless asked.
+EVENT_FORMATS = frozenset({"events", "events-csv"})
 
 
 def parse_splits(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -137,6 +144,8 @@ def export_request(
     seed: int | str | None = DEFAULT_SEED,
     overlap: str | None = "longest",
     language: str | None = None,
+    clusters: str | None = None,
+    sources: str | None = None,
 ) -> ExportRequest:
     """Check every option; raise ExportOptionError naming the first bad one."""
     chosen = export_format(format)
@@ -158,6 +167,8 @@ def export_request(
         batch_size=batch_size,
         seed=parse_seed(seed),
         overlap=parse_overlap(overlap),
+        clusters=parse_clusters(clusters),
+        sources=parse_sources(sources, default="reliable" if chosen.name in EVENT_FORMATS else "all"),
     )
     return request
 
@@ -175,7 +186,8 @@ def export_splits(request: ExportRequest) -> SplitAssignment:
 def export_documents(request: ExportRequest, splits: SplitAssignment | None = None) -> Iterator[ExportDocument]:
     """Every selected layer as an ExportDocument with its split, in article order (all splits)."""
     assignment = splits if splits is not None else export_splits(request)
-    return export_documents_of(selected_layers(request.selection), assignment, request.batch_size)
+    layers = selected_layers(request.selection)
+    return export_documents_of(layers, assignment, request.batch_size)
 
 
 # Writers that list every entity label before the first document (brat's annotation.conf, the HF
@@ -205,6 +217,7 @@ def writer_context(request: ExportRequest, notes: ExportNotes | None = None) -> 
         splits=request.splits,
         overlap=request.overlap,
         notes=notes if notes is not None else ExportNotes(),
+        options={"clusters": request.clusters},
     )
 
 
@@ -221,6 +234,8 @@ def _options(request: ExportRequest) -> dict[str, object]:
         "seed": request.seed,
         "overlap": request.overlap,
         "schema_version": request.project.schema_version,
+        **({"clusters": request.clusters} if request.format.name in EVENT_FORMATS else {}),
+        **({"sources": request.sources} if request.sources != "all" else {}),
     }
     if selection.language:
         options["language"] = selection.language
@@ -257,7 +272,14 @@ class ExportRun:
             raise RuntimeError("an export run is read once; start another with export_run")
         self.started = True
         request, manifest = self.request, self.manifest
-        documents = manifest.count(export_documents(request, manifest.assignment))
+        documents = manifest.count(
+            with_event_data(
+                export_documents(request, manifest.assignment),
+                selected_layers(request.selection),
+                manifest.notes,
+                sources=request.sources,
+            )
+        )
         if request.format.name == "brat":
             documents = brat_notes(documents, manifest.notes)
         member = ""

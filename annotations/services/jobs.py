@@ -40,7 +40,17 @@ class Task:
     TRAIN_JOB = "annotations.tasks.train_job"
     JOBS_SWEEP = "annotations.tasks.jobs_sweep"
 
-    ALL = (PREANNOTATE_JOB, PREANNOTATE_CHUNK, AGREEMENT_JOB, WORKER_CHECK, TRAIN_JOB, JOBS_SWEEP)
+    LINK_EVENTS_JOB = "annotations.tasks.link_events_job"
+
+    ALL = (
+        PREANNOTATE_JOB,
+        PREANNOTATE_CHUNK,
+        AGREEMENT_JOB,
+        WORKER_CHECK,
+        TRAIN_JOB,
+        JOBS_SWEEP,
+        LINK_EVENTS_JOB,
+    )
 
 
 # Job kinds split into chunks: the task that plans a job (given the job id) and the task that runs

@@ -18,7 +18,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotations.errors import InvalidAnnotation
-from annotations.models import Article, Event, EventArgument, Layer, Mention, Stance
+from annotations.models import (
+    Article,
+    ClusterMember,
+    Event,
+    EventArgument,
+    EventResolution,
+    Layer,
+    Mention,
+    MentionDate,
+    Stance,
+)
 from annotations.schema import LabelSchema
 from annotations.services.layers import deletions_record
 from annotations.validation import validate_event, validate_event_complete, validate_span
@@ -54,12 +64,17 @@ def machine_layer_writer() -> Iterator[Callable[..., Callable[[], Counter[str]]]
 
 
 def _machine_layers_clear(layer_ids: list[int]) -> None:
-    """Delete machine layers' contents in five statements (no per-row cascade collection).
+    """Delete machine layers' contents a statement per table (no per-row cascade collection).
 
     A machine layer's mentions are referenced only by its own events and stances (the write
     services refuse cross-layer references), so deleting by layer is complete.
     """
     EventArgument.objects.filter(event__layer_id__in=layer_ids)._raw_delete(using="default")
+    # What services.dates and services.linking keep per mention and event (resolved again after the write).
+    for derived in (MentionDate.objects.filter(mention__layer_id__in=layer_ids),
+                    EventResolution.objects.filter(event__layer_id__in=layer_ids),
+                    ClusterMember.objects.filter(event__layer_id__in=layer_ids)):  # fmt: skip
+        derived._raw_delete(using="default")
     Stance.objects.filter(layer_id__in=layer_ids)._raw_delete(using="default")
     Event.objects.filter(layer_id__in=layer_ids)._raw_delete(using="default")
     Mention.objects.filter(layer_id__in=layer_ids)._raw_delete(using="default")

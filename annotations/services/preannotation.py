@@ -27,6 +27,7 @@ from annotations.services import jobs
 if TYPE_CHECKING:
     from annotations.nlp import DocumentSuggestions, Preannotator
 from annotations.services.actors import actor_entries
+from annotations.services.dates import dates_ensure
 from annotations.services.jobs import BrokerUnavailable, Task, task_send
 from annotations.services.machine_layers import machine_layer_writer, machine_layers_replace, suggestion_key
 from annotations.services.registry import learned_of, pipeline_parts, pipeline_version
@@ -222,6 +223,7 @@ def preannotation_run_chunk(*, chunk_id: int) -> Counter[str]:
                 jobs.job_log(job_id=job.pk, line=line)
         _annotate_and_write(annotator, group_articles, schema, actor_ids, rejected, batch_size, job.pk, counts)
     counts["articles"] += len(articles)
+    dates_ensure(project=project, article_ids=[a.pk for a in articles])  # the new DATE mentions' values
     jobs.job_chunk_finish(chunk_id=chunk_id, counts=+counts, model_version=model_version)
     return counts
 

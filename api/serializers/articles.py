@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from annotations.json_limits import JSONTooDeep, json_loads_bounded
 from annotations.models import Article
+from api.serializers.events import ArticleCheckOutput
 from api.serializers.layers import LayerOutput
 
 
@@ -19,6 +20,12 @@ class ArticleOutput(serializers.ModelSerializer):
     layers = LayerOutput(source="visible_layers", many=True, read_only=True, help_text="The layers you may read.")
     # A plain string: often empty, which a `format: uri` would call invalid.
     url = serializers.CharField(read_only=True, help_text="Where the article was published, or empty.")
+    source_check = ArticleCheckOutput(
+        read_only=True,
+        allow_null=True,
+        help_text="The publication date check (published_suspect + reason, a reviewer's decision and its version) "
+        "and the source reliability flag; null: not checked, not flagged.",
+    )
 
     class Meta:
         model = Article
@@ -33,6 +40,7 @@ class ArticleOutput(serializers.ModelSerializer):
             "has_gold",
             "stage",
             "layers",
+            "source_check",
         ]
         read_only_fields = fields
 

@@ -87,6 +87,27 @@ class ExportQuery(serializers.Serializer):
     )
 
 
+class ExportStreamQuery(ExportQuery):
+    """The options of a streamed export: the export options and the event formats' filters."""
+
+    clusters = serializers.ChoiceField(
+        choices=["confirmed", "all"],
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="events, events-csv: confirmed (default) clusters only, or all (proposed clusters and events "
+        "in no cluster too).",
+    )
+    sources = serializers.ChoiceField(
+        choices=["all", "reliable"],
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="reliable: leave out articles whose source a reviewer flagged (machine-spun, unreliable, "
+        "translation); default reliable for events and events-csv, all for the other formats.",
+    )
+
+
 class DatasetVersionCreateInput(ExportQuery):
     name = serializers.CharField(max_length=100, help_text="Unique in the project; a version is never changed.")
     changes = serializers.BooleanField(

@@ -76,6 +76,7 @@ class ArticleViewSet(ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
         gold = Layer.objects.filter(article=OuterRef("pk"), kind=Layer.Kind.GOLD)
         articles = (
             articles_with_stage(Article.objects.filter(project=project))
+            .select_related("source_check")
             .annotate(has_gold=Exists(gold))
             .prefetch_related(Prefetch("layers", queryset=layers, to_attr="visible_layers"))
             .order_by("id")

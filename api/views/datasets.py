@@ -38,7 +38,7 @@ from api.serializers.datasets import (
     EXPORT_MEDIA_TYPES,
     DatasetVersionCreateInput,
     DatasetVersionOutput,
-    ExportQuery,
+    ExportStreamQuery,
 )
 from api.views.base import SLUG, PagePagination, ProjectScopedMixin, error_responses, validated
 
@@ -230,7 +230,7 @@ class ExportView(ProjectScopedMixin, APIView):
         "Headers: `X-Export-Until` (as-of time, the next `since`), `X-Export-Counts` (articles per split), "
         "`X-Export-Warning` (a requested split left empty; `strict=true` makes that a 409). "
         "Managers, reviewers and consumers.",
-        parameters=[SLUG, ExportQuery, *EXPORT_HEADERS],
+        parameters=[SLUG, ExportStreamQuery, *EXPORT_HEADERS],
         responses={
             **{
                 (200, media_type): OpenApiResponse(
@@ -246,7 +246,7 @@ class ExportView(ProjectScopedMixin, APIView):
     def get(self, request: Request, slug: str) -> StreamingHttpResponse:
         project = self.get_project()
         require_role(request, project, CAN_EXPORT, "Exporting")
-        options = validated(ExportQuery, request.query_params)
+        options = validated(ExportStreamQuery, request.query_params)
         strict = bool(options.pop("strict"))
         run = export_run(export_request(project=project, **options))
         warnings = check_export_splits(run.manifest, strict=strict)

@@ -133,6 +133,7 @@ export function renderInspector(app) {
         : null,
     ),
     h("div", { class: "wb-field" }, search, results),
+    m.label === "DATE" ? dateField(app, m) : null,
     roles.length ? h("p", { class: "wb-muted" }, "Fills: ", roles.join("; ")) : null,
     h(
       "div",
@@ -144,6 +145,34 @@ export function renderInspector(app) {
       ),
     ),
   );
+}
+
+// A DATE mention's normalised value (resolved against the publication date), editable: an empty value
+// goes back to the resolved one. Saved at once through POST mentions/<id>/date/.
+function dateField(app, m) {
+  const date = m.date || { value: "", granularity: "", flag: "", manual: false };
+  const status = h(
+    "span",
+    { class: "wb-muted", id: "wb-date-status" },
+    [date.granularity, date.flag ? `flag: ${date.flag}` : "", date.manual ? "set by hand" : ""].filter(Boolean).join(" · "),
+  );
+  const input = h("input", {
+    type: "text",
+    id: "wb-date-value",
+    value: date.value,
+    placeholder: "YYYY-MM-DD, YYYY-MM, YYYY or START/END",
+    onchange: async (event) => {
+      try {
+        const saved = await app.api.request("POST", `mentions/${m.id}/date/`, { value: event.target.value.trim() });
+        m.date = saved;
+        event.target.value = saved.value;
+        replace(status, [saved.granularity, saved.flag ? `flag: ${saved.flag}` : "", saved.manual ? "set by hand" : ""].filter(Boolean).join(" · "));
+      } catch (err) {
+        replace(status, h("span", { class: "wb-error" }, err.message));
+      }
+    },
+  });
+  return h("label", { class: "wb-field" }, "Date value ", input, " ", status);
 }
 
 async function searchActors(app, mention, q, results) {

@@ -55,6 +55,17 @@ class Command(BaseCommand):
             '{"at": ..., "deleted": true, "key": ...} for articles that left the selection.',
         )
         parser.add_argument(
+            "--clusters",
+            default=None,
+            help="events, events-csv: confirmed (default) clusters only, or all (proposed and single events too).",
+        )
+        parser.add_argument(
+            "--sources",
+            default=None,
+            help="reliable: leave out articles whose source is flagged; default reliable for events and "
+            "events-csv, all for the other formats.",
+        )
+        parser.add_argument(
             "--status",
             default=None,
             help="Only layers with these statuses, comma-separated (e.g. done,adjudicated), or all. Default: "
@@ -78,6 +89,8 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 overlap=options["overlap"],
                 language=options["language"],
+                clusters=options["clusters"],
+                sources=options["sources"],
             )
             written = export_write(request, out, strict=options["strict"])
         except ExportOptionError as exc:
