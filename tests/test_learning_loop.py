@@ -10,6 +10,8 @@ import os
 import signal
 from pathlib import Path
 
+from django.core.management import call_command
+
 from annotations.models import Article, Job, Layer, ModelComponent, Project, SuggestionDecision, TrainedModel
 from annotations.services.annotated_import import annotated_import
 from annotations.services.layers import layer_for_annotator
@@ -112,8 +114,18 @@ def test_train_gate_preannotate_with_the_active_pipeline_and_never_resuggest_a_r
     kept = machine.events.values_list("event_type", "trigger_start", "trigger_end")
     assert (event.event_type, event.trigger_start, event.trigger_end) not in set(kept)
 
-    # a corrupt model file: a worker that has not cached it falls back to the rules and says why
+    # another worker process, sharing only the database, the broker and the storage (its own
+    # cache folder), loads the model this one trained from the storage, checksum verified
     worker.stop()
+    other = start_worker(WORKBENCH_MODEL_CACHE=str(tmp_path / "cache-b"))
+    elsewhere = finished(preannotation_start(project=project, article_ids=[article.pk]), timeout=300)
+    assert elsewhere.status == Job.Status.SUCCEEDED, elsewhere.log
+    assert Layer.objects.get(article=article, kind=Layer.Kind.MACHINE).model_version.endswith(parts)
+    assert any((tmp_path / "cache-b").iterdir()), "the second worker kept no local copy"
+    call_command("check_storage", "--project", project.slug)  # the model file is recorded and intact
+
+    # a corrupt model file: a worker that has not cached it falls back to the rules and says why
+    other.stop()
     name = active[next(iter(active))].model.file
     with stored_open(name) as handle:
         original = handle.read()
@@ -122,7 +134,7 @@ def test_train_gate_preannotate_with_the_active_pipeline_and_never_resuggest_a_r
 
     default_storage.delete(name)
     default_storage.save(name, ContentFile(original[:100] + b"garbage"))
-    start_worker(WORKBENCH_MODEL_CACHE=str(tmp_path / "cache-b"))
+    start_worker(WORKBENCH_MODEL_CACHE=str(tmp_path / "cache-c"))
     fallback = finished(preannotation_start(project=project, article_ids=[article.pk]), timeout=300)
     assert fallback.status == Job.Status.SUCCEEDED, fallback.log
     assert "can't be loaded" in fallback.log and "rules" in fallback.log, fallback.log

@@ -368,7 +368,7 @@ AGREEMENT_INLINE_MAX_LAYERS = env_int("AGREEMENT_INLINE_MAX_LAYERS", 400)
 TRAIN_MIN_ARTICLES = env_int("TRAIN_MIN_ARTICLES", 10)
 TRAIN_MIN_EVENTS = env_int("TRAIN_MIN_EVENTS", 50)
 TRAIN_NER_ITERATIONS = env_int("TRAIN_NER_ITERATIONS", 20)
-TRAIN_USE_PLOVER = env_bool("TRAIN_USE_PLOVER", True)
+TRAIN_USE_PLOVER = env_bool("TRAIN_USE_PLOVER", False)
 SEEDS_DIR = BASE_DIR / "seeds"
 DEFAULT_SCHEMA_PATH = SEEDS_DIR / "schema.json"
 # The actor registry a fresh install starts from (loaded with the first project, like the schema).

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.models import DatasetVersion
+from annotations.models import DatasetVersion, TrainedModel
 from annotations.storage import (
     StorageError,
     StoredFileCorrupt,
@@ -43,8 +43,16 @@ def dataset_versions(project: str | None) -> Iterator[Recorded]:
         yield Recorded(f"dataset version {row.project.slug}/{row.name}", row.file.name, row.sha256, row.size)
 
 
+def trained_models(project: str | None) -> Iterator[Recorded]:
+    rows = TrainedModel.objects.select_related("project").order_by("project__slug", "created_at", "pk")
+    if project:
+        rows = rows.filter(project__slug=project)
+    for row in rows.iterator():
+        yield Recorded(f"trained model {row.project.slug}/{row.version}", row.file, row.sha256, row.size)
+
+
 # Where stored files are recorded, and the storage folder each kind lives under.
-SOURCES = {"datasets": dataset_versions}
+SOURCES = {"datasets": dataset_versions, "models": trained_models}
 
 
 def stored_names(folder: str) -> Iterator[str]:
