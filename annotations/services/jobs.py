@@ -149,7 +149,7 @@ def job_chunk_begin(*, chunk_id: int) -> JobChunk | None:
     """Record that a delivery of the chunk begins; None when it must not run: done already, its job
     not running, or another delivery began it within its timeout (the broker redelivered a message
     whose worker is still at it; if that worker dies, the sweep sends the chunk again)."""
-    chunk = JobChunk.objects.select_for_update().select_related("job__project").get(pk=chunk_id)
+    chunk = JobChunk.objects.select_for_update(of=("self",)).select_related("job__project").get(pk=chunk_id)
     if chunk.done or chunk.job.status != Job.Status.RUNNING:
         return None
     now = timezone.now()

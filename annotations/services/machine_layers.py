@@ -152,7 +152,6 @@ class _RowInsert:
         return tuple(out)
 
 
-@transaction.atomic
 def suggestion_key(kind: str, label: str, snapshot: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """What identifies a suggestion on its article across model versions (from a decision's
     snapshot): a mention's label and span, an event's type and trigger span, a stance's label,
@@ -169,6 +168,7 @@ def suggestion_key(kind: str, label: str, snapshot: Mapping[str, Any]) -> tuple[
         return None
 
 
+@transaction.atomic
 def machine_layers_replace(
     *,
     results: Sequence[tuple[Article, DocumentSuggestions]],
