@@ -11,6 +11,8 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from annotations.exports.catalog import FORMATS
+
 pytestmark = pytest.mark.django_db
 
 WRITE_METHODS = ("post", "put", "patch")
@@ -115,7 +117,7 @@ def test_the_schema_tells_the_truth_about_formats_urls_media_types_and_errors():
     article = schema["components"]["schemas"]["ArticleOutput"]["properties"]
 
     format_parameter = next(p for p in export["parameters"] if p["name"] == "format")
-    assert format_parameter["schema"]["enum"] == ["jsonl", "spacy", "conll", "brat", "dygie", "hf"]
+    assert format_parameter["schema"]["enum"] == list(FORMATS)  # every format of the catalog
     assert "format" not in article["url"]  # an empty url is no uri
     for operation in (export, download):
         assert "application/x-ndjson" in operation["responses"]["200"]["content"]
