@@ -21,7 +21,7 @@ from annotations.schema import SchemaError
 from annotations.services.actors import check_actor
 from annotations.services.articles import ArticleInput, check_article, check_article_update, content_hash
 from annotations.services.items import check_mention_update
-from annotations.services.projects import check_membership, check_project_schema
+from annotations.services.projects import PROJECT_EDITABLE, check_membership, check_project_schema
 
 
 class PrettyJSONField(forms.JSONField):
@@ -55,19 +55,7 @@ class ProjectAdminForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = (
-            "slug",
-            "name",
-            "description",
-            "overlap",
-            "merge_strategy",
-            "label_schema",
-            "guidelines",
-            "queue_order",
-            "retrain_after",
-            "train_min_articles",
-            "train_min_events",
-        )
+        fields = PROJECT_EDITABLE  # what `project_update` takes
 
     def clean_label_schema(self) -> Any:
         document = self.cleaned_data["label_schema"]

@@ -147,8 +147,16 @@ def models_schema_changed(*, project: Project) -> list[ModelComponent]:
 Parts = dict[str, tuple[str, Path, list[str]]]
 
 
+# Stored model archives this process has fetched and checked, by (name, sha256): `local_copy`
+# hashes a cached copy again on every call, which a pre-annotation chunk need not pay each time.
+_LOCAL_COPIES: dict[tuple[str, str], Path] = {}
+
+
 def _component_path(component: ModelComponent) -> Path:
-    return local_copy(component.model.file, component.model.sha256) / component.path
+    key = (component.model.file, component.model.sha256)
+    if key not in _LOCAL_COPIES or not _LOCAL_COPIES[key].exists():
+        _LOCAL_COPIES[key] = local_copy(*key)
+    return _LOCAL_COPIES[key] / component.path
 
 
 def pipeline_parts(*, project: Project, language: str, log: Callable[[str], None]) -> Parts:
